@@ -1,0 +1,59 @@
+// The test command's runner: finds test files per suite, starts the shared Samba AD DC once
+// when integration suites are included (files attach to it instead of provisioning their
+// own), runs everything through node's test runner with tsx, and prints the pass/fail line.
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { startSharedSamba } from './support/ad';
+
+const SUITES = ['unit', 'integration', 'durability', 'replay'] as const;
+type Suite = (typeof SUITES)[number];
+
+function findTests(dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return entries.sort().flatMap((name) => {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) return findTests(full);
+    return name.endsWith('.test.ts') ? [full] : [];
+  });
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const suites = (args.length > 0 ? args : [...SUITES]) as Suite[];
+  for (const suite of suites) {
+    if (!SUITES.includes(suite)) throw new Error(`unknown suite "${suite}"; known: ${SUITES.join(', ')}`);
+  }
+  const root = path.resolve(__dirname, '..');
+  const files = suites.flatMap((suite) => findTests(path.join(root, 'test', suite)));
+  if (files.length === 0) throw new Error(`no test files in suite(s) ${suites.join(', ')}`);
+
+  const needsDirectory = suites.some((suite) => suite !== 'unit');
+  const shared = needsDirectory ? await startSharedSamba() : undefined;
+  try {
+    return await runNodeTests(files, shared?.env ?? {});
+  } finally {
+    await shared?.stop();
+  }
+}
+
+function runNodeTests(files: string[], extraEnv: Record<string, string>): Promise<number> {
+  const args = ['--import', 'tsx', '--test', '--test-reporter=spec', ...files];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, ...extraEnv } });
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,36 @@
+// A real Temporal dev server for one test file: the project's resolved CLI binary, on free
+// ports, with the search attributes declared in temporal-dev.yaml.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { loadDevStackConfig, type DevStackConfig } from '../../src/stack/devStackConfig';
+import { resolveTemporalCli } from '../../src/stack/temporalCli';
+
+const types: Record<DevStackConfig['searchAttributes'][string], SearchAttributeType> = {
+  Text: SearchAttributeType.TEXT,
+  Keyword: SearchAttributeType.KEYWORD,
+  Int: SearchAttributeType.INT,
+  Double: SearchAttributeType.DOUBLE,
+  Bool: SearchAttributeType.BOOL,
+  Datetime: SearchAttributeType.DATETIME,
+  KeywordList: SearchAttributeType.KEYWORD_LIST,
+};
+
+export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
+  const cli = await resolveTemporalCli();
+  const config = loadDevStackConfig();
+  const searchAttributes = Object.entries(config.searchAttributes).map(([name, type]) =>
+    defineSearchAttributeKey(name, types[type]));
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: cli.path },
+      searchAttributes,
+      extraArgs: Object.entries(config.dynamicConfig).flatMap(([key, value]) =>
+        ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]),
+    },
+  });
+}
+
+/** A task queue name no other test uses, so each test's worker sees only its own tasks. */
+export function uniqueTaskQueue(prefix: string): string {
+  return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+}

@@ -1,0 +1,54 @@
+// `amtprov import <file.csv>`: imports computers from a ConfigMgr "Import Computer for Out
+// of Band Management" file. All or nothing: every bad line is reported and nothing is
+// written unless the whole file is valid. Re-importing a UUID updates that computer.
+import { readFileSync } from 'node:fs';
+import { parseConfigMgrImport, type RowError } from '../site/configMgrCsv';
+import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from '../site/cliSupport';
+import { importComputers, ImportRejectedError } from '../site/importComputers';
+
+const USAGE = `usage: amtprov import <file.csv> [--dry-run] [--db <site.sqlite>]
+
+Rows: <short name>,<FQDN>,<SMBIOS GUID>[,<MAC>[,<MEBx password base64>[,<admin password base64>]]]
+  --dry-run   validate the file and report, change nothing`;
+
+function reportErrors(errors: RowError[], io: CliIo): void {
+  for (const { line, reasons } of errors) for (const reason of reasons) io.err(`line ${line}: ${reason}`);
+  io.err(`${errors.length} bad line(s); nothing imported`);
+}
+
+export function runImportCommand(argv: string[], io: CliIo = processIo): Promise<number> {
+  return Promise.resolve().then(() => importCommand(argv, io));
+}
+
+function importCommand(argv: string[], io: CliIo): number {
+  const args = parseCli(argv, { ...DB_OPTION, 'dry-run': { type: 'boolean' } }, io, USAGE);
+  if (!args) return EXIT.usage;
+  if (args.values.help) { io.out(USAGE); return EXIT.ok; }
+  if (args.positionals.length !== 1) { io.err(USAGE); return EXIT.usage; }
+  const [file] = args.positionals as [string];
+
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    io.err(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return EXIT.refused;
+  }
+  const parsed = parseConfigMgrImport(text);
+  if (parsed.errors.length > 0) { reportErrors(parsed.errors, io); return EXIT.refused; }
+  if (parsed.rows.length === 0) { io.err(`${file} has no computer rows; nothing imported`); return EXIT.refused; }
+  if (parsed.headerLine !== null) io.out(`line ${parsed.headerLine}: header, skipped`);
+  if (args.values['dry-run']) { io.out(`${parsed.rows.length} valid row(s); dry run, nothing imported`); return EXIT.ok; }
+
+  return withStore(args.values.db, (store) => {
+    try {
+      const summary = importComputers(store, parsed.rows, operatorActor());
+      io.out(`imported ${summary.imported}, updated ${summary.updated}`);
+      return EXIT.ok;
+    } catch (err) {
+      if (!(err instanceof ImportRejectedError)) throw err;
+      reportErrors(err.errors, io);
+      return EXIT.refused;
+    }
+  });
+}

@@ -1,0 +1,76 @@
+// `amtprov settings show` prints the site's settings with every secret redacted, plus the
+// registered certificates; `amtprov settings apply <file.yaml>` validates a settings file
+// (errors name the key), loads its secrets from `passwordFile:` / `passwordEnv:` into the
+// vault and replaces the settings in one transaction.
+import YAML from 'yaml';
+import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from '../site/cliSupport';
+import { redactSecrets } from '../site/settings';
+import { loadSettingsFile } from '../site/settingsFile';
+import type { SiteStore } from '../site/store';
+
+const USAGE = `usage: amtprov settings show [--json] [--db <site.sqlite>]
+       amtprov settings apply <file.yaml> [--db <site.sqlite>]
+
+Secrets in the YAML are never inline: write { passwordFile: <path> } (relative to the YAML
+file) or { passwordEnv: <VARIABLE> }.`;
+
+function siteView(store: SiteStore) {
+  const issuingCa = store.issuingCa.get();
+  return {
+    settings: redactSecrets(store.settings.get()),
+    provisioningCertificates: store.provisioningCertificates.list().map((c) => ({
+      id: c.id, subjectCn: c.subjectCn, dnsSuffix: c.dnsSuffix, notAfter: c.notAfter, rootSha256: c.rootHashes.sha256,
+    })),
+    issuingCa: issuingCa ? { subject: issuingCa.subject, notAfter: issuingCa.notAfter } : null,
+  };
+}
+
+function applyCommand(file: string, db: string | undefined, io: CliIo): number {
+  let loaded;
+  try {
+    loaded = loadSettingsFile(file);
+  } catch (err) {
+    io.err(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return EXIT.refused;
+  }
+  if (!loaded.ok) {
+    loaded.errors.forEach((error) => io.err(error));
+    io.err(`${file}: ${loaded.errors.length} problem(s); settings unchanged`);
+    return EXIT.refused;
+  }
+  const settings = loaded.settings;
+  return withStore(db, (store) => {
+    store.transaction(() => {
+      const applied = store.settings.apply(settings);
+      store.audit.recordAudit({
+        actor: operatorActor(),
+        action: 'settings.apply',
+        outcome: 'success',
+        detail: { digestAccounts: applied.digestAccounts.length, directory: applied.directory !== undefined, behaviour: applied.amt.configMgrBehaviour },
+      });
+    });
+    io.out(`settings applied from ${file}`);
+    return EXIT.ok;
+  });
+}
+
+function settingsCommand(argv: string[], io: CliIo): number {
+  const args = parseCli(argv, { ...DB_OPTION, json: { type: 'boolean' } }, io, USAGE);
+  if (!args) return EXIT.usage;
+  if (args.values.help) { io.out(USAGE); return EXIT.ok; }
+  const [sub, ...rest] = args.positionals;
+  if (sub === 'show' && rest.length === 0) {
+    return withStore(args.values.db, (store) => {
+      const view = siteView(store);
+      io.out(args.values.json ? JSON.stringify(view, null, 2) : YAML.stringify(view).trimEnd());
+      return EXIT.ok;
+    });
+  }
+  if (sub === 'apply' && rest.length === 1) return applyCommand(rest[0], args.values.db, io);
+  io.err(USAGE);
+  return EXIT.usage;
+}
+
+export function runSettingsCommand(argv: string[], io: CliIo = processIo): Promise<number> {
+  return Promise.resolve().then(() => settingsCommand(argv, io));
+}

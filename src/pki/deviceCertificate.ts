@@ -1,0 +1,83 @@
+// Issues a device's TLS server certificate (seed step 7.3) from the site's issuing CA: for
+// the device FQDN (subject CN and SAN DNS), serverAuth, over the device's own key (from its
+// PKCS#10 request after GenerateKeyPair) or a public key the server supplies.
+import forge from 'node-forge';
+import { checkFqdn } from '../site/identifiers';
+import { addDays, commonName, sameRsaKey, sha256Fingerprint, signCertificate } from './x509';
+
+export interface DeviceCertificateIssuer {
+  certPem: string;
+  keyPem: string;
+  /** The issuing CA's parents up to the root. */
+  chainPem: string[];
+}
+
+/** The device's PKCS#10 request (PEM, or DER as CertStore.GetPKCS10Request returns it) or a public key. */
+export type DeviceKeySource = { csrPem: string } | { csrDer: Buffer } | { publicKeyPem: string };
+
+export interface DeviceCertificateRequest {
+  fqdn: string;
+  key: DeviceKeySource;
+  /** Default 365 days, never past the issuing CA's own expiry. */
+  validityDays?: number;
+  now?: Date;
+}
+
+export interface IssuedDeviceCertificate {
+  certPem: string;
+  /** Issuing CA first, then its parents: what the device presents after its own cert. */
+  chainPem: string[];
+  fingerprintSha256: string;
+  notAfter: Date;
+}
+
+function devicePublicKey(source: DeviceKeySource): forge.pki.rsa.PublicKey {
+  if ('csrPem' in source || 'csrDer' in source) {
+    const csr = 'csrPem' in source
+      ? forge.pki.certificationRequestFromPem(source.csrPem)
+      : forge.pki.certificationRequestFromAsn1(forge.asn1.fromDer(source.csrDer.toString('binary')));
+    // A request whose signature fails was not made by the holder of the key.
+    if (!csr.verify()) throw new Error('device certificate request signature does not verify');
+    if (!csr.publicKey) throw new Error('device certificate request carries no public key');
+    return csr.publicKey as forge.pki.rsa.PublicKey;
+  }
+  return forge.pki.publicKeyFromPem(source.publicKeyPem);
+}
+
+export function issueDeviceCertificate(request: DeviceCertificateRequest, issuer: DeviceCertificateIssuer): IssuedDeviceCertificate {
+  const fqdn = checkFqdn(request.fqdn);
+  if (!fqdn.ok) throw new Error(`cannot issue a device certificate: ${fqdn.reason}`);
+  const publicKey = devicePublicKey(request.key);
+  if (!publicKey.n || publicKey.n.bitLength() < 2048) throw new Error('device key must be RSA of at least 2048 bits');
+
+  const caCert = forge.pki.certificateFromPem(issuer.certPem);
+  const caKey = forge.pki.privateKeyFromPem(issuer.keyPem);
+  if (!sameRsaKey(caCert.publicKey as forge.pki.rsa.PublicKey, forge.pki.setRsaPublicKey(caKey.n, caKey.e))) {
+    throw new Error(`issuing CA key does not belong to the issuing CA certificate (${commonName(caCert) ?? 'no CN'})`);
+  }
+  const now = request.now ?? new Date();
+  if (caCert.validity.notAfter <= now) throw new Error('issuing CA certificate has expired');
+  const wanted = addDays(now, request.validityDays ?? 365);
+  const notAfter = wanted < caCert.validity.notAfter ? wanted : caCert.validity.notAfter;
+
+  const cert = signCertificate({
+    subject: [{ name: 'commonName', value: fqdn.value }],
+    publicKey,
+    // A little slack for a device clock that lags the server's.
+    notBefore: new Date(now.getTime() - 5 * 60_000),
+    notAfter,
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: [{ type: 2, value: fqdn.value }] },
+    ],
+  }, { cert: caCert, privateKey: caKey });
+
+  return {
+    certPem: forge.pki.certificateToPem(cert),
+    chainPem: [issuer.certPem, ...issuer.chainPem],
+    fingerprintSha256: sha256Fingerprint(cert),
+    notAfter,
+  };
+}

@@ -1,0 +1,105 @@
+// The device's admin password lifecycle (DESIGN.md: "a secret is stored before it is used")
+// and the ordered Digest credentials to try against a device (seed step 5).
+//
+// stage -> send to device -> promote. A crash between stage and promote leaves the new
+// password pending; the next attempt finds it among the candidates, so no password the
+// device may hold is ever lost (Intel RPS loses it here).
+import { AMT_ADMIN_USERNAME } from '../contract/provisioning';
+import type { SiteDb } from './db';
+import type { Computers } from './computers';
+import type { SecretRef, Vault } from './vault';
+
+export type CredentialSource = 'admin-current' | 'admin-pending' | 'admin-imported' | 'digest-account';
+
+export interface CredentialCandidate {
+  /** Stable within a run: "admin-current", "admin-pending:<n>", "admin-imported", "digest-account:<n>". */
+  id: string;
+  source: CredentialSource;
+  username: string;
+  passwordRef: SecretRef;
+}
+
+export class AdminCredentials {
+  constructor(
+    private readonly db: SiteDb,
+    private readonly vault: Vault,
+    private readonly computers: Computers,
+    private readonly now: () => Date,
+  ) {}
+
+  /**
+   * Writes a new admin password as pending before the device receives it. Earlier pending
+   * passwords stay: an interrupted attempt may have set one of them on the device, and
+   * only the device's confirmation (promote) tells which one it holds.
+   */
+  stagePendingAdminPassword(computerId: number, password: string): SecretRef {
+    return this.db.transaction(() => {
+      this.computers.get(computerId);
+      const ref = this.vault.putSecret('admin-password', password);
+      this.db.prepare('INSERT INTO pending_admin_passwords (computer_id, password_ref, staged_at) VALUES (?, ?, ?)')
+        .run(computerId, ref, this.now().toISOString());
+      return ref;
+    })();
+  }
+
+  /** Pending refs, newest first (the newest is the likeliest to be on the device). */
+  pendingAdminPasswords(computerId: number): { pendingId: number; passwordRef: SecretRef; stagedAt: string }[] {
+    return (this.db.prepare('SELECT id, password_ref, staged_at FROM pending_admin_passwords WHERE computer_id = ? ORDER BY id DESC')
+      .all(computerId) as { id: number; password_ref: string; staged_at: string }[])
+      .map((row) => ({ pendingId: row.id, passwordRef: row.password_ref, stagedAt: row.staged_at }));
+  }
+
+  /**
+   * After the device confirmed a pending password (it accepted it, or a Digest login with it
+   * succeeded): it becomes current; the previous current and all other pending ones are
+   * deleted. Without `passwordRef` the newest pending is promoted. Idempotent: promoting the
+   * password that is already current changes nothing.
+   */
+  promotePendingAdminPassword(computerId: number, passwordRef?: SecretRef): SecretRef {
+    return this.db.transaction(() => {
+      const current = this.computers.get(computerId).secretRefs.adminPassword;
+      const pending = this.pendingAdminPasswords(computerId);
+      if (passwordRef !== undefined && passwordRef === current && !pending.some((p) => p.passwordRef === passwordRef)) {
+        return current;
+      }
+      const chosen = passwordRef === undefined ? pending[0] : pending.find((p) => p.passwordRef === passwordRef);
+      if (!chosen) {
+        throw new Error(passwordRef === undefined
+          ? `computer ${computerId} has no pending admin password to promote`
+          : `${passwordRef} is neither a pending nor the current admin password of computer ${computerId}`);
+      }
+      this.db.prepare('UPDATE computers SET admin_password_ref = ?, updated_at = ? WHERE id = ?')
+        .run(chosen.passwordRef, this.now().toISOString(), computerId);
+      this.db.prepare('DELETE FROM pending_admin_passwords WHERE computer_id = ?').run(computerId);
+      for (const p of pending) if (p.passwordRef !== chosen.passwordRef) this.vault.deleteSecret(p.passwordRef);
+      if (current !== null && current !== chosen.passwordRef) this.vault.deleteSecret(current);
+      return chosen.passwordRef;
+    })();
+  }
+
+  /**
+   * The credentials to try, in order: current admin password, pending ones from interrupted
+   * attempts (newest first), the imported admin password, then the site's Digest accounts.
+   */
+  credentialCandidates(computerId: number): CredentialCandidate[] {
+    return this.db.transaction(() => {
+      const refs = this.computers.get(computerId).secretRefs;
+      const candidates: CredentialCandidate[] = [];
+      if (refs.adminPassword) {
+        candidates.push({ id: 'admin-current', source: 'admin-current', username: AMT_ADMIN_USERNAME, passwordRef: refs.adminPassword });
+      }
+      for (const p of this.pendingAdminPasswords(computerId)) {
+        candidates.push({ id: `admin-pending:${p.pendingId}`, source: 'admin-pending', username: AMT_ADMIN_USERNAME, passwordRef: p.passwordRef });
+      }
+      if (refs.importedAdminPassword) {
+        candidates.push({ id: 'admin-imported', source: 'admin-imported', username: AMT_ADMIN_USERNAME, passwordRef: refs.importedAdminPassword });
+      }
+      const accounts = this.db.prepare('SELECT id, username, password_ref FROM digest_accounts ORDER BY position').all() as
+        { id: number; username: string; password_ref: string }[];
+      for (const account of accounts) {
+        candidates.push({ id: `digest-account:${account.id}`, source: 'digest-account', username: account.username, passwordRef: account.password_ref });
+      }
+      return candidates;
+    })();
+  }
+}

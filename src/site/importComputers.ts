@@ -1,0 +1,75 @@
+// Applies a validated ConfigMgr import to the store, all or nothing: new UUIDs are added,
+// known UUIDs updated; passwords go to the vault; one audit record per computer. Rows that
+// clash with computers outside the file (a name or FQDN already taken) are reported by line
+// and nothing is written.
+import type { ImportRow, RowError } from './configMgrCsv';
+import type { SiteStore } from './store';
+
+export interface ImportSummary {
+  imported: number;
+  updated: number;
+}
+
+export class ImportRejectedError extends Error {
+  override name = 'ImportRejectedError';
+  constructor(readonly errors: RowError[]) {
+    super(`import rejected: ${errors.length} bad line(s); nothing was imported`);
+  }
+}
+
+function conflicts(store: SiteStore, rows: ImportRow[]): RowError[] {
+  const inFile = new Set(rows.map((r) => r.uuid));
+  const errors: RowError[] = [];
+  for (const row of rows) {
+    const reasons: string[] = [];
+    const byName = store.computers.findByName(row.netbiosName);
+    if (byName && !inFile.has(byName.uuid)) reasons.push(`short name ${row.netbiosName} already belongs to computer ${byName.uuid}`);
+    const byFqdn = store.computers.findByFqdn(row.fqdn);
+    if (byFqdn && !inFile.has(byFqdn.uuid)) reasons.push(`FQDN ${row.fqdn} already belongs to computer ${byFqdn.uuid}`);
+    if (reasons.length > 0) errors.push({ line: row.line, reasons });
+  }
+  return errors;
+}
+
+/**
+ * Empty optional columns leave the stored value alone on re-import (a MAC or password once
+ * imported is not erased by a file that omits it).
+ */
+export function importComputers(store: SiteStore, rows: ImportRow[], actor: string): ImportSummary {
+  return store.transaction(() => {
+    const errors = conflicts(store, rows);
+    if (errors.length > 0) throw new ImportRejectedError(errors);
+    const existing = rows.map((row) => store.computers.findByUuid(row.uuid));
+    // Names may move between computers of the same file (a swap); park the old names first
+    // so the unique indexes never see two owners mid-transaction.
+    for (const computer of existing) {
+      if (computer) store.computers.updateIdentity(computer.id, { netbiosName: `#${computer.id}`, fqdn: `#${computer.id}` });
+    }
+    const summary: ImportSummary = { imported: 0, updated: 0 };
+    rows.forEach((row, index) => {
+      const found = existing[index];
+      const computer = found
+        ? store.computers.updateIdentity(found.id, { netbiosName: row.netbiosName, fqdn: row.fqdn, mac: row.mac ?? found.mac })
+        : store.computers.add({ uuid: row.uuid, netbiosName: row.netbiosName, fqdn: row.fqdn, mac: row.mac });
+      if (row.mebxPassword !== null) store.computers.setSecret(computer.id, 'mebx-password', row.mebxPassword);
+      if (row.adminPassword !== null) store.computers.setSecret(computer.id, 'imported-admin-password', row.adminPassword);
+      summary[found ? 'updated' : 'imported']++;
+      store.audit.recordAudit({
+        actor,
+        action: 'computer.import',
+        computerUuid: computer.uuid,
+        outcome: 'success',
+        detail: {
+          result: found ? 'updated' : 'imported',
+          line: row.line,
+          netbiosName: computer.netbiosName,
+          fqdn: computer.fqdn,
+          // Whether the file carried them; the values themselves went to the vault.
+          suppliedMebx: row.mebxPassword !== null,
+          suppliedAdmin: row.adminPassword !== null,
+        },
+      });
+    });
+    return summary;
+  });
+}

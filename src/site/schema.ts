@@ -1,0 +1,115 @@
+// The site store's schema, as an ordered list of migrations. A migration is never edited
+// once committed: change the schema by appending a new one.
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const AMT_STATUSES = ['Unknown', 'Detected', 'Not Provisioned', 'Provisioned', 'Failed'] as const;
+
+const statusList = AMT_STATUSES.map((s) => `'${s}'`).join(', ');
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'vault, computers, pending admin passwords, settings, certificates, audit log',
+    sql: `
+      CREATE TABLE secrets (
+        ref TEXT PRIMARY KEY,
+        purpose TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        iv BLOB NOT NULL,
+        ciphertext BLOB NOT NULL,
+        tag BLOB NOT NULL,
+        created_at TEXT NOT NULL
+      );
+
+      CREATE TABLE computers (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE CHECK (uuid = lower(uuid) AND length(uuid) = 36),
+        netbios_name TEXT NOT NULL,
+        fqdn TEXT NOT NULL,
+        mac TEXT,
+        amt_status TEXT NOT NULL DEFAULT 'Unknown' CHECK (amt_status IN (${statusList})),
+        status_reason TEXT,
+        device_cert_fingerprint TEXT,
+        in_band_managed INTEGER NOT NULL DEFAULT 0 CHECK (in_band_managed IN (0, 1)),
+        provisioning_mode TEXT CHECK (provisioning_mode IN ('out-of-band', 'in-band')),
+        firmware_version TEXT,
+        mebx_password_ref TEXT REFERENCES secrets(ref),
+        admin_password_ref TEXT REFERENCES secrets(ref),
+        imported_admin_password_ref TEXT REFERENCES secrets(ref),
+        ad_account_password_ref TEXT REFERENCES secrets(ref),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        provisioned_at TEXT
+      );
+      CREATE UNIQUE INDEX computers_netbios_name ON computers (upper(netbios_name));
+      CREATE UNIQUE INDEX computers_fqdn ON computers (lower(fqdn));
+
+      -- More than one pending password can exist: each interrupted attempt may have reached
+      -- the device, so none is dropped until the device confirms one of them.
+      CREATE TABLE pending_admin_passwords (
+        id INTEGER PRIMARY KEY,
+        computer_id INTEGER NOT NULL REFERENCES computers(id),
+        password_ref TEXT NOT NULL UNIQUE REFERENCES secrets(ref),
+        staged_at TEXT NOT NULL
+      );
+      CREATE INDEX pending_admin_passwords_computer ON pending_admin_passwords (computer_id);
+
+      CREATE TABLE site_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        document TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+
+      CREATE TABLE digest_accounts (
+        id INTEGER PRIMARY KEY,
+        position INTEGER NOT NULL UNIQUE,
+        username TEXT NOT NULL,
+        password_ref TEXT NOT NULL REFERENCES secrets(ref)
+      );
+
+      CREATE TABLE provisioning_certificates (
+        id INTEGER PRIMARY KEY,
+        leaf_sha256 TEXT NOT NULL UNIQUE,
+        subject_cn TEXT NOT NULL,
+        chain_pem TEXT NOT NULL,
+        key_ref TEXT NOT NULL REFERENCES secrets(ref),
+        root_sha1 TEXT NOT NULL,
+        root_sha256 TEXT NOT NULL,
+        root_sha384 TEXT NOT NULL,
+        dns_suffix TEXT NOT NULL,
+        not_after TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+
+      CREATE TABLE issuing_ca (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        cert_pem TEXT NOT NULL,
+        chain_pem TEXT NOT NULL,
+        key_ref TEXT NOT NULL REFERENCES secrets(ref),
+        subject TEXT NOT NULL,
+        not_after TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+
+      -- Keyed by UUID, not by computer id, so the history outlives a computer's row.
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        computer_uuid TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('success', 'failure', 'info')),
+        detail TEXT
+      );
+      CREATE INDEX audit_log_computer ON audit_log (computer_uuid, id);
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    `,
+  },
+];

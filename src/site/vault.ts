@@ -1,0 +1,129 @@
+// The site's secret vault: every secret AES-256-GCM encrypted under the master key ring,
+// addressed by an opaque reference. The additional authenticated data binds each ciphertext
+// to its reference and purpose, so a ciphertext copied to another row (or relabelled) fails
+// to decrypt. Nothing here lists plaintexts, and no message carries one.
+import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import type { KeyRing } from '../secrets/keyFile';
+import type { SiteDb } from './db';
+
+export const SECRET_PURPOSES = [
+  'admin-password',
+  'mebx-password',
+  'ad-account-password',
+  'digest-account-password',
+  'directory-bind-password',
+  'acl-user-password',
+  'wifi-passphrase',
+  'ieee8021x-password',
+  'provisioning-certificate-key',
+  'issuing-ca-key',
+] as const;
+export type SecretPurpose = (typeof SECRET_PURPOSES)[number];
+
+/** Opaque handle of a vault entry; safe to log and to carry in workflow history. */
+export type SecretRef = string;
+
+const REF_PATTERN = /^vault:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isSecretRef(value: unknown): value is SecretRef {
+  return typeof value === 'string' && REF_PATTERN.test(value);
+}
+
+export class VaultError extends Error {
+  override name = 'VaultError';
+}
+
+interface SecretRow {
+  ref: string;
+  purpose: string;
+  key_id: string;
+  iv: Buffer;
+  ciphertext: Buffer;
+  tag: Buffer;
+}
+
+function aad(ref: string, purpose: string): Buffer {
+  return Buffer.from(`amtprov-vault/v1\n${ref}\n${purpose}`, 'utf8');
+}
+
+export class Vault {
+  constructor(
+    private readonly db: SiteDb,
+    private readonly keyRing: KeyRing,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  putSecret(purpose: SecretPurpose, value: string): SecretRef {
+    if (!SECRET_PURPOSES.includes(purpose)) throw new VaultError(`unknown secret purpose "${String(purpose)}"`);
+    const ref = `vault:${randomUUID()}`;
+    const sealed = this.seal(ref, purpose, value);
+    this.db
+      .prepare('INSERT INTO secrets (ref, purpose, key_id, iv, ciphertext, tag, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(ref, purpose, sealed.keyId, sealed.iv, sealed.ciphertext, sealed.tag, this.now().toISOString());
+    return ref;
+  }
+
+  getSecret(ref: SecretRef): string {
+    const row = this.row(ref);
+    const key = this.keyRing.keys.get(row.key_id);
+    if (!key) throw new VaultError(`secret ${ref} is sealed with master key "${row.key_id}", which is not in the key ring`);
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, row.iv);
+      decipher.setAAD(aad(row.ref, row.purpose));
+      decipher.setAuthTag(row.tag);
+      return Buffer.concat([decipher.update(row.ciphertext), decipher.final()]).toString('utf8');
+    } catch {
+      // The cause (an OpenSSL auth failure) adds nothing and is kept out on principle.
+      throw new VaultError(`secret ${ref} failed authentication: tampered, moved, or sealed with a different key`);
+    }
+  }
+
+  purposeOf(ref: SecretRef): SecretPurpose {
+    return this.row(ref).purpose as SecretPurpose;
+  }
+
+  hasSecret(ref: SecretRef): boolean {
+    return this.db.prepare('SELECT 1 FROM secrets WHERE ref = ?').get(ref) !== undefined;
+  }
+
+  /** Removes a secret nobody refers to any more; the schema's foreign keys refuse otherwise. */
+  deleteSecret(ref: SecretRef): void {
+    this.db.prepare('DELETE FROM secrets WHERE ref = ?').run(ref);
+  }
+
+  /**
+   * Re-seals every secret not under the ring's active key (after the operator put a new key
+   * first in the ring), in one transaction. Returns how many were re-sealed.
+   */
+  rotateToActiveKey(): number {
+    const stale = this.db.prepare('SELECT ref FROM secrets WHERE key_id <> ?').pluck().all(this.keyRing.activeId) as string[];
+    const update = this.db.prepare('UPDATE secrets SET key_id = ?, iv = ?, ciphertext = ?, tag = ? WHERE ref = ?');
+    this.db.transaction(() => {
+      for (const ref of stale) {
+        const purpose = this.purposeOf(ref);
+        const sealed = this.seal(ref, purpose, this.getSecret(ref));
+        update.run(sealed.keyId, sealed.iv, sealed.ciphertext, sealed.tag, ref);
+      }
+    })();
+    return stale.length;
+  }
+
+  private row(ref: SecretRef): SecretRow {
+    const row = this.db.prepare('SELECT ref, purpose, key_id, iv, ciphertext, tag FROM secrets WHERE ref = ?').get(ref) as
+      | SecretRow
+      | undefined;
+    if (!row) throw new VaultError(`no secret ${isSecretRef(ref) ? ref : '(malformed reference)'} in the vault`);
+    return row;
+  }
+
+  private seal(ref: string, purpose: string, value: string) {
+    const keyId = this.keyRing.activeId;
+    const key = this.keyRing.keys.get(keyId);
+    if (!key) throw new VaultError(`active master key "${keyId}" is missing from the key ring`);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(aad(ref, purpose));
+    const ciphertext = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
+    return { keyId, iv, ciphertext, tag: cipher.getAuthTag() };
+  }
+}

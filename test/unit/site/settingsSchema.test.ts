@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { SecretValue, storedSettingsSchema } from '../../../src/site/settings';
+import { parseSettingsYaml } from '../../../src/site/settingsFile';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'amtprov-settings-'));
+void after(() => rmSync(dir, { recursive: true, force: true }));
+writeFileSync(path.join(dir, 'mebx.txt'), 'Mebx!Pass1\n');
+writeFileSync(path.join(dir, 'weak.txt'), 'weakling\n');
+
+const ENV = { BIND_PW: 'bind-secret', DIGEST_PW: 'Digest!Pw1', WIFI: 'office wifi passphrase' };
+
+function errorsOf(yaml: string, env: NodeJS.ProcessEnv = ENV): string[] {
+  const result = parseSettingsYaml(yaml, dir, env);
+  assert.equal(result.ok, false, 'expected the settings to be refused');
+  return result.ok ? [] : result.errors;
+}
+
+function settingsOf(yaml: string): Record<string, unknown> {
+  const result = parseSettingsYaml(yaml, dir, ENV);
+  assert.ok(result.ok, result.ok ? '' : result.errors.join('\n'));
+  return result.settings as Record<string, unknown>;
+}
+
+void describe('settings schema', () => {
+  void it('defaults are sane: SP2, ping, web console, SOL, IDE-R on, power scheme 5, MEBx untouched, 24 h deadline', () => {
+    const settings = storedSettingsSchema.parse({});
+    assert.deepEqual(settings, {
+      digestAccounts: [],
+      amt: {
+        configMgrBehaviour: 'SP2', pingResponse: true, webConsole: true, serialOverLan: true, ideRedirection: true,
+        powerScheme: 5, userAcls: [], wireless: [], mebx: { policy: 'never' },
+      },
+      provisioningDeadline: 86400,
+    });
+    assert.deepEqual(settingsOf(''), settings, 'an empty YAML file gives the defaults');
+  });
+
+  void it('loads secrets from files (relative to the YAML) and env vars as redacting SecretValues', () => {
+    const settings = settingsOf(`
+directory:
+  url: ldaps://dc1.amt.test
+  bindDn: CN=prov,CN=Users,DC=amt,DC=test
+  bindPassword: { passwordEnv: BIND_PW }
+  computerOu: OU=AMT,DC=amt,DC=test
+  kerberosRealm: AMT.TEST
+digestAccounts:
+  - { username: admin, password: { passwordEnv: DIGEST_PW } }
+amt:
+  mebx: { policy: if-default, password: { passwordFile: mebx.txt } }
+  wireless:
+    - { profileName: office, ssid: Office, authentication: WPA2-PSK, passphrase: { passwordEnv: WIFI } }
+provisioningDeadline: 90m
+`);
+    const mebx = (settings.amt as { mebx: { password: SecretValue } }).mebx.password;
+    assert.ok(mebx instanceof SecretValue);
+    assert.equal(mebx.value, 'Mebx!Pass1', 'one trailing newline is stripped');
+    assert.equal(mebx.purpose, 'mebx-password');
+    assert.equal(JSON.stringify(mebx), '"(secret)"');
+    assert.equal((settings.directory as { bindPassword: SecretValue }).bindPassword.value, 'bind-secret');
+    assert.equal(settings.provisioningDeadline, 5400);
+    assert.ok(!JSON.stringify(settings).includes('bind-secret'));
+  });
+
+  void it('refuses inline secrets and names the key', () => {
+    const errors = errorsOf('digestAccounts:\n  - { username: admin, password: "Digest!Pw1" }\n');
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /^digestAccounts\.0\.password: .*never written inline/);
+  });
+
+  void it('names a missing file or env var without the secret, and a weak secret by its rule', () => {
+    const errors = errorsOf(`
+directory: { url: ldaps://dc1, bindDn: x, bindPassword: { passwordEnv: NOPE }, computerOu: OU=AMT, kerberosRealm: AMT.TEST }
+amt:
+  mebx: { policy: always, password: { passwordFile: weak.txt } }
+  userAcls:
+    - { username: helpdesk, password: { passwordFile: missing.txt }, realms: [Redirection] }
+`);
+    assert.deepEqual(errors.map((e) => e.split(':')[0]), ['directory.bindPassword', 'amt.userAcls.0.password', 'amt.mebx.password']);
+    assert.match(errors[0], /environment variable NOPE is not set/);
+    assert.match(errors[1], /missing\.txt: ENOENT/);
+    assert.match(errors[2], /needs a digit/);
+    assert.ok(!errors.join().includes('weakling'), 'the secret is not echoed');
+  });
+
+  void it('checks structure and values, naming each key', () => {
+    const errors = errorsOf(`
+directory: { url: ldap://dc1.amt.test, bindDn: x, bindPassword: { passwordEnv: BIND_PW }, computerOu: AMT, kerberosRealm: amt.test }
+amt:
+  powerScheme: 0
+  pingRespons: true
+  mebx: { policy: always }
+  userAcls:
+    - { kerberosSid: S-1-5-21-1-2-3-1105, realms: [PTAdministration, Bogus] }
+    - { realms: [Redirection] }
+    - { username: admin, password: { passwordEnv: DIGEST_PW }, realms: [Redirection] }
+  wireless:
+    - { profileName: office, ssid: Office, authentication: WPA2-PSK }
+    - { profileName: office, ssid: Corp, authentication: WPA2-IEEE8021x }
+provisioningDeadline: 5s
+`);
+    const keys = errors.map((e) => e.slice(0, e.indexOf(':')));
+    for (const key of ['directory.url', 'directory.computerOu', 'directory.kerberosRealm', 'amt.powerScheme', 'amt.mebx.password',
+      'amt.userAcls.0.realms.1', 'amt.userAcls.1.username', 'amt.userAcls.2.username', 'amt.wireless.0.passphrase',
+      'amt.wireless.1.ieee8021x', 'amt.wireless.1.profileName', 'provisioningDeadline', 'amt']) {
+      assert.ok(keys.includes(key), `no error for ${key} in:\n${errors.join('\n')}`);
+    }
+    assert.match(errors.find((e) => e.startsWith('amt:'))!, /pingRespons/, 'an unknown key is named');
+  });
+
+  void it('checks 802.1X profiles: MSCHAPv2 needs a password, EAP-TLS takes none', () => {
+    const errors = errorsOf(`
+amt:
+  wired8021x: { protocol: PEAPv0/EAP-MSCHAPv2, username: amt }
+  wireless:
+    - profileName: corp
+      ssid: Corp
+      authentication: WPA2-IEEE8021x
+      ieee8021x: { protocol: EAP-TLS, username: amt, password: { passwordEnv: BIND_PW } }
+`);
+    assert.deepEqual(errors.map((e) => e.split(':')[0]), ['amt.wireless.0.ieee8021x.password', 'amt.wired8021x.password']);
+  });
+
+  void it('reports YAML syntax errors and duplicate keys', () => {
+    assert.match(errorsOf('amt: [unclosed\n')[0], /^YAML:/);
+    assert.match(errorsOf('amt: {}\namt: {}\n')[0], /^YAML:.*[Uu]nique|^YAML:.*duplicate/i);
+  });
+
+  void it('the stored form holds vault references only', () => {
+    const parsed = storedSettingsSchema.safeParse({ digestAccounts: [{ username: 'admin', password: 'Digest!Pw1' }] });
+    assert.equal(parsed.success, false);
+    assert.ok(storedSettingsSchema.safeParse({ digestAccounts: [{ username: 'admin', password: 'vault:00000000-0000-4000-8000-000000000000' }] }).success);
+  });
+});

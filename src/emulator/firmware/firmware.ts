@@ -28,6 +28,8 @@ export interface FirmwareEvents {
   phase: [phase: ProvisioningPhase];
   /** Power lost inside the firmware (commit fault): the device runner must power the device off now. */
   'power-loss': [restoreAfterMs: number | null];
+  /** The flash content changed (emitted before the write completes). */
+  changed: [];
 }
 
 /** What the TLS server presents; null = refuse TLS (post-provisioning with TLS disabled). */
@@ -311,6 +313,8 @@ export class Firmware extends EventEmitter<FirmwareEvents> {
   }
 
   private persist(): Promise<void> {
-    return this.flash.write(this.data);
+    const written = this.flash.write(this.data);
+    this.emit('changed');
+    return written;
   }
 }

@@ -1,0 +1,184 @@
+// The device's HTTP layer, shared by every device of a fleet and both ports: limits against
+// slow or oversized clients, injected faults, HTTP Digest, the plain-port policy, then
+// dispatch by path to the services (serviceRouter.ts). Sockets arrive already accepted (and,
+// on 16993, already TLS-verified) through `serve`, tagged with their device.
+import http from 'node:http';
+import type net from 'node:net';
+import { PowerLossError } from '../firmware/errors';
+import type { Firmware } from '../firmware/firmware';
+import type { DigestAuthority } from '../digest/digestAuthority';
+import { ServiceRouter, type ServiceRequest } from './serviceRouter';
+
+export interface HttpDevice {
+  firmware: Firmware;
+  digest: DigestAuthority;
+}
+
+export interface HttpLimits {
+  /** Largest request body accepted (413 above). */
+  maxBodyBytes: number;
+  /** Headers must arrive within this (slowloris). */
+  headersTimeoutMs: number;
+  /** Whole request must arrive within this. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  idleTimeoutMs: number;
+}
+
+/** The emulator's choices (AMT-PROTOCOL.md is silent); 256 KiB fits any certificate chain or WS-Man body. */
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  maxBodyBytes: 256 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  idleTimeoutMs: 60_000,
+};
+
+interface Connection {
+  device: HttpDevice;
+  transport: 'tls' | 'plain';
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) return Promise.reject(new BodyTooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+function sendText(res: http.ServerResponse, status: number, text: string, headers: http.OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** A SOAP 1.2 fault for paths no service handles (the client's SOAP stack can read it). */
+function sendUnknownPath(res: http.ServerResponse, path: string): void {
+  const escaped = path.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const body =
+    '<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><s:Fault>' +
+    '<s:Code><s:Value>s:Sender</s:Value></s:Code>' +
+    `<s:Reason><s:Text xml:lang="en">no service at ${escaped}</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>`;
+  res.writeHead(404, { 'Content-Type': 'application/soap+xml; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export class DeviceHttpFrontend {
+  private readonly server: http.Server;
+  private readonly connections = new WeakMap<net.Socket, Connection>();
+
+  constructor(
+    private readonly router: ServiceRouter,
+    private readonly limits: HttpLimits = DEFAULT_HTTP_LIMITS,
+  ) {
+    this.server = http.createServer({
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.idleTimeoutMs,
+      maxHeaderSize: 16 * 1024,
+    });
+    this.server.timeout = limits.idleTimeoutMs;
+    this.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      void this.handle(req, res);
+    });
+    this.server.on('clientError', (_err, socket: net.Socket) => socket.destroy());
+  }
+
+  /** Hands an accepted (and, for TLS, verified) connection of `device` to HTTP. */
+  serve(socket: net.Socket, device: HttpDevice, transport: 'tls' | 'plain'): void {
+    this.connections.set(socket, { device, transport });
+    this.server.emit('connection', socket);
+  }
+
+  close(): void {
+    this.server.close();
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const connection = this.connections.get(req.socket);
+    if (!connection) {
+      req.socket.destroy();
+      return;
+    }
+    const { device, transport } = connection;
+    const fw = device.firmware;
+    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    res.once('finish', () => (fw.counters.requestsServed += 1));
+    try {
+      if (fw.faults.shouldDropConnection()) {
+        fw.counters.droppedConnections += 1;
+        req.socket.destroy();
+        return;
+      }
+      if (fw.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, fw.faults.latencyMs));
+      let body: Buffer;
+      try {
+        body = await readBody(req, this.limits.maxBodyBytes);
+      } catch (err) {
+        if (!(err instanceof BodyTooLarge)) throw err;
+        sendText(res, 413, `request body over ${this.limits.maxBodyBytes} bytes`, { Connection: 'close' });
+        return;
+      }
+      // AMT serves setup over TLS only; plain HTTP works once provisioned with TLS off (emulator's reading).
+      if (transport === 'plain' && (fw.phase !== 'post' || fw.state.tls.enabled)) {
+        sendText(res, 403, fw.phase === 'post' ? 'TLS is enabled: use port 16993' : 'not provisioned: setup is served over TLS on port 16993');
+        return;
+      }
+      const outcome = device.digest.verify({ method: req.method ?? 'GET', url: req.url ?? '/', authorization: req.headers.authorization }, (username) =>
+        this.ha1For(fw, username),
+      );
+      if (!outcome.ok) {
+        if (outcome.kind !== 'missing') {
+          fw.counters.recordDigestFailure(peer, outcome.kind === 'malformed' ? 'malformed' : outcome.kind, outcome.username);
+        }
+        sendText(res, 401, 'authentication required', { 'WWW-Authenticate': device.digest.challenge(outcome.kind === 'stale-nonce') });
+        return;
+      }
+      if (transport === 'tls') fw.beginProvisioning();
+      if (req.headers['content-encoding'] !== undefined && req.headers['content-encoding'] !== 'identity') {
+        sendText(res, 415, 'content encodings are not supported');
+        return;
+      }
+      // XML with a DOCTYPE could declare entities; AMT's parser refuses them and so do we, before any handler.
+      if (/<!DOCTYPE|<!ENTITY/i.test(body.toString('latin1'))) {
+        sendText(res, 400, 'XML with DOCTYPE or ENTITY declarations is refused');
+        return;
+      }
+      const handler = this.router.find(req.url);
+      if (!handler) {
+        sendUnknownPath(res, (req.url ?? '/').split('?')[0] ?? '/');
+        return;
+      }
+      const serviceReq = req as ServiceRequest;
+      serviceReq.body = body;
+      await ServiceRouter.dispatch(handler, serviceReq, res, { firmware: fw, username: outcome.username, transport, peer });
+    } catch (err) {
+      if (err instanceof PowerLossError || res.headersSent) {
+        req.socket.destroy();
+        return;
+      }
+      // No detail to the client: handler errors may quote what they were given.
+      sendText(res, 500, 'internal error');
+    }
+  }
+
+  /** Accounts Digest accepts: the admin account, plus Digest users of the ACL once provisioned. */
+  private ha1For(fw: Firmware, username: string): string | undefined {
+    if (username === fw.state.admin.username) return fw.state.admin.ha1;
+    if (fw.phase !== 'post') return undefined;
+    return fw.state.userAcl.find((entry) => entry.digestUsername === username)?.digestHa1;
+  }
+}

@@ -4,7 +4,7 @@
 // site store. The printed root hashes are what an (emulated) device must trust.
 import path from 'node:path';
 import { rootHashes } from '../amt/certRules';
-import { createDemoPki, writeDemoPki } from '../pki/demoPki';
+import { createDemoPki, existingDemoPkiFiles, overwriteRefusal, writeDemoPki } from '../pki/demoPki';
 import { registerDemoPki } from '../pki/register';
 import { pemToDer } from '../pki/x509';
 import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from '../site/cliSupport';
@@ -18,15 +18,14 @@ const USAGE = `usage: amtprov pki demo [--domain amt.test] [--out <dir>] [--forc
   --no-register  only write the files; leave the site store alone`;
 
 function demoCommand(values: { domain?: string; out?: string; force?: boolean; 'no-register'?: boolean; db?: string }, io: CliIo): number {
-  const pki = createDemoPki({ domain: values.domain ?? 'amt.test' });
   const dir = path.resolve(values.out ?? path.join(dataDir(), 'pki', 'demo'));
-  let files;
-  try {
-    files = writeDemoPki(pki, dir, { force: values.force });
-  } catch (err) {
-    io.err((err as Error).message);
+  const existing = existingDemoPkiFiles(dir);
+  if (existing.length > 0 && !values.force) {
+    io.err(overwriteRefusal(dir, existing));
     return EXIT.refused;
   }
+  const pki = createDemoPki({ domain: values.domain ?? 'amt.test' });
+  const files = writeDemoPki(pki, dir, { force: true });
   io.out(`demo PKI for ${pki.domain} written to ${dir}`);
   for (const file of Object.values(files)) io.out(`  ${path.basename(file)}`);
   const hashes = rootHashes(pemToDer(pki.root.certPem));

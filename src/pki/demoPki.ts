@@ -97,17 +97,24 @@ export const DEMO_PKI_FILES = {
   issuingCaKey: 'issuing-ca.key.pem',
 } as const;
 
+function demoPkiPaths(dir: string): Record<keyof typeof DEMO_PKI_FILES, string> {
+  return Object.fromEntries(Object.entries(DEMO_PKI_FILES).map(([k, name]) => [k, path.join(dir, name)])) as
+    Record<keyof typeof DEMO_PKI_FILES, string>;
+}
+
+/** Demo PKI files already in `dir` (checked before spending time on key generation). */
+export function existingDemoPkiFiles(dir: string): string[] {
+  return Object.values(demoPkiPaths(dir)).filter((file) => existsSync(file));
+}
+
 /**
  * Writes the demo PKI as PEM files plus a passphrase-protected PFX of the provisioning
  * certificate; keys and the passphrase are 0600. Refuses to overwrite unless `force`.
  */
 export function writeDemoPki(pki: DemoPki, dir: string, options: { force?: boolean } = {}): Record<keyof typeof DEMO_PKI_FILES, string> {
-  const paths = Object.fromEntries(Object.entries(DEMO_PKI_FILES).map(([k, name]) => [k, path.join(dir, name)])) as
-    Record<keyof typeof DEMO_PKI_FILES, string>;
-  const existing = Object.values(paths).filter((file) => existsSync(file));
-  if (existing.length > 0 && !options.force) {
-    throw new Error(`${existing.length} demo PKI file(s) already exist in ${dir} (e.g. ${path.basename(existing[0])}); pass --force to replace them`);
-  }
+  const paths = demoPkiPaths(dir);
+  const existing = existingDemoPkiFiles(dir);
+  if (existing.length > 0 && !options.force) throw new Error(overwriteRefusal(dir, existing));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const passphrase = randomBytes(18).toString('base64url');
   const write = (file: string, data: string | Buffer, secret: boolean) => {
@@ -124,4 +131,8 @@ export function writeDemoPki(pki: DemoPki, dir: string, options: { force?: boole
   write(paths.issuingCaCert, pki.issuingCa.certPem, false);
   write(paths.issuingCaKey, pki.issuingCa.keyPem, true);
   return paths;
+}
+
+export function overwriteRefusal(dir: string, existing: string[]): string {
+  return `${existing.length} demo PKI file(s) already exist in ${dir} (e.g. ${path.basename(existing[0])}); pass --force to replace them`;
 }

@@ -33,11 +33,23 @@ export interface IssuedDeviceCertificate {
 
 function devicePublicKey(source: DeviceKeySource): forge.pki.rsa.PublicKey {
   if ('csrPem' in source || 'csrDer' in source) {
-    const csr = 'csrPem' in source
-      ? forge.pki.certificationRequestFromPem(source.csrPem)
-      : forge.pki.certificationRequestFromAsn1(forge.asn1.fromDer(source.csrDer.toString('binary')));
-    // A request whose signature fails was not made by the holder of the key.
-    if (!csr.verify()) throw new Error('device certificate request signature does not verify');
+    let csr: forge.pki.CertificateSigningRequest;
+    try {
+      csr = 'csrPem' in source
+        ? forge.pki.certificationRequestFromPem(source.csrPem)
+        : forge.pki.certificationRequestFromAsn1(forge.asn1.fromDer(source.csrDer.toString('binary')));
+    } catch (err) {
+      throw new Error('device certificate request is not a PKCS#10 RSA request', { cause: err });
+    }
+    // A request whose signature fails was not made by the holder of the key (forge throws
+    // on some malformed signatures instead of returning false).
+    let verified: boolean;
+    try {
+      verified = csr.verify();
+    } catch {
+      verified = false;
+    }
+    if (!verified) throw new Error('device certificate request signature does not verify');
     if (!csr.publicKey) throw new Error('device certificate request carries no public key');
     return csr.publicKey as forge.pki.rsa.PublicKey;
   }

@@ -40,10 +40,6 @@ export function commonName(cert: forge.pki.Certificate): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-export function publicKeyBits(cert: forge.pki.Certificate): number {
-  return (cert.publicKey as forge.pki.rsa.PublicKey).n.bitLength();
-}
-
 /** Whether the two keys are the same RSA key (modulus and exponent). */
 export function sameRsaKey(a: forge.pki.rsa.PublicKey, b: forge.pki.rsa.PublicKey): boolean {
   return a.n.equals(b.n) && a.e.equals(b.e);

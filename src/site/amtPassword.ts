@@ -2,6 +2,7 @@
 // 8-32 characters of 7-bit printable ASCII without : , " ; at least one digit, one lowercase,
 // one uppercase and one non-alphanumeric character, where _ and space do not count as one.
 // The firmware refuses a weaker admin or MEBx password, so the site checks before it tries.
+import { randomInt } from 'node:crypto';
 
 /** Reasons the password fails the rule (empty when it passes). Never echoes the password. */
 export function amtPasswordProblems(password: string): string[] {
@@ -16,8 +17,30 @@ export function amtPasswordProblems(password: string): string[] {
   return problems;
 }
 
-export function isStrongAmtPassword(password: string): boolean {
-  return amtPasswordProblems(password).length === 0;
+const CLASSES = {
+  upper: 'ABCDEFGHJKLMNPQRSTUVWXYZ',
+  lower: 'abcdefghijkmnopqrstuvwxyz',
+  digit: '23456789',
+  // No : , " (refused by AMT), no < > & ' (XML-escaped in SOAP bodies; kept out so a password
+  // never depends on every layer escaping it right), no _ or space (do not count as symbols).
+  symbol: '!#$%()*+-./;=?@[]^{}~',
+};
+
+/**
+ * A random password that satisfies AMT's rule (for the admin password of phase 1 and other
+ * generated device secrets): at least one of each class, the rest from all classes,
+ * shuffled with a CSPRNG.
+ */
+export function generateAmtPassword(length = 16): string {
+  if (!Number.isInteger(length) || length < 8 || length > 32) throw new Error('AMT passwords are 8 to 32 characters');
+  const all = Object.values(CLASSES).join('');
+  const pick = (chars: string) => chars[randomInt(chars.length)];
+  const chars = [...Object.values(CLASSES).map(pick), ...Array.from({ length: length - 4 }, () => pick(all))];
+  for (let i = chars.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [chars[i], chars[j]] = [chars[j], chars[i]];
+  }
+  return chars.join('');
 }
 
 /**

@@ -158,12 +158,13 @@ export class Computers {
   /** Records the AMT status; the reason explains Failed/Not Provisioned and is cleared otherwise. */
   setStatus(id: number, status: AmtStatus, reason?: string): Computer {
     if (!AMT_STATUSES.includes(status)) throw new Error(`unknown AMT status "${String(status)}"`);
+    this.get(id); // throws ComputerNotFoundError
     const at = this.now().toISOString();
     const provisionedAt = status === 'Provisioned' ? at : null;
     this.db
       .prepare(`UPDATE computers SET amt_status = ?, status_reason = ?, updated_at = ?,
         provisioned_at = CASE WHEN ? IS NULL THEN provisioned_at ELSE ? END WHERE id = ?`)
-      .run(status, reason ?? null, at, provisionedAt, provisionedAt, this.get(id).id);
+      .run(status, reason ?? null, at, provisionedAt, provisionedAt, id);
     return this.get(id);
   }
 
@@ -196,8 +197,8 @@ export class Computers {
   }
 
   resetDeviceCertificatePin(id: number): void {
-    this.db.prepare('UPDATE computers SET device_cert_fingerprint = NULL, updated_at = ? WHERE id = ?')
-      .run(this.now().toISOString(), this.get(id).id);
+    this.get(id); // throws ComputerNotFoundError
+    this.db.prepare('UPDATE computers SET device_cert_fingerprint = NULL, updated_at = ? WHERE id = ?').run(this.now().toISOString(), id);
   }
 
   /**

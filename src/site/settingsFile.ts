@@ -30,7 +30,7 @@ function readSecret(source: z.output<typeof secretSource>, baseDir: string, env:
   }
 }
 
-export function settingsInputSchema(baseDir: string, env: NodeJS.ProcessEnv = process.env) {
+function settingsInputSchema(baseDir: string, env: NodeJS.ProcessEnv = process.env) {
   return siteSettingsSchema((purpose: SecretPurpose) =>
     secretSource.transform((source, ctx) => {
       const value = readSecret(source, baseDir, env);
@@ -47,7 +47,7 @@ export function settingsInputSchema(baseDir: string, env: NodeJS.ProcessEnv = pr
     }));
 }
 
-export function formatIssuePath(issuePath: readonly PropertyKey[]): string {
+function formatIssuePath(issuePath: readonly PropertyKey[]): string {
   return issuePath.length === 0 ? '(top level)' : issuePath.map(String).join('.');
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { amtPasswordProblems, amtUsernameProblem, isStrongAmtPassword } from '../../../src/site/amtPassword';
+import { amtPasswordProblems, amtUsernameProblem, generateAmtPassword } from '../../../src/site/amtPassword';
 
 void describe('AMT strong password rule', () => {
   void it('accepts passwords with digit, lower, upper and a symbol, 8 to 32 long', () => {
@@ -17,13 +17,13 @@ void describe('AMT strong password rule', () => {
   });
 
   void it('does not count underscore or space as the symbol', () => {
-    assert.equal(isStrongAmtPassword('Location_1'), false);
-    assert.equal(isStrongAmtPassword('Location 1'), false);
+    assert.deepEqual(amtPasswordProblems('Location_1'), ['needs a symbol other than _ and space']);
+    assert.deepEqual(amtPasswordProblems('Location 1'), ['needs a symbol other than _ and space']);
   });
 
   void it('limits length to 8..32', () => {
     assert.deepEqual(amtPasswordProblems('Aa1!Aa1'), ['must be 8 to 32 characters (has 7)']);
-    assert.equal(isStrongAmtPassword(`Aa1!${'a'.repeat(28)}`), true);
+    assert.deepEqual(amtPasswordProblems(`Aa1!${'a'.repeat(28)}`), []);
     assert.match(amtPasswordProblems(`Aa1!${'a'.repeat(29)}`).join(), /has 33/);
   });
 
@@ -48,5 +48,25 @@ void describe('AMT user names', () => {
     assert.match(amtUsernameProblem('help desk', { aclEntry: true })!, /printable/);
     assert.match(amtUsernameProblem('help<desk', { aclEntry: true })!, /printable/);
     assert.equal(amtUsernameProblem('helpdesk', { aclEntry: true }), undefined);
+  });
+});
+
+void describe('generateAmtPassword', () => {
+  void it('always satisfies the rule, at the requested length, and differs each time', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 500; i++) {
+      const length = 8 + (i % 25);
+      const password = generateAmtPassword(length);
+      assert.equal(password.length, length);
+      assert.deepEqual(amtPasswordProblems(password), [], password);
+      assert.ok(!/[<>&'_ ]/.test(password), password);
+      seen.add(password);
+    }
+    assert.equal(seen.size, 500);
+  });
+
+  void it('refuses lengths AMT cannot take', () => {
+    assert.throws(() => generateAmtPassword(7), /8 to 32/);
+    assert.throws(() => generateAmtPassword(33), /8 to 32/);
   });
 });

@@ -107,3 +107,19 @@ export function makeProvisioningLeaf(options: LeafOptions): TestCert {
 export function sha256Hex(cert: TestCert): string {
   return crypto.createHash('sha256').update(cert.der).digest('hex');
 }
+
+/** A valid provisioning chain for `suffix` (root -> issuing CA -> leaf) and the device trust entry for its root. */
+export function validProvisioningChain(suffix: string): {
+  keyPem: string;
+  chainPems: string[];
+  trustedRootHashes: { algorithm: 'sha256'; hash: string; active: boolean; name: string }[];
+} {
+  const root = makeRoot(`Provisioning Root for ${suffix}`);
+  const ca = makeIntermediate(`Issuing CA for ${suffix}`, root);
+  const leaf = makeProvisioningLeaf({ cn: `provisionserver.${suffix}`, issuer: ca });
+  return {
+    keyPem: leaf.keyPem,
+    chainPems: [leaf.pem, ca.pem, root.pem],
+    trustedRootHashes: [{ algorithm: 'sha256', hash: sha256Hex(root), active: true, name: 'test provisioning root' }],
+  };
+}

@@ -2,6 +2,7 @@
 // ports, with the search attributes declared in temporal-dev.yaml.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadDevStackConfig, type DevStackConfig } from '../../src/stack/devStackConfig';
 import { resolveTemporalCli } from '../../src/stack/temporalCli';
 
@@ -15,7 +16,17 @@ const types: Record<DevStackConfig['searchAttributes'][string], SearchAttributeT
   KeywordList: SearchAttributeType.KEYWORD_LIST,
 };
 
+let runtimeInstalled = false;
+
+/** Worker and SDK logs at WARN, so test output shows failures rather than state changes. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  runtimeInstalled = true;
+}
+
 export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
   const cli = await resolveTemporalCli();
   const config = loadDevStackConfig();
   const searchAttributes = Object.entries(config.searchAttributes).map(([name, type]) =>

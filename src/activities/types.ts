@@ -1,0 +1,69 @@
+// The activity surface the provisioning workflow calls, one entry per seed step. Inputs and
+// outputs carry references and facts, never secrets: activities resolve passwords and keys
+// from the site store's vault themselves.
+import type { ProvisioningMode } from '../workflows/definitions';
+
+export interface ValidateDeviceInput {
+  uuid: string;
+  mode: ProvisioningMode;
+  trustedRootHashes: string[];
+}
+
+export interface ValidatedDevice {
+  computerId: number;
+  netbiosName: string;
+  fqdn: string;
+  /** The provisioning certificate whose root this device trusts. */
+  certificateId: number;
+  /** How long a device may stay unreachable before the run ends as Failed. */
+  unreachableDeadlineSeconds: number;
+}
+
+export interface DeviceTarget {
+  computerId: number;
+  address: string;
+  certificateId: number;
+}
+
+export interface TlsResult {
+  fingerprint: string;
+  firstContact: boolean;
+}
+
+export interface DigestLoginResult {
+  /** Which candidate worked, by its store label (e.g. "account:2 admin"), never its password. */
+  credential: string;
+  rejected: number;
+}
+
+export interface DirectoryAccountResult {
+  dn: string;
+  created: boolean;
+  keyVersion: number;
+}
+
+export interface StageReport {
+  /** Sub-steps done (or found already done) on the device, in order. */
+  steps: string[];
+}
+
+export interface ReportInput {
+  uuid: string;
+  computerId?: number;
+  runId: string;
+  outcome: 'Provisioned' | 'Failed';
+  failedStage?: string;
+  reason?: string;
+  trigger: string;
+}
+
+export interface ProvisioningActivities {
+  validateDevice(input: ValidateDeviceInput): Promise<ValidatedDevice>;
+  tlsHandshake(target: DeviceTarget): Promise<TlsResult>;
+  digestLogin(target: DeviceTarget): Promise<DigestLoginResult>;
+  verifyIdentity(target: DeviceTarget): Promise<void>;
+  createDirectoryAccount(input: { computerId: number }): Promise<DirectoryAccountResult>;
+  phase1Soap(target: DeviceTarget): Promise<StageReport>;
+  phase2Wsman(target: DeviceTarget): Promise<StageReport>;
+  reportResult(input: ReportInput): Promise<void>;
+}

@@ -1,0 +1,39 @@
+// The worker: registers the provisioning workflow and its activities on the task queue.
+// Production runs many of these against a Temporal cluster; `npm start` runs one in-process.
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import type { KeyRing } from './secrets/keyFile';
+import type { ProvisioningActivities } from './activities/types';
+import { failureMappingInterceptor } from './activities/failureMapping';
+import { dataConverter, type TemporalSettings } from './temporal/connection';
+import { TASK_QUEUE } from './workflows/definitions';
+
+export interface ProvisioningWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  activities: ProvisioningActivities;
+  codecKeys: KeyRing;
+  taskQueue?: string;
+  /** A pre-built bundle (tests build it once); otherwise the workflows are bundled from source. */
+  workflowBundle?: WorkflowBundleOption;
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+export function createProvisioningWorker(options: ProvisioningWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    activities: options.activities,
+    dataConverter: dataConverter(options.codecKeys),
+    interceptors: { activity: [failureMappingInterceptor] },
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 200,
+    // Let in-flight device calls finish (they are idempotent either way) before exiting.
+    shutdownGraceTime: '10 seconds',
+  });
+}
+
+export async function connectWorkerConnection(settings: TemporalSettings): Promise<NativeConnection> {
+  const { address, tls, apiKey } = settings.connection;
+  return NativeConnection.connect({ address, ...(tls !== undefined ? { tls } : {}), ...(apiKey !== undefined ? { apiKey: apiKey as string } : {}) });
+}

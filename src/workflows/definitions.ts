@@ -1,0 +1,76 @@
+// Names and shapes shared by the workflow and every process that talks to it (listener,
+// site server, CLI): workflow id, signals, queries, search attributes. No secrets ever travel
+// through these; activities resolve references (computer id, credential id) from the site store.
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const TASK_QUEUE = 'amt-provisioning';
+
+/** One workflow id per device: repeated Hellos reach the running workflow, never a second run. */
+export function provisioningWorkflowId(uuid: string): string {
+  return `amt-provision-${uuid}`;
+}
+
+export type ProvisioningMode = 'out-of-band' | 'in-band';
+
+export type Stage = 'validate' | 'tls' | 'digest' | 'identity' | 'directory' | 'phase1' | 'phase2' | 'report' | 'done';
+
+/** AMT status as ConfigMgr reports it, also the AmtStatus search attribute. */
+export type AmtStatus = 'Unknown' | 'Detected' | 'Not Provisioned' | 'Provisioned' | 'Failed';
+
+export interface ProvisionInput {
+  uuid: string;
+  mode: ProvisioningMode;
+  /** Where the device answers (the Hello's TCP peer, or the agent's host address). */
+  address: string;
+  /** Root certificate hashes (lowercase hex) the device trusts, from its Hello or its agent. */
+  trustedRootHashes: string[];
+  /** What started the run, for the audit trail. */
+  trigger: 'hello' | 'agent' | 'operator';
+}
+
+export interface HelloSignal {
+  retryCount: number;
+  peerAddress: string;
+}
+
+export interface StageError {
+  stage: Stage;
+  /** Stable failure type, e.g. AllCredentialsRejected, DeviceUnreachable. */
+  type: string;
+  message: string;
+  nonRetryable: boolean;
+}
+
+export interface ProvisioningStatus {
+  uuid: string;
+  mode: ProvisioningMode;
+  stage: Stage;
+  /** Attempt number within the current stage (1 = first try). */
+  attempt: number;
+  hellosAbsorbed: number;
+  address: string;
+  hostname?: string;
+  lastError?: StageError;
+  outcome?: 'Provisioned' | 'Failed';
+}
+
+export interface ProvisionResult {
+  uuid: string;
+  outcome: 'Provisioned';
+  hostname: string;
+  directoryDn: string;
+}
+
+export const helloSignal = defineSignal<[HelloSignal]>('hello');
+/** Operator: stop waiting for the backoff and try the current stage again now. */
+export const retrySignal = defineSignal<[]>('retry');
+export const statusQuery = defineQuery<ProvisioningStatus>('status');
+
+export const searchAttributes = {
+  uuid: defineSearchAttributeKey('AmtUuid', SearchAttributeType.KEYWORD),
+  hostname: defineSearchAttributeKey('AmtHostname', SearchAttributeType.KEYWORD),
+  mode: defineSearchAttributeKey('ProvisioningMode', SearchAttributeType.KEYWORD),
+  stage: defineSearchAttributeKey('ProvisioningStage', SearchAttributeType.KEYWORD),
+  status: defineSearchAttributeKey('AmtStatus', SearchAttributeType.KEYWORD),
+} as const;

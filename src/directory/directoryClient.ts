@@ -1,0 +1,68 @@
+// The directory as the provisioning activities see it: each method validates its input,
+// binds once, does its reads and writes, and unbinds. Failures are DirectoryErrors.
+import {
+  deleteComputerAccount, ensureComputerAccount, findComputerAccount,
+  type ComputerAccount, type EnsuredComputerAccount,
+} from './computerAccount';
+import { withDirectorySession } from './session';
+import { validateSettings, type DirectorySettings } from './settings';
+import { validateEncryptionTypes, validateFqdn, validateNetbiosName, validateOu, validatePassword } from './validate';
+
+/** AES128 + AES256 (msDS-SupportedEncryptionTypes 8|16): service tickets for the SPNs use AES. */
+export const AES_ENCRYPTION_TYPES = 24;
+
+export interface ComputerAccountSpec {
+  /** DN of the OU that holds AMT accounts; must be inside the base DN. */
+  ou: string;
+  /** 1-15 letters, digits, hyphens; becomes sAMAccountName NAME$, the CN and two SPNs. */
+  netbiosName: string;
+  /** The AMT device's FQDN: dNSHostName and two SPNs. */
+  fqdn: string;
+  /** The account password (AMT derives its Kerberos key from it). */
+  password: string;
+  /** msDS-SupportedEncryptionTypes; default 24 (AES). See kerberos/amtKerberos.ts for older firmware. */
+  supportedEncryptionTypes?: number;
+}
+
+export class DirectoryClient {
+  private readonly settings: DirectorySettings;
+
+  /** Throws DirectoryError DirectoryInputInvalid naming the bad field; connects to nothing. */
+  constructor(settings: DirectorySettings) {
+    this.settings = validateSettings(settings);
+  }
+
+  /** Binds and unbinds: proves the URL, the certificate and the credentials. */
+  async verifyBind(): Promise<void> {
+    await withDirectorySession(this.settings, [], () => Promise.resolve());
+  }
+
+  async findComputerAccount(netbiosName: string): Promise<ComputerAccount | undefined> {
+    const name = validateNetbiosName(netbiosName);
+    return withDirectorySession(this.settings, [], (client) => findComputerAccount(client, this.settings.baseDn, name));
+  }
+
+  /**
+   * Creates the account in spec.ou, or brings the existing one (same sAMAccountName, in that OU)
+   * to the wanted state: dNSHostName, exactly the four AMT SPNs, enabled workstation account,
+   * encryption types, and the password (which increments msDS-KeyVersionNumber).
+   */
+  async ensureComputerAccount(spec: ComputerAccountSpec): Promise<EnsuredComputerAccount> {
+    const wanted = {
+      baseDn: this.settings.baseDn,
+      ou: validateOu(spec.ou, this.settings.baseDn),
+      netbiosName: validateNetbiosName(spec.netbiosName),
+      fqdn: validateFqdn(spec.fqdn),
+      password: validatePassword(spec.password),
+      supportedEncryptionTypes: validateEncryptionTypes(spec.supportedEncryptionTypes ?? AES_ENCRYPTION_TYPES),
+    };
+    return withDirectorySession(this.settings, [wanted.password], (client) => ensureComputerAccount(client, wanted));
+  }
+
+  /** Deletes the account from ou; { deleted: false } when there is none. */
+  async deleteComputerAccount(spec: { ou: string; netbiosName: string }): Promise<{ deleted: boolean; dn?: string }> {
+    const ou = validateOu(spec.ou, this.settings.baseDn);
+    const name = validateNetbiosName(spec.netbiosName);
+    return withDirectorySession(this.settings, [], (client) => deleteComputerAccount(client, this.settings.baseDn, ou, name));
+  }
+}

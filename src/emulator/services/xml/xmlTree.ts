@@ -114,7 +114,7 @@ function buildElement(qname: string, node: RawNode, parentScope: ReadonlyMap<str
     const key = Object.keys(child).find((k) => k !== ':@');
     if (key === undefined) continue;
     if (key === '#text') element.text += decodeReferences(String(child[key]));
-    else if (key === '#cdata') element.text += ((child[key] as RawNode[]) ?? []).map((t) => String(t['#text'] ?? '')).join('');
+    else if (key === '#cdata') element.text += ((child[key] as { '#text'?: string }[]) ?? []).map((t) => t['#text'] ?? '').join('');
     else element.children.push(buildElement(key, child, scope, depth + 1));
   }
   return element;

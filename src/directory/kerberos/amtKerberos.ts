@@ -8,7 +8,9 @@
 //   listed in ConfiguredEncryptionAlgorithms (0 RC4-HMAC, 1 AES128, 2 AES256).
 // KeyVersion is stored and echoed by AMT, not checked; we keep it equal to the account's
 // msDS-KeyVersionNumber so tickets and settings can be matched when debugging.
-// The result holds secrets (Passphrase or MasterKey): never log it or put it in history.
+// AMT-PROTOCOL.md section 6 (8.3) names the class but not the algorithm: the choice by
+// firmware version below is ours. The result holds secrets (Passphrase or MasterKey):
+// never log it or put it in workflow history.
 import { AES_DEFAULT_ITERATIONS, computerAccountSalt, rc4HmacKey } from './keys';
 
 export { aesStringToKey, computerAccountSalt, nfold, rc4HmacKey, AES_DEFAULT_ITERATIONS } from './keys';
@@ -46,6 +48,14 @@ export interface AmtKerberosSettings {
   EncryptionAlgorithm?: number;
   /** Before AMT 8 only: base64 of the 16-byte RC4-HMAC key. */
   MasterKey?: string;
+}
+
+/** The Kerberos realm of an AD naming context: its DC= components, upper-case (DC=amt,DC=test -> AMT.TEST). */
+export function realmFromBaseDn(baseDn: string): string {
+  const labels = baseDn.split(',').map((rdn) => rdn.trim()).filter((rdn) => /^dc\s*=/i.test(rdn))
+    .map((rdn) => rdn.slice(rdn.indexOf('=') + 1).trim());
+  if (labels.length === 0) throw new Error(`${baseDn} has no DC= components to take a realm from`);
+  return labels.join('.').toUpperCase();
 }
 
 /** msDS-SupportedEncryptionTypes the AD account needs for this firmware: AES (24) from AMT 8, RC4 only (4) before. */

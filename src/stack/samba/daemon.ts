@@ -10,7 +10,7 @@ import { executableOf, isRunning, processGroupMembers, terminate } from './proce
 const STOP_GRACE_MS = 10_000;
 
 /** True once host:636 completes a TLS handshake whose certificate chains to Samba's CA. */
-export function ldapsAnswers(caCertPem: string, timeoutMs = 2_000): Promise<boolean> {
+function ldapsAnswers(caCertPem: string, timeoutMs = 2_000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = tls.connect({
       host: SAMBA_DOMAIN.host, port: SAMBA_DOMAIN.ldapsPort, ca: caCertPem, servername: SAMBA_DOMAIN.tlsServerName,
@@ -34,7 +34,7 @@ function readCa(layout: SambaLayout): string | undefined {
 }
 
 /** The pid of a samba process started from this directory, or undefined (a stale pid file is removed). */
-export function runningSambaPid(layout: SambaLayout): number | undefined {
+function runningSambaPid(layout: SambaLayout): number | undefined {
   if (!existsSync(layout.pidFile)) return undefined;
   const pid = Number(readFileSync(layout.pidFile, 'utf8').trim());
   if (pid > 0 && isRunning(pid) && executableOf(pid)?.endsWith('/samba')) return pid;

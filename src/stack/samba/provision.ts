@@ -68,7 +68,7 @@ function krb5Conf(): string {
   ].join('\n');
 }
 
-export function writeKrb5Conf(layout: SambaLayout): void {
+function writeKrb5Conf(layout: SambaLayout): void {
   writeFileSync(layout.krb5Conf, krb5Conf(), { mode: 0o644 });
 }
 

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import { md4 } from '../../../src/directory/kerberos/md4';
 import {
   aesStringToKey, AMT_KERBEROS_ALGORITHM, amtKerberosSettings, computerAccountSalt, directoryEncryptionTypesFor, nfold, rc4HmacKey,
+  realmFromBaseDn,
 } from '../../../src/directory/kerberos/amtKerberos';
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
@@ -96,6 +97,14 @@ describe('AD computer account salt (MS-KILE 3.1.1.2)', () => {
   test('<REALM>host<name lower-case>.<realm lower-case>, with or without the trailing $', () => {
     assert.equal(computerAccountSalt('amt.test', 'PC-0001'), 'AMT.TESThostpc-0001.amt.test');
     assert.equal(computerAccountSalt('AMT.TEST', 'PC-0001$'), 'AMT.TESThostpc-0001.amt.test');
+  });
+});
+
+describe('realm of a base DN', () => {
+  test('DC= components joined and upper-cased; other RDNs ignored; none is an error', () => {
+    assert.equal(realmFromBaseDn('DC=amt,DC=test'), 'AMT.TEST');
+    assert.equal(realmFromBaseDn('OU=x, dc=corp ,DC=Example,DC=com'), 'CORP.EXAMPLE.COM');
+    assert.throws(() => realmFromBaseDn('O=acme'), /no DC= components/);
   });
 });
 

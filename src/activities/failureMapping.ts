@@ -1,8 +1,10 @@
 // Activity interceptor: turns the typed errors of the protocol and directory modules
 // (anything carrying a stable `type` and a `retryable` flag) into Temporal ApplicationFailures
-// with that type, so the workflow decides retry vs. give-up on the type alone.
-import { ApplicationFailure } from '@temporalio/common';
+// with that type, so the workflow decides retry vs. give-up on the type alone; and blanks
+// out any secret the activity touched before the failure leaves the worker.
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptors } from '@temporalio/worker';
+import { redact, withSecretScope } from './secretScope';
 
 export interface TypedError extends Error {
   type: string;
@@ -13,21 +15,31 @@ export function isTypedError(err: unknown): err is TypedError {
   return err instanceof Error && typeof (err as Partial<TypedError>).type === 'string' && typeof (err as Partial<TypedError>).retryable === 'boolean';
 }
 
-export function toApplicationFailure(err: unknown): unknown {
-  if (err instanceof ApplicationFailure) return err;
-  if (isTypedError(err)) {
-    return ApplicationFailure.create({ type: err.type, message: err.message, nonRetryable: !err.retryable });
+export function toApplicationFailure(err: unknown): ApplicationFailure | CancelledFailure {
+  // Cancellation must stay a cancellation for the worker to report it as such.
+  if (err instanceof CancelledFailure) return err;
+  if (err instanceof ApplicationFailure) {
+    return ApplicationFailure.create({ type: err.type ?? 'Error', message: redact(err.message), nonRetryable: err.nonRetryable === true });
   }
-  return err;
+  if (isTypedError(err)) {
+    return ApplicationFailure.create({ type: err.type, message: redact(err.message), nonRetryable: !err.retryable });
+  }
+  // Unknown errors keep their class name as type and stay retryable; the stack is dropped
+  // because library stacks can quote request data.
+  const name = err instanceof Error ? err.name : 'Error';
+  const message = err instanceof Error ? err.message : String(err);
+  return ApplicationFailure.create({ type: name, message: redact(message), nonRetryable: false });
 }
 
 const inbound: ActivityInboundCallsInterceptor = {
-  async execute(input, next) {
-    try {
-      return await next(input);
-    } catch (err) {
-      throw toApplicationFailure(err);
-    }
+  execute(input, next) {
+    return withSecretScope(async () => {
+      try {
+        return await next(input);
+      } catch (err) {
+        throw toApplicationFailure(err);
+      }
+    });
   },
 };
 

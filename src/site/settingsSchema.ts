@@ -161,6 +161,8 @@ export function siteSettingsSchema<S extends z.ZodType>(secret: (purpose: Secret
     bindDn: z.string().min(1),
     bindPassword: secret('directory-bind-password'),
     caCertPem: z.string().regex(/-----BEGIN CERTIFICATE-----/, 'must be a PEM certificate').optional(),
+    // The name in the DC's certificate when the URL uses an address it does not list (e.g. 127.0.0.1).
+    tlsServerName: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a DNS name').optional(),
     computerOu: z.string().regex(/^(OU|CN)=/i, 'must be a distinguished name like OU=AMT,DC=amt,DC=test'),
     kerberosRealm: z.string().regex(/^[A-Z0-9.-]+$/, 'must be an upper-case realm like AMT.TEST'),
   }).strict();

@@ -13,6 +13,7 @@ const schema = z.strictObject({
     ip: z.ipv4(),
     port,
     uiPort: port,
+    uiCodecPort: port,
     namespace: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/, 'a Temporal namespace name'),
     dbFile: z.string().min(1),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']),
@@ -54,8 +55,9 @@ export function parseDevStackConfig(text: string, source: string): DevStackConfi
   if (missing.length > 0) {
     throw new Error(`${source}: searchAttributes must declare ${missing.join(', ')} as Keyword`);
   }
-  if (config.server.port === config.server.uiPort) {
-    throw new Error(`${source}: server.port and server.uiPort must differ (both ${config.server.port})`);
+  const ports = [config.server.port, config.server.uiPort, config.server.uiCodecPort];
+  if (new Set(ports).size !== ports.length) {
+    throw new Error(`${source}: server.port, server.uiPort and server.uiCodecPort must all differ (${ports.join(', ')})`);
   }
   return config;
 }

@@ -1,0 +1,20 @@
+// What the activities need from the outside world, injected so tests wire real parts
+// (a site store on a temp SQLite file, the Samba DC, emulated devices).
+import type { Logger } from '../log';
+import type { SiteStore } from '../site/store';
+
+export interface ActivityDeps {
+  store: SiteStore;
+  log: Logger;
+  /** Wall clock for time sync and certificate validity; tests may pin it. */
+  now?: () => Date;
+}
+
+/** Errors that no retry can fix, raised by the activities themselves (not the protocol modules). */
+export class ProvisioningRefused extends Error {
+  readonly retryable = false;
+  constructor(readonly type: string, message: string) {
+    super(message);
+    this.name = type;
+  }
+}

@@ -1,0 +1,100 @@
+// Reaching one device the way every device activity does: mutual TLS with the chosen
+// provisioning certificate (pinning the device's certificate), then Digest login by
+// credential rotation over the candidates the store lists (seed step 5). Passwords are
+// resolved here, from vault references, and never leave this process.
+import { DeviceTlsAgent, type DeviceIdentity, type ProvisioningClientCredential } from '../amt/deviceTls';
+import { rotateDigestCredentials, type DigestSession } from '../amt/digestClient';
+import type { Computer } from '../site/computers';
+import type { DeviceTarget } from './types';
+import { ProvisioningRefused, type ActivityDeps } from './deps';
+import { startHeartbeat, type Heartbeat } from './heartbeat';
+import { revealSecret } from './secretScope';
+
+export function provisioningCredential(deps: ActivityDeps, certificateId: number): ProvisioningClientCredential {
+  const cert = deps.store.provisioningCertificates.get(certificateId);
+  return { chainPem: cert.chainPem, privateKeyPem: revealSecret(deps.store, cert.keyRef) };
+}
+
+export function deviceIdentity(deps: ActivityDeps, computer: Computer): DeviceIdentity {
+  const ca = deps.store.issuingCa.get();
+  return {
+    ...(computer.deviceCertFingerprint ? { pinnedSha256: computer.deviceCertFingerprint } : {}),
+    ...(ca ? { siteIssued: { caChainPem: [ca.certPem, ...ca.chainPem], fqdn: computer.fqdn } } : {}),
+  };
+}
+
+export function openDeviceAgent(deps: ActivityDeps, target: DeviceTarget): DeviceTlsAgent {
+  const computer = deps.store.computers.get(target.computerId);
+  return new DeviceTlsAgent({
+    host: target.address,
+    clientCredential: provisioningCredential(deps, target.certificateId),
+    identity: deviceIdentity(deps, computer),
+  });
+}
+
+/**
+ * Records what the agent learned about the device certificate: the pin on first contact,
+ * and the site-issued certificate as the new pin once phase 1 installed it.
+ */
+export function recordDevicePin(deps: ActivityDeps, computerId: number, agent: Pick<DeviceTlsAgent, 'lastCertificate'>): { fingerprint: string; firstContact: boolean } | undefined {
+  const seen = agent.lastCertificate;
+  if (!seen) return undefined;
+  const { computers } = deps.store;
+  if (seen.acceptedAs === 'site-issued') {
+    deps.store.transaction(() => {
+      computers.resetDeviceCertificatePin(computerId);
+      computers.pinDeviceCertificate(computerId, seen.sha256);
+    });
+  } else if (computers.pinDeviceCertificate(computerId, seen.sha256) === 'mismatch') {
+    // Another activity pinned a different certificate between our connect and now.
+    throw new ProvisioningRefused('DeviceCertificateChanged', 'the device certificate changed during the run; an operator must reset the pin');
+  }
+  return { fingerprint: seen.sha256, firstContact: seen.acceptedAs === 'first-contact' };
+}
+
+export interface DeviceLogin {
+  session: DigestSession;
+  agent: DeviceTlsAgent;
+  /** Candidate id that worked, e.g. "admin-pending:3" or "digest-account:2". */
+  credentialId: string;
+  rejected: number;
+}
+
+/**
+ * Logs in by rotation. A pending admin password that the device accepts is the one an
+ * interrupted attempt set: promote it now, so it is never lost.
+ */
+export async function loginToDevice(deps: ActivityDeps, target: DeviceTarget): Promise<DeviceLogin> {
+  const agent = openDeviceAgent(deps, target);
+  try {
+    const candidates = deps.store.credentials.credentialCandidates(target.computerId).map((c) => ({
+      id: c.id, username: c.username, password: revealSecret(deps.store, c.passwordRef), passwordRef: c.passwordRef,
+    }));
+    const rotation = await rotateDigestCredentials(agent, candidates);
+    recordDevicePin(deps, target.computerId, agent);
+    const chosen = candidates.find((c) => c.id === rotation.id)!;
+    if (rotation.id.startsWith('admin-pending')) {
+      deps.store.credentials.promotePendingAdminPassword(target.computerId, chosen.passwordRef);
+      deps.log.info('device holds a pending admin password from an interrupted attempt; promoted it', { computerId: target.computerId });
+    }
+    return { session: rotation.session, agent, credentialId: rotation.id, rejected: rotation.rejected };
+  } catch (err) {
+    agent.destroy();
+    throw err;
+  }
+}
+
+/** Runs fn with a logged-in session, heartbeating; a cancelled activity drops its device connections. */
+export async function withDeviceSession<T>(deps: ActivityDeps, target: DeviceTarget, fn: (login: DeviceLogin, heartbeat: Heartbeat) => Promise<T>): Promise<T> {
+  let agent: DeviceTlsAgent | undefined;
+  const heartbeat = startHeartbeat(() => agent?.destroy());
+  try {
+    heartbeat.step('login');
+    const login = await loginToDevice(deps, target);
+    agent = login.agent;
+    return await fn(login, heartbeat);
+  } finally {
+    heartbeat.stop();
+    agent?.destroy();
+  }
+}

@@ -1,0 +1,17 @@
+// Seed step 4.7: the outcome lands in the site store (AMT status, reason) and the audit log.
+// Passwords are already in the vault by now: each was stored before it was used.
+import type { ReportInput } from './types';
+import type { ActivityDeps } from './deps';
+import { auditStep } from './audit';
+
+export function reportResult(deps: ActivityDeps, input: ReportInput): void {
+  const { store } = deps;
+  const computer = input.computerId !== undefined ? store.computers.get(input.computerId) : store.computers.findByUuid(input.uuid);
+  store.transaction(() => {
+    if (computer) store.computers.setStatus(computer.id, input.outcome, input.outcome === 'Failed' ? input.reason : undefined);
+    auditStep(deps, input.uuid, 'provisioning.finished', input.outcome === 'Provisioned' ? 'success' : 'failure', {
+      outcome: input.outcome, stage: input.failedStage ?? null, reason: input.reason ?? null, trigger: input.trigger, runId: input.runId,
+    });
+  });
+  deps.log.info('provisioning finished', { uuid: input.uuid, outcome: input.outcome, stage: input.failedStage, reason: input.reason });
+}

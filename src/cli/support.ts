@@ -1,0 +1,21 @@
+// Small helpers the long-running commands share.
+
+export function parseHostPort(value: string, flag: string): { host: string; port: number } {
+  const match = /^([^:]+):(\d{1,5})$/.exec(value);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port < 0 || port > 65535) throw new Error(`${flag} must be host:port, got "${value}"`);
+  return { host: match[1], port };
+}
+
+/** Resolves with the signal's name on the first SIGINT or SIGTERM. */
+export function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

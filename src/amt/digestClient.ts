@@ -52,13 +52,13 @@ export class DigestSession {
    * without credentials; later ones reuse the nonce with an incremented nc.
    * Throws DigestCredentialRejected when the device refuses the credential.
    */
-  async post(path: string, body: string, contentType: string): Promise<DeviceHttpResponse> {
+  async post(path: string, body: string, contentType: string, extraHeaders: Record<string, string> = {}): Promise<DeviceHttpResponse> {
     let stale = 0;
     let challengeFromEarlierCall = this.challenge !== undefined;
     for (;;) {
       const used = this.challenge;
       const authorization = used ? this.authorize(used, path) : undefined;
-      const response = await this.send(path, body, contentType, authorization);
+      const response = await this.send(path, body, { ...extraHeaders, 'content-type': contentType, ...(authorization ? { authorization } : {}) });
       if (response.status !== 401) return response;
       this.challenge = parseDigestChallenge(response.headers['www-authenticate']);
       this.nonceCount = 0;
@@ -82,17 +82,17 @@ export class DigestSession {
     return authorizationHeader(challenge, this.credential, { method: 'POST', uri, nc: this.nonceCount, cnonce: newCnonce() });
   }
 
-  private async send(path: string, body: string, contentType: string, authorization: string | undefined): Promise<DeviceHttpResponse> {
+  private async send(path: string, body: string, headers: Record<string, string>): Promise<DeviceHttpResponse> {
     try {
-      return await this.sendOnce(path, body, contentType, authorization);
+      return await this.sendOnce(path, body, headers);
     } catch (error) {
       // The device closed an idle kept-alive connection as we reused it: one fresh attempt.
       if (!(error instanceof StaleKeepAliveSocket)) throw error;
-      return this.sendOnce(path, body, contentType, authorization);
+      return this.sendOnce(path, body, headers);
     }
   }
 
-  private sendOnce(path: string, body: string, contentType: string, authorization: string | undefined): Promise<DeviceHttpResponse> {
+  private sendOnce(path: string, body: string, headers: Record<string, string>): Promise<DeviceHttpResponse> {
     const where = `POST https://${this.agent.host}:${this.agent.port}${path}`;
     const maxBytes = this.options.maxResponseBytes ?? 1024 * 1024;
     return new Promise((resolve, reject) => {
@@ -102,11 +102,7 @@ export class DigestSession {
         port: this.agent.port,
         method: 'POST',
         path,
-        headers: {
-          'content-type': contentType,
-          'content-length': Buffer.byteLength(body),
-          ...(authorization ? { authorization } : {}),
-        },
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
       });
       request.setTimeout(this.options.requestTimeoutMs ?? 60_000, () => {
         request.destroy(Object.assign(new Error(`no answer within ${this.options.requestTimeoutMs ?? 60_000} ms`), { code: 'ETIMEDOUT' }));

@@ -113,3 +113,9 @@ export class Pkcs12Invalid extends AmtProtocolError {
   readonly type = 'Pkcs12Invalid';
   readonly retryable = false;
 }
+
+/** A request we refuse to build (e.g. a Digest username longer than AMT's 16 characters). */
+export class AmtRequestInvalid extends AmtProtocolError {
+  readonly type = 'AmtRequestInvalid';
+  readonly retryable = false;
+}

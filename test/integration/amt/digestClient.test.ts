@@ -2,100 +2,20 @@
 // checks every response independently (its own MD5 arithmetic, nonce and nc tracking).
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import https from 'node:https';
-import { createHash, randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import type { ServerResponse } from 'node:http';
 import { DeviceTlsAgent } from '../../../src/amt/deviceTls';
 import { DigestSession, rotateDigestCredentials } from '../../../src/amt/digestClient';
 import {
   AllCredentialsRejected, DeviceUnreachable, DeviceXmlRejected, DigestCredentialRejected,
 } from '../../../src/amt/errors';
 import { issue, provisioningPki, rsaKey } from '../../unit/amt/support/testPki';
+import { DigestDevice } from './support/digestDevice';
 
 const HOST = '127.0.31.2';
 const pki = provisioningPki();
 const clientCredential = { privateKeyPem: pki.leaf.keyPem, chainPem: pki.chainPem };
 const deviceCert = issue({ cn: 'Intel(R) AMT device', key: rsaKey(2048, 7) });
-const REALM = `Digest:${randomBytes(16).toString('hex').toUpperCase()}`;
-const md5 = (text: string) => createHash('md5').update(text).digest('hex');
-
-interface Attempt { username: string; accepted: boolean; nc: string; nonce: string }
-
-class DigestDevice {
-  users = new Map<string, string>();
-  attempts: Attempt[] = [];
-  unauthenticatedRequests = 0;
-  connections = 0;
-  failures = 0;
-  port = 0;
-  private nonces = new Map<string, number>(); // nonce -> last nc
-  private server = https.createServer({ key: deviceCert.keyPem, cert: deviceCert.certPem, requestCert: true, rejectUnauthorized: false }, (request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => this.handle(request.headers.authorization, request.method ?? '', request.url ?? '', Buffer.concat(chunks).toString(), response));
-  });
-
-  async start(): Promise<void> {
-    this.server.on('secureConnection', () => { this.connections++; });
-    await new Promise<void>((resolve) => this.server.listen(0, HOST, resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  stop(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-
-  reset(): void {
-    this.attempts = [];
-    this.unauthenticatedRequests = 0;
-    this.failures = 0;
-    this.connections = 0;
-    this.server.closeAllConnections();
-  }
-
-  /** Forget every nonce: the next request with one of them gets 401 stale=true. */
-  expireNonces(): void {
-    this.nonces.clear();
-  }
-
-  private challenge(response: ServerResponse, stale: boolean): void {
-    const nonce = randomBytes(12).toString('base64');
-    this.nonces.set(nonce, 0);
-    response.writeHead(401, { 'www-authenticate': `Digest realm="${REALM}", nonce="${nonce}", stale=${stale ? 'true' : 'false'}, qop="auth"` });
-    response.end();
-  }
-
-  private handle(authorization: string | undefined, method: string, url: string, body: string, response: ServerResponse): void {
-    if (!authorization) {
-      this.unauthenticatedRequests++;
-      this.challenge(response, false);
-      return;
-    }
-    const fields = Object.fromEntries([...authorization.matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]+))/g)].map((m) => [m[1], m[2] ?? m[3]]));
-    const lastNc = this.nonces.get(fields.nonce);
-    if (lastNc === undefined) {
-      this.challenge(response, true);
-      return;
-    }
-    const nc = parseInt(fields.nc, 16);
-    const password = this.users.get(fields.username);
-    const expected = password === undefined ? undefined
-      : md5(`${md5(`${fields.username}:${REALM}:${password}`)}:${fields.nonce}:${fields.nc}:${fields.cnonce}:auth:${md5(`${method}:${url}`)}`);
-    const accepted = fields.realm === REALM && fields.uri === url && fields.qop === 'auth' && nc > lastNc && expected === fields.response;
-    this.attempts.push({ username: fields.username, accepted, nc: fields.nc, nonce: fields.nonce });
-    if (!accepted) {
-      this.failures++;
-      this.challenge(response, false);
-      return;
-    }
-    this.nonces.set(fields.nonce, nc);
-    response.end(url === '/big' ? 'x'.repeat(2048) : `echo:${body}`);
-  }
-}
-
-const device = new DigestDevice();
+const device = new DigestDevice(HOST, deviceCert);
+device.onAuthorized = (request, response) => response.end(request.url === '/big' ? 'x'.repeat(2048) : `echo:${request.body.toString()}`);
 let agent: DeviceTlsAgent;
 
 void describe('DigestSession and rotateDigestCredentials over HTTPS', () => {
@@ -116,7 +36,7 @@ void describe('DigestSession and rotateDigestCredentials over HTTPS', () => {
     const first = await session.post('/wsman', 'one', 'text/xml');
     assert.equal(first.status, 200);
     assert.equal(first.body, 'echo:one');
-    assert.equal(session.realm, REALM);
+    assert.equal(session.realm, device.realm);
     assert.equal((await session.post('/wsman', 'two', 'text/xml')).body, 'echo:two');
     assert.equal(device.unauthenticatedRequests, 1, 'only the very first request goes without credentials');
     assert.deepEqual(device.attempts.map((attempt) => [attempt.accepted, attempt.nc]), [[true, '00000001'], [true, '00000002']]);

@@ -81,7 +81,7 @@ export async function addWiFiSettings(
     ...(profile.pskPassphrase !== undefined ? { PSKPassPhrase: profile.pskPassphrase } : {}),
   } as CIM.Models.WiFiEndpointSettings;
   const ieee8021xSettings = ieee8021x && (Object.fromEntries(Object.entries(ieee8021x.settings)
-    .map(([name, value]) => [name, typeof value === 'string' ? escapeXml(value) : value as unknown])) as CIM.Models.IEEE8021xSettings);
+    .map(([name, value]) => [name, typeof value === 'string' ? escapeXml(value) : value as unknown])) as unknown as CIM.Models.IEEE8021xSettings);
   const envelope = client.amt.WiFiPortConfigurationService.AddWiFiSettings(
     settings, { name: 'Name', value: escapeXml(wifiEndpointName) },
     ieee8021xSettings, ieee8021x?.clientCredential && escapeXml(ieee8021x.clientCredential), ieee8021x?.caCredential && escapeXml(ieee8021x.caCredential),

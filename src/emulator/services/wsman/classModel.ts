@@ -1,0 +1,88 @@
+// What a WS-Man class served by the device looks like to the endpoint (wsmanEndpoint.ts):
+// its instances for Get / Enumerate, and optionally Put, Delete and methods (invoked by action
+// `<ResourceURI>/<Method>`). Each class module under classes/ exports one or more of these.
+import { AMT_RESOURCE_URI_PREFIX, CIM_RESOURCE_URI_PREFIX, IPS_RESOURCE_URI_PREFIX } from '../../../contract/namespaces';
+import type { Firmware } from '../../firmware/firmware';
+import type { ServiceContext } from '../../http/serviceRouter';
+import type { FieldSpecs, FieldValuesOf } from './fields';
+import type { Properties } from './response';
+
+export interface ServicesOptions {
+  /**
+   * Whether the device has a Wi-Fi radio (CIM_WiFiPort, "Ethernet Port Settings 1", wireless
+   * profiles). The firmware model has no such field yet; default: every device has one.
+   */
+  hasRadio(fw: Firmware): boolean;
+}
+
+export interface ClassContext {
+  fw: Firmware;
+  service: ServiceContext;
+  options: ServicesOptions;
+  /** The caller may change things (see ../authorization.ts). */
+  mayAdminister: boolean;
+}
+
+export interface WsmanInstance {
+  /** Key properties (selector name -> value) identifying the instance. */
+  keys: Record<string, string>;
+  properties: Properties;
+}
+
+export interface MethodResult {
+  /** PT_STATUS for AMT methods, CIM ReturnValue for CIM methods (RequestStateChange). */
+  returnValue: number;
+  output?: Properties;
+}
+
+export interface WsmanMethod<S extends FieldSpecs = FieldSpecs> {
+  input: S;
+  /** Invoked on one instance picked by selectors (e.g. SetPowerScheme); otherwise on the class / singleton. */
+  onInstance?: boolean;
+  /** May be called by users without administration rights. */
+  readOnly?: boolean;
+  run(ctx: ClassContext, input: FieldValuesOf<S>, instance: WsmanInstance | undefined): Promise<MethodResult> | MethodResult;
+}
+
+export interface WsmanPut<S extends FieldSpecs = FieldSpecs> {
+  /** Every property a client may send back (read-only ones too: clients Put what they got). */
+  fields: S;
+  apply(ctx: ClassContext, values: FieldValuesOf<S>, instance: WsmanInstance): Promise<void>;
+}
+
+export interface WsmanClass {
+  name: string;
+  resourceUri: string;
+  /** Exactly one instance, addressed without selectors. */
+  singleton?: boolean;
+  instances(ctx: ClassContext): WsmanInstance[];
+  put?: WsmanPut;
+  delete?(ctx: ClassContext, instance: WsmanInstance): Promise<void>;
+  methods?: Record<string, WsmanMethod>;
+}
+
+/** Typed constructors: infer the field types of a method / put from its spec. */
+export function wsmanMethod<S extends FieldSpecs>(method: WsmanMethod<S>): WsmanMethod {
+  return method;
+}
+export function wsmanPut<S extends FieldSpecs>(put: WsmanPut<S>): WsmanPut {
+  return put;
+}
+
+export const amtUri = (className: string): string => AMT_RESOURCE_URI_PREFIX + className;
+export const cimUri = (className: string): string => CIM_RESOURCE_URI_PREFIX + className;
+export const ipsUri = (className: string): string => IPS_RESOURCE_URI_PREFIX + className;
+
+/** The hosting system every AMT service names (AMT's own values). */
+export const AMT_SYSTEM = { SystemCreationClassName: 'CIM_ComputerSystem', SystemName: 'Intel(r) AMT' } as const;
+
+/** A CIM_Service singleton: keys CreationClassName, Name, SystemCreationClassName, SystemName. */
+export function serviceInstance(className: string, name: string, properties: Properties = {}): WsmanInstance {
+  const keys = { CreationClassName: className, Name: name, ...AMT_SYSTEM };
+  return { keys, properties: { CreationClassName: className, ElementName: name, Name: name, ...AMT_SYSTEM, ...properties } };
+}
+
+/** A CIM_SettingData instance: key InstanceID. */
+export function settingInstance(instanceId: string, properties: Properties): WsmanInstance {
+  return { keys: { InstanceID: instanceId }, properties: { ...properties, InstanceID: instanceId } };
+}

@@ -1,0 +1,43 @@
+// AMT_SetupAndConfigurationService (AMT-PROTOCOL.md section 7, step 4: the OTP the device
+// presents) and CIM_SoftwareIdentity (firmware version). Read-only here: phase 1 SOAP does the
+// setup itself.
+import { PROVISIONING_MODE } from '../../../../contract/provisioning';
+import { amtUri, cimUri, serviceInstance, settingInstance, type WsmanClass } from '../classModel';
+
+const SETUP = 'AMT_SetupAndConfigurationService';
+
+/**
+ * ProvisioningServerOTP is an octet string in AMT's class, so it travels as base64; the
+ * emulator presents the bytes of the OTP string (UTF-8) the host interface or the control
+ * API set (the emulator's reading of section 7). Only callers with administration rights see
+ * it; it is absent when no OTP is set.
+ */
+export const setupAndConfigurationService: WsmanClass = {
+  name: SETUP,
+  resourceUri: amtUri(SETUP),
+  singleton: true,
+  instances: ({ fw, mayAdminister }) => {
+    const otp = fw.state.otp;
+    return [
+      serviceInstance(SETUP, 'Intel(r) AMT Setup and Configuration Service', {
+        EnabledState: 5,
+        RequestedState: 12,
+        PasswordModel: 1,
+        ProvisioningMode: fw.state.provisioningMode === 'enterprise' ? PROVISIONING_MODE.ENTERPRISE : PROVISIONING_MODE.SMALL_BUSINESS,
+        ProvisioningServerOTP: otp !== null && mayAdminister ? Buffer.from(otp, 'utf8').toString('base64') : null,
+        ProvisioningState: fw.provisioningStateCode,
+        ZeroTouchConfigurationEnabled: true,
+      }),
+    ];
+  },
+};
+
+const SOFTWARE = 'CIM_SoftwareIdentity';
+
+/** AMT lists several identities (Flash, Netstack, AMTApps, AMT, Sku, ...); the emulator offers the two carrying the firmware version. */
+export const softwareIdentity: WsmanClass = {
+  name: SOFTWARE,
+  resourceUri: cimUri(SOFTWARE),
+  instances: ({ fw }) =>
+    ['AMT', 'Flash'].map((id) => settingInstance(id, { InstanceID: id, IsEntity: true, VersionString: fw.state.firmwareVersion })),
+};

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { HELLO_PORT } from '../contract/ports';
-import { loadDeviceServices } from '../emulator/deviceServices';
 import { startFleet, trustedHashesOfRoot, type FleetOptions } from '../emulator/fleet';
 import type { TrustedRootHash } from '../emulator/firmware/types';
 import { dataDir } from '../stack/paths';
@@ -186,9 +185,7 @@ export async function runEmulateCommand(argv: string[], io: EmulateIo = defaultI
     io.out(EMULATE_USAGE);
     return 0;
   }
-  const registerServices = loadDeviceServices();
-  if (!registerServices) io.err('warning: the SOAP / WS-Man services are not installed; devices answer 404 after authentication');
-  const fleet = await startFleet({ ...options, ...(registerServices ? { registerServices } : {}) });
+  const fleet = await startFleet(options);
   const first = fleet.devices[0].config.ip;
   const last = fleet.devices[fleet.devices.length - 1].config.ip;
   io.out(`emulating ${fleet.devices.length} AMT device(s) on ${first}${last === first ? '' : ` - ${last}`} (ports 16992/16993), state in ${options.stateDir}`);

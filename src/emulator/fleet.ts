@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { AMT_HTTP_PORT, AMT_HTTPS_PORT } from '../contract/ports';
 import { startControlApi, type ControlApi } from './control/controlApi';
 import { EmulatedDevice } from './device';
+import { loadDeviceServices } from './deviceServices';
 import { deviceAddresses, deviceUuid } from './fleetAddressing';
 import type { FirmwareState, TrustedRootHash } from './firmware/types';
 import type { HelloTarget } from './hello/helloSender';
@@ -33,8 +34,8 @@ export interface FleetOptions {
   heci?: boolean;
   /** Control API address; port 0 = OS-assigned; absent = no control API. */
   control?: { host: string; port: number };
-  /** The SOAP / WS-Man handlers (src/emulator/services); absent = every path answers 404. */
-  registerServices?: RegisterServices;
+  /** Handlers behind Digest; absent = the SOAP / WS-Man services (src/emulator/services), null = none (404s). */
+  registerServices?: RegisterServices | null;
   nonceLifetimeMs?: number;
   httpLimits?: Partial<HttpLimits>;
   /** Device ports; the contract fixes 16992/16993 (section 1). */
@@ -83,7 +84,8 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   if (options.adminPasswords.length === 0) throw new Error('at least one admin (MEBx) password is required');
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
   const router = new ServiceRouter();
-  await options.registerServices?.(router);
+  const registerServices = options.registerServices === undefined ? loadDeviceServices() : options.registerServices;
+  await registerServices?.(router);
   const frontend = new DeviceHttpFrontend(router, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits });
   const addresses = deviceAddresses(options.baseIp, options.count);
   const seed = options.uuidSeed ?? 'amtprov';

@@ -86,8 +86,13 @@ export class DeviceHttpFrontend {
       requestTimeout: limits.requestTimeoutMs,
       keepAliveTimeout: limits.idleTimeoutMs,
       maxHeaderSize: 16 * 1024,
+      // Node checks the two timeouts above on this period (default 30 s, too coarse for them).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
     });
     this.server.timeout = limits.idleTimeoutMs;
+    // This server never listens (devices hand it their sockets), but Node starts enforcing
+    // headersTimeout/requestTimeout on 'listening'; without it a slow client is never cut off.
+    this.server.emit('listening');
     this.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       void this.handle(req, res);
     });

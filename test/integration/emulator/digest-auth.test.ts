@@ -1,5 +1,6 @@
 // Black-box: HTTP Digest on the device (section 4) over real mutual TLS.
 import assert from 'node:assert/strict';
+import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { authorization, digestRequest, parseChallenge, rawRequest, type ClientTls, type RawRequest } from './support/deviceClient';
 import { MEBX_PASSWORD, startHarness, type Harness } from './support/emulatorHarness';
@@ -8,9 +9,9 @@ import { validProvisioningChain } from './support/testPki';
 const DEVICE_IP = '127.0.11.1';
 const SUFFIX = 'digest.example.com';
 let harness: Harness;
-let tls: ClientTls;
+let clientTls: ClientTls;
 
-const echo = (headers: Record<string, string> = {}): RawRequest => ({ host: DEVICE_IP, port: 16993, tls, path: '/echo', headers, body: '<x/>' });
+const echo = (headers: Record<string, string> = {}): RawRequest => ({ host: DEVICE_IP, port: 16993, tls: clientTls, path: '/echo', headers, body: '<x/>' });
 
 interface Counters {
   digestFailures: number;
@@ -22,8 +23,15 @@ const counters = () => harness.control.get<Counters>('/devices/0/counters');
 
 before(async () => {
   const pki = validProvisioningChain(SUFFIX);
-  tls = { keyPem: pki.keyPem, chainPems: pki.chainPems };
-  harness = await startHarness({ count: 1, baseIp: DEVICE_IP, controlHost: '127.0.11.250', domainSuffix: SUFFIX, trustedRootHashes: pki.trustedRootHashes });
+  clientTls = { keyPem: pki.keyPem, chainPems: pki.chainPems };
+  harness = await startHarness({
+    count: 1,
+    baseIp: DEVICE_IP,
+    controlHost: '127.0.11.250',
+    domainSuffix: SUFFIX,
+    trustedRootHashes: pki.trustedRootHashes,
+    httpLimits: { headersTimeoutMs: 2000 },
+  });
 });
 after(async () => {
   await harness?.close();
@@ -98,5 +106,21 @@ void describe('device Digest authentication (section 4)', () => {
     const unknownPath = await digestRequest({ ...echo(), path: '/NoSuchService' }, 'admin', MEBX_PASSWORD);
     assert.equal(unknownPath.response.status, 404);
     assert.match(unknownPath.response.body, /<s:Fault>.*no service at \/NoSuchService/s);
+  });
+
+  void it('closes a connection whose headers do not arrive in time (slow client)', { timeout: 30_000 }, async () => {
+    const socket = tls.connect({ host: DEVICE_IP, port: 16993, key: clientTls.keyPem, cert: clientTls.chainPems!.join('\n'), rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', () => {
+        socket.write('POST /echo HTTP/1.1\r\nHost: device\r\n');
+        resolve();
+      });
+      socket.once('error', reject);
+    });
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('close', resolve));
+    assert.ok(answer === '' || answer.startsWith('HTTP/1.1 408'), `no service for a half request, got ${answer.slice(0, 40)}`);
   });
 });

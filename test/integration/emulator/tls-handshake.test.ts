@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import forge from 'node-forge';
 import type { TlsRefusal } from '../../../src/emulator/firmware/counters';
 import { digestRequest, rawRequest, type ClientTls } from './support/deviceClient';
 import { MEBX_PASSWORD, startHarness, type Harness } from './support/emulatorHarness';
@@ -35,7 +36,7 @@ before(async () => {
   sha1Root = makeRoot('Emulator SHA-1 Root');
   bigRoot = makeRoot('Emulator 3072 Root', 'big-root', 3072);
   harness = await startHarness({
-    count: 1,
+    count: 2,
     baseIp: DEVICE_IP,
     controlHost: '127.0.10.250',
     domainSuffix: SUFFIX,
@@ -121,5 +122,39 @@ void describe('device TLS (section 3)', () => {
   void it('refuses a CA key over 2048 bits even when its root is trusted', async () => {
     const leaf = makeProvisioningLeaf({ cn: `big.${SUFFIX}`, issuer: bigRoot });
     assert.equal((await refusalFor(chainOf(leaf, bigRoot))).reason, 'ca-key-size');
+  });
+
+  void it('after commit serves the certificate the server issued, and asks for no client certificate', async () => {
+    const fw = harness.fleet.devices[1].firmware;
+    fw.beginProvisioning();
+    await fw.setAdminAccount('admin', 'N3w!AdminPass');
+    const key = await fw.generateKeyPair();
+    const csr = forge.pki.certificationRequestFromPem(fw.certificationRequest(key.handle, [{ shortName: 'CN', value: `pc1.${SUFFIX}` }]));
+    const issued = forge.pki.createCertificate();
+    issued.publicKey = csr.publicKey!;
+    issued.serialNumber = '7e57';
+    issued.validity.notBefore = new Date(Date.now() - 60_000);
+    issued.validity.notAfter = new Date(Date.now() + 86_400_000);
+    issued.setSubject(csr.subject.attributes);
+    issued.setIssuer(intermediate.cert.subject.attributes);
+    issued.sign(forge.pki.privateKeyFromPem(intermediate.keyPem), forge.md.sha256.create());
+    const issuedPem = forge.pki.certificateToPem(issued);
+    await fw.addCertificate(intermediate.pem);
+    const cert = await fw.addCertificate(issuedPem);
+    await fw.setTlsKeyAndCertificate(key.handle, cert.handle);
+    await fw.applySetting('tlsEnabled', true);
+    await fw.commit();
+    // The device re-listens with its new identity; a request without any client certificate now gets to Digest.
+    const expected = crypto.createHash('sha256').update(new crypto.X509Certificate(issuedPem).raw).digest('hex');
+    const deadline = Date.now() + 10_000;
+    let response = await rawRequest({ host: '127.0.10.2', port: 16993, tls: {}, path: '/echo' }).catch(() => null);
+    while (response?.serverCertSha256 !== expected && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      response = await rawRequest({ host: '127.0.10.2', port: 16993, tls: {}, path: '/echo' }).catch(() => null);
+    }
+    assert.equal(response?.serverCertSha256, expected);
+    assert.equal(response?.status, 401);
+    const { response: authed } = await digestRequest({ host: '127.0.10.2', port: 16993, tls: {}, path: '/echo' }, 'admin', 'N3w!AdminPass');
+    assert.equal((JSON.parse(authed.body) as { phase: string }).phase, 'post');
   });
 });

@@ -65,9 +65,26 @@ export class Firmware extends EventEmitter<FirmwareEvents> {
     const state = stored ?? (await createFactoryState(spec, now));
     // 'in' is never persisted; an older file holding it boots like a power cycle would.
     if (state.provisioningState === 'in') state.provisioningState = 'pre';
+    const changed = stored ? Firmware.applyBootEnvironment(state, spec) : true;
     const firmware = new Firmware(flash, state);
-    if (!stored) await firmware.persist();
+    if (changed) await firmware.persist();
     return firmware;
+  }
+
+  /**
+   * What a reboot picks up from outside the flash: the DNS suffix (DHCP option 15 is re-read
+   * on every boot), the firmware version (an update may have happened) and trusted root
+   * hashes the spec names that the flash lacks (added like custom hashes; none are removed).
+   */
+  private static applyBootEnvironment(state: FirmwareState, spec: DeviceSpec): boolean {
+    const missing = spec.trustedRootHashes.filter(
+      (h) => !state.trustedRootHashes.some((s) => s.algorithm === h.algorithm && s.hash === h.hash.toLowerCase()),
+    );
+    const changed = missing.length > 0 || state.dnsSuffix !== spec.dnsSuffix || state.firmwareVersion !== spec.firmwareVersion;
+    state.trustedRootHashes.push(...missing.map((h) => ({ ...h, hash: h.hash.toLowerCase() })));
+    state.dnsSuffix = spec.dnsSuffix;
+    state.firmwareVersion = spec.firmwareVersion;
+    return changed;
   }
 
   get uuid(): string {

@@ -191,4 +191,20 @@ void describe('firmware model', () => {
     assert.equal(stored.hostName, 'h19');
     await assert.rejects(Firmware.boot(flash, spec('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb')), /belongs to device/);
   });
+
+  void it('re-reads the boot environment: DNS suffix and firmware version from the spec, new trusted hashes added', async () => {
+    const uuid = 'cccccccc-cccc-4ccc-8ccc-cccccccccccc';
+    const { fw, flash } = await boot(uuid);
+    await fw.setAdminAccount('admin', 'Kept!Pass1');
+    const next = spec(uuid);
+    next.dnsSuffix = 'moved.example.com';
+    next.firmwareVersion = '12.0.45';
+    next.trustedRootHashes = [{ algorithm: 'sha384', hash: 'EF'.repeat(48), active: true, name: 'new root' }];
+    const rebooted = await Firmware.boot(flash, next);
+    assert.equal(rebooted.state.dnsSuffix, 'moved.example.com');
+    assert.equal(rebooted.state.firmwareVersion, '12.0.45');
+    assert.deepEqual(rebooted.state.trustedRootHashes.map((h) => h.hash), ['ab'.repeat(32), 'cd'.repeat(20), 'ef'.repeat(48)]);
+    assert.equal(rebooted.state.digestRealm, fw.state.digestRealm, 'the flash is otherwise kept');
+    assert.equal(rebooted.phase, 'pre', 'in-provisioning did not survive the reboot');
+  });
 });

@@ -11,6 +11,15 @@ const asClass = (name: string) => name as unknown as AmtClass;
 const methodAction = (className: string, method: string) => `${AMT_RESOURCE_URI_PREFIX}${className}/${method}`;
 const instanceSelector = (instanceId: string) => ({ name: 'InstanceID', value: escapeXml(instanceId) });
 
+/**
+ * Endpoint reference to an AMT_PublicKeyCertificate, the REF parameter type of
+ * IPS_IEEE8021xSettings.SetCertificates (prefixes a: and w: are declared by the envelope).
+ */
+export function publicKeyCertificateReference(instanceId: string): string {
+  return `<a:Address>/wsman</a:Address><a:ReferenceParameters><w:ResourceURI>${AMT_RESOURCE_URI_PREFIX}AMT_PublicKeyCertificate</w:ResourceURI>` +
+    `<w:SelectorSet><w:Selector Name="InstanceID">${escapeXml(instanceId)}</w:Selector></w:SelectorSet></a:ReferenceParameters>`;
+}
+
 /** WS-Enumeration Enumerate / Pull for an AMT class wsman-messages does not list (AMT_SystemPowerScheme). */
 export function enumerateAmtClass(creator: WSManMessageCreator, className: string): string {
   return creator.createXml(creator.createHeader(WSMAN_ACTIONS.ENUMERATE, asClass(className)), creator.createCommonBody.Enumerate());

@@ -34,7 +34,9 @@ export class WsmanClient {
     const looksLikeXml = /^\s*</.test(response.body);
     if (response.status !== 200 && !looksLikeXml) throw new UnexpectedHttpStatus(response.status, `${WSMAN_PATH} (${label})`);
     const document = parseDeviceXml(response.body, `WS-Man ${label}`);
-    const body = path(document, 'Envelope', 'Body');
+    const rawBody = path(document, 'Envelope', 'Body');
+    // An empty <Body/> (e.g. the answer to a WS-Transfer Delete) parses as ''.
+    const body = rawBody === '' ? {} : rawBody;
     if (body === undefined || typeof body === 'string' || Array.isArray(body)) {
       if (response.status !== 200) throw new UnexpectedHttpStatus(response.status, `${WSMAN_PATH} (${label})`);
       throw new DeviceXmlRejected(`WS-Man ${label}: the answer has no SOAP Body`);

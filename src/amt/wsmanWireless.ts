@@ -1,7 +1,7 @@
 // Seed step 8.4 (ConfigMgr SP2): wireless profiles and wired 802.1X (AMT-PROTOCOL.md section 6).
 import type { CIM, IPS } from '@device-management-toolkit/wsman-messages';
 import { escapeXml } from './deviceXml';
-import { deleteAllItProfiles } from './wsmanBuilders';
+import { deleteAllItProfiles, publicKeyCertificateReference } from './wsmanBuilders';
 import { putProperties, type PutValue } from './wsmanInstances';
 import { stringProperty, type WsmanClient, type WsmanInstance } from './wsmanClient';
 
@@ -21,15 +21,6 @@ export async function deleteWiFiEndpointSettings(client: WsmanClient, instanceId
 /** Deletes every IT profile in one call (AMT_WiFiPortConfigurationService.DeleteAllITProfiles). */
 export async function deleteAllWiFiItProfiles(client: WsmanClient): Promise<void> {
   await client.invoke(deleteAllItProfiles(client.amt.wsmanMessageCreator), 'AMT_WiFiPortConfigurationService', 'DeleteAllITProfiles');
-}
-
-export async function enumeratePublicKeyCertificates(client: WsmanClient): Promise<WsmanInstance[]> {
-  const certificates = client.amt.PublicKeyCertificate;
-  return client.enumerateAll('AMT_PublicKeyCertificate', certificates.Enumerate(), (context) => certificates.Pull(context));
-}
-
-export async function deletePublicKeyCertificate(client: WsmanClient, instanceId: string): Promise<void> {
-  await client.send(client.amt.PublicKeyCertificate.Delete({ name: 'InstanceID', value: escapeXml(instanceId) }), 'AMT_PublicKeyCertificate.Delete');
 }
 
 export interface WirelessPort {
@@ -100,7 +91,14 @@ export async function putIeee8021xSettings(client: WsmanClient, changes: Record<
   return client.instance(envelope, 'IPS_IEEE8021xSettings', 'IPS_IEEE8021xSettings.Put');
 }
 
-/** IPS_IEEE8021xSettings.SetCertificates: CA and client certificate by AMT_PublicKeyCertificate InstanceID. */
-export async function setIeee8021xCertificates(client: WsmanClient, serverCertificateIssuer: string, clientCertificate: string): Promise<void> {
-  await client.invoke(client.ips.IEEE8021xSettings.SetCertificates(escapeXml(serverCertificateIssuer), escapeXml(clientCertificate)), 'IPS_IEEE8021xSettings', 'SetCertificates');
+/**
+ * IPS_IEEE8021xSettings.SetCertificates: the RADIUS server's root and (EAP-TLS) the client
+ * certificate, by AMT_PublicKeyCertificate InstanceID; sent as endpoint references (REF parameters).
+ */
+export async function setIeee8021xCertificates(client: WsmanClient, serverCertificateIssuerId: string, clientCertificateId?: string): Promise<void> {
+  const envelope = client.ips.IEEE8021xSettings.SetCertificates(
+    publicKeyCertificateReference(serverCertificateIssuerId),
+    clientCertificateId === undefined ? (undefined as unknown as string) : publicKeyCertificateReference(clientCertificateId),
+  );
+  await client.invoke(envelope, 'IPS_IEEE8021xSettings', 'SetCertificates');
 }

@@ -32,6 +32,13 @@ export const ENABLED_STATE = { ENABLED: 2, DISABLED: 3 } as const;
 
 /** ConfigMgr SP1 power scheme: "on in all states but power loss" (section 6, seed step 8.3). */
 export const SP1_POWER_SCHEME = 5;
+/**
+ * AMT_SystemPowerScheme InstanceIDs have the form "SCHEME <n>" (go-wsman-messages test data:
+ * "SCHEME 0"); scheme 5's instance is the one SetPowerScheme selects for SP1. Project's choice
+ * that the number in the InstanceID is the ConfigMgr scheme number.
+ */
+export const POWER_SCHEME_INSTANCE_ID_PREFIX = 'SCHEME ';
+export const SP1_POWER_SCHEME_INSTANCE_ID = `${POWER_SCHEME_INSTANCE_ID_PREFIX}${SP1_POWER_SCHEME}`;
 
 /** The account name of the AMT built-in administrator set by SetAdminAclEntry. */
 export const AMT_ADMIN_USERNAME = 'admin';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { AMT, CIM, IPS } from '@device-management-toolkit/wsman-messages';
 import { child, children, parseDeviceXml, path, text, type XmlNode } from '../../../src/amt/deviceXml';
 import {
-  deleteAllItProfiles, enumerateAmtClass, pullAmtClass, putKerberosSettingData, setPowerScheme, webUiRequestStateChange,
+  deleteAllItProfiles, enumerateAmtClass, publicKeyCertificateReference, pullAmtClass, putKerberosSettingData, setPowerScheme, webUiRequestStateChange,
 } from '../../../src/amt/wsmanBuilders';
 import { returnValueName } from '../../../src/amt/wsmanClient';
 
@@ -60,6 +60,14 @@ void describe('wsmanBuilders', () => {
     ]);
     assert.deepEqual(children(settings, 'ServicePrincipalName').map((value) => text(value)), ['HTTP/pc.amt.test:16992', 'HTTP/pc.amt.test:16993']);
     assert.equal(text(child(settings, 'MasterKey')), Buffer.alloc(16, 7).toString('base64'));
+  });
+
+  void it('IPS_IEEE8021xSettings.SetCertificates carries endpoint references to AMT_PublicKeyCertificate', () => {
+    const { body } = envelope(new IPS.Messages().IEEE8021xSettings.SetCertificates(publicKeyCertificateReference('Intel(r) AMT Certificate: Handle: 2'), publicKeyCertificateReference('H&3')));
+    const input = child(body, 'SetCertificates_INPUT');
+    assert.equal(text(path(input, 'ServerCertificateIssuer', 'ReferenceParameters', 'ResourceURI')), `${AMT_URI}AMT_PublicKeyCertificate`);
+    assert.deepEqual(selectors(path(input, 'ServerCertificateIssuer', 'ReferenceParameters') as XmlNode), { InstanceID: 'Intel(r) AMT Certificate: Handle: 2' });
+    assert.deepEqual(selectors(path(input, 'ClientCertificate', 'ReferenceParameters') as XmlNode), { InstanceID: 'H&3' });
   });
 
   void it('Enumerate and Pull of AMT_SystemPowerScheme', () => {

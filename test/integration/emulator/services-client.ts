@@ -9,7 +9,7 @@ import forge from 'node-forge';
 import * as soap from 'soap';
 import { EOI_PATHS, EOI_WSDL_FILES, type EoiService } from '../../../src/contract/namespaces';
 import { PT_STATUS, PT_STATUS_NAMES } from '../../../src/contract/ptStatus';
-import { digestRequest, type ClientTls, type RawResponse } from './support/deviceClient';
+import { digestRequest, rawRequest, type ClientTls, type RawResponse } from './support/deviceClient';
 import type { TestCert } from './support/testPki';
 
 const WSDL_DIR = path.resolve(__dirname, '../../../src/contract/wsdl');
@@ -168,3 +168,17 @@ export function methodOutput(response: RawResponse, method: string, expected: ke
 }
 
 export const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+/**
+ * Waits until the device at `host` serves TLS with the certificate whose DER has this SHA-256
+ * (after commit the device re-listens with its new identity, briefly refusing connections).
+ */
+export async function waitForServedCertificate(host: string, sha256: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const served = await rawRequest({ host, port: 16993, tls: {}, path: '/', body: '' }).catch(() => null);
+    if (served?.serverCertSha256 === sha256) return;
+    if (Date.now() > deadline) assert.fail(`device ${host} still serves ${served?.serverCertSha256 ?? 'nothing'}, not ${sha256}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

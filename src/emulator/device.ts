@@ -50,6 +50,8 @@ export class EmulatedDevice {
   private plainServer: net.Server | null = null;
   private isPowered = false;
   private heciPresent: boolean;
+  /** Pending automatic power-on after a power-loss fault; an explicit power off cancels it. */
+  private restoreTimer: NodeJS.Timeout | null = null;
   /** Power transitions and TLS re-listens run one at a time. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -95,7 +97,13 @@ export class EmulatedDevice {
     firmware.on('power-loss', (restoreAfterMs) => {
       this.dropEverything();
       void this.enqueue(() => this.shutDown());
-      if (restoreAfterMs !== null) setTimeout(() => void this.powerOn(), restoreAfterMs).unref();
+      if (restoreAfterMs !== null) {
+        this.restoreTimer = setTimeout(() => {
+          this.restoreTimer = null;
+          void this.powerOn();
+        }, restoreAfterMs);
+        this.restoreTimer.unref();
+      }
     });
   }
 
@@ -127,6 +135,8 @@ export class EmulatedDevice {
   }
 
   powerOff(): Promise<void> {
+    if (this.restoreTimer) clearTimeout(this.restoreTimer);
+    this.restoreTimer = null;
     this.dropEverything();
     return this.enqueue(() => this.shutDown());
   }

@@ -250,14 +250,15 @@ export class Firmware extends EventEmitter<FirmwareEvents> {
       return { ...tls.selfSigned, chainPems: [], requireProvisioningClientCertificate: true };
     }
     if (!tls.enabled) return null;
-    if (tls.keyHandle === null || tls.certificateHandle === null) {
-      return { ...tls.selfSigned, chainPems: [], requireProvisioningClientCertificate: false };
-    }
-    const certificatePem = findCertificate(keyStore, tls.certificateHandle).pem;
+    // A selection whose key or certificate is gone (deleted by a service) falls back to the
+    // self-signed certificate rather than leaving the device without a TLS port.
+    const key = keyStore.keyPairs.find((k) => k.handle === tls.keyHandle);
+    const cert = keyStore.certificates.find((c) => c.handle === tls.certificateHandle);
+    if (!key || !cert) return { ...tls.selfSigned, chainPems: [], requireProvisioningClientCertificate: false };
     return {
-      privateKeyPem: findKeyPair(keyStore, tls.keyHandle).privateKeyPem,
-      certificatePem,
-      chainPems: issuerChain(keyStore, certificatePem),
+      privateKeyPem: key.privateKeyPem,
+      certificatePem: cert.pem,
+      chainPems: issuerChain(keyStore, cert.pem),
       requireProvisioningClientCertificate: false,
     };
   }

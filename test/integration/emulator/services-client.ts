@@ -182,3 +182,48 @@ export async function waitForServedCertificate(host: string, sha256: string): Pr
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+export const AMT_URI = 'http://intel.com/wbem/wscim/1/amt-schema/1/';
+export const TRANSFER = 'http://schemas.xmlsoap.org/ws/2004/09/transfer/';
+export const ENUMERATION = 'http://schemas.xmlsoap.org/ws/2004/09/enumeration';
+
+/** A method call `<Class>_INPUT` written by hand (classes or shapes wsman-messages lacks). */
+export function methodRequest(cls: string, name: string, inner: string, selectors?: Record<string, string>, prefix = AMT_URI): string {
+  const resourceUri = prefix + cls;
+  return wsmanEnvelope({
+    action: `${resourceUri}/${name}`,
+    resourceUri,
+    ...(selectors ? { selectors } : {}),
+    body: `<h:${name}_INPUT xmlns:h="${resourceUri}">${inner}</h:${name}_INPUT>`,
+  });
+}
+
+/** A WS-Transfer Put of `<Class>` written by hand. */
+export function putRequest(cls: string, inner: string, prefix = AMT_URI): string {
+  const resourceUri = prefix + cls;
+  return wsmanEnvelope({ action: `${TRANSFER}Put`, resourceUri, body: `<h:${cls} xmlns:h="${resourceUri}">${inner}</h:${cls}>` });
+}
+
+/** Enumerate + Pull (wsman-messages asks for 999 items) of a class, as its instances. */
+export async function enumerateAll(post: WsmanPost, request: { Enumerate: () => string; Pull: (ctx: string) => string }, className: string): Promise<Record<string, unknown>[]> {
+  const context = okBody(await post(request.Enumerate()), 'EnumerateResponse').EnumerationContext as string;
+  const pulled = okBody(await post(request.Pull(context)), 'PullResponse');
+  assert.ok('EndOfSequence' in pulled);
+  const items = (pulled.Items || {}) as Record<string, Record<string, unknown> | Record<string, unknown>[] | undefined>;
+  return asArray(items[className]);
+}
+
+/** The InstanceID selector of an endpoint reference in a method output. */
+export function referencedInstanceId(reference: unknown): string {
+  const selector = (reference as { ReferenceParameters: { SelectorSet: { Selector: { '#text': string; '@Name': string } } } }).ReferenceParameters.SelectorSet.Selector;
+  assert.equal(selector['@Name'], 'InstanceID');
+  return selector['#text'];
+}
+
+/** An AMT_PublicKeyCertificate endpoint reference as RPS passes it to SetCertificates. */
+export function certificateReference(instanceId: string): string {
+  return (
+    `<a:Address>default</a:Address><a:ReferenceParameters><w:ResourceURI>${AMT_URI}AMT_PublicKeyCertificate</w:ResourceURI>` +
+    `<w:SelectorSet><w:Selector Name="InstanceID">${instanceId}</w:Selector></w:SelectorSet></a:ReferenceParameters>`
+  );
+}

@@ -1,21 +1,22 @@
 // Black-box: the phase 2 WS-Management endpoint (AMT-PROTOCOL.md section 6) of a running
 // emulated fleet, over real mutual TLS with real Digest. Requests come from wsman-messages
 // (what a correct client sends) or are written by hand where it lacks a class or where the
-// test needs a sloppy client. State is read back through the control API.
+// test needs a sloppy client. State is read back through the control API. Protocol rules
+// (envelope, faults, enumeration paging, user rights) are in services-wsman-protocol.test.ts.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { AMT, CIM, IPS } from '@device-management-toolkit/wsman-messages';
 import { PT_STATUS } from '../../../src/contract/ptStatus';
 import { createServices, registerServices } from '../../../src/emulator/services';
-import { asArray, digestPassword, faultOf, issueFromRequest, methodOutput, okBody, waitForServedCertificate, wsmanEnvelope, wsmanPoster, type DeviceEndpoint, type WsmanPost } from './services-client';
+import {
+  AMT_URI, asArray, certificateReference, digestPassword, ENUMERATION, enumerateAll, faultOf, methodOutput, methodRequest, okBody, putRequest,
+  referencedInstanceId, TRANSFER, wsmanEnvelope, wsmanPoster, type DeviceEndpoint, type WsmanPost,
+} from './services-client';
 import { MEBX_PASSWORD, startHarness, type Harness } from './support/emulatorHarness';
 import { makeRoot, validProvisioningChain } from './support/testPki';
 
 const SUFFIX = 'wsman.example.com';
-const AMT_URI = 'http://intel.com/wbem/wscim/1/amt-schema/1/';
-const TRANSFER = 'http://schemas.xmlsoap.org/ws/2004/09/transfer/';
-const ENUMERATION = 'http://schemas.xmlsoap.org/ws/2004/09/enumeration';
 
 const amt = new AMT.Messages();
 const cim = new CIM.Messages();
@@ -59,24 +60,9 @@ after(async () => {
   await noRadio?.close();
 });
 
-const uri = (prefix: string, cls: string) => prefix + cls;
-const method = (cls: string, name: string, inner: string, selectors?: Record<string, string>, prefix = AMT_URI) =>
-  wsmanEnvelope({
-    action: `${uri(prefix, cls)}/${name}`,
-    resourceUri: uri(prefix, cls),
-    ...(selectors ? { selectors } : {}),
-    body: `<h:${name}_INPUT xmlns:h="${uri(prefix, cls)}">${inner}</h:${name}_INPUT>`,
-  });
-const put = (cls: string, inner: string, prefix = AMT_URI) =>
-  wsmanEnvelope({ action: `${TRANSFER}Put`, resourceUri: uri(prefix, cls), body: `<h:${cls} xmlns:h="${uri(prefix, cls)}">${inner}</h:${cls}>` });
-
-/** Enumerate + Pull (wsman-messages asks for 999 items) of a class, as its instances. */
-async function enumerate(request: { Enumerate: () => string; Pull: (ctx: string) => string }, className: string, post = send): Promise<Record<string, unknown>[]> {
-  const context = okBody(await post(request.Enumerate()), 'EnumerateResponse').EnumerationContext as string;
-  const pulled = okBody(await post(request.Pull(context)), 'PullResponse');
-  assert.ok('EndOfSequence' in pulled);
-  return asArray((pulled.Items as Record<string, unknown> | '' | undefined || {})[className] as Record<string, unknown> | Record<string, unknown>[] | undefined);
-}
+const method = methodRequest;
+const put = putRequest;
+const enumerate = (request: { Enumerate: () => string; Pull: (ctx: string) => string }, className: string, post = send) => enumerateAll(post, request, className);
 
 void describe('8.1 AMT_AuthorizationService', () => {
   const password = () => digestPassword('operator', realm, 'Op3rator!Pass');
@@ -230,16 +216,6 @@ void describe('8.3 AMT_KerberosSettingData and AMT_SystemPowerScheme', () => {
   });
 });
 
-/** The InstanceID selector of an endpoint reference in a method output. */
-function referencedInstanceId(reference: unknown): string {
-  const selector = (reference as { ReferenceParameters: { SelectorSet: { Selector: { '#text': string; '@Name': string } } } }).ReferenceParameters.SelectorSet.Selector;
-  assert.equal(selector['@Name'], 'InstanceID');
-  return selector['#text'];
-}
-
-const certificateReference = (instanceId: string) =>
-  `<a:Address>default</a:Address><a:ReferenceParameters><w:ResourceURI>${AMT_URI}AMT_PublicKeyCertificate</w:ResourceURI><w:SelectorSet><w:Selector Name="InstanceID">${instanceId}</w:Selector></w:SelectorSet></a:ReferenceParameters>`;
-
 void describe('8.4 wireless profiles, certificates and wired 802.1X', () => {
   const endpointSelector = { name: 'Name', value: 'WiFi Endpoint 0' } as never;
   const psk = (name: string, priority: number, passphrase: string) =>
@@ -342,119 +318,6 @@ void describe('AMT_SetupAndConfigurationService and CIM_SoftwareIdentity', () =>
   void it('CIM_SoftwareIdentity "AMT" carries the firmware version', async () => {
     const identity = okBody(await send(cim.SoftwareIdentity.Get({ name: 'InstanceID', value: 'AMT' })), 'CIM_SoftwareIdentity');
     assert.equal(identity.VersionString, '11.8.50');
-  });
-});
-
-void describe('WS-Man envelope rules and faults', () => {
-  const get = (cls: string, header?: string) => wsmanEnvelope({ action: `${TRANSFER}Get`, resourceUri: `${AMT_URI}${cls}`, ...(header ? { header } : {}) });
-
-  void it('an unknown resource URI is wsa:DestinationUnreachable (InvalidResourceURI); an unknown action wsa:ActionNotSupported', async () => {
-    const unknown = faultOf(await send(get('AMT_NoSuchClass')));
-    assert.deepEqual([unknown.name, unknown.detail, unknown.status], ['DestinationUnreachable', 'InvalidResourceURI', 400]);
-    assert.equal(faultOf(await send(wsmanEnvelope({ action: `${TRANSFER}Create`, resourceUri: `${AMT_URI}AMT_GeneralSettings`, body: '<h:AMT_GeneralSettings xmlns:h="x"/>' }))).name, 'ActionNotSupported');
-    assert.equal(faultOf(await send(method('AMT_GeneralSettings', 'Reboot', ''))).name, 'ActionNotSupported');
-    // A method of another class, sent to this class's resource URI.
-    const crossed = wsmanEnvelope({ action: `${AMT_URI}AMT_WebUIService/RequestStateChange`, resourceUri: `${AMT_URI}AMT_RedirectionService`, body: '' });
-    assert.equal(faultOf(await send(crossed)).name, 'ActionNotSupported');
-  });
-
-  void it('refuses SOAP 1.1, missing addressing headers, a non-anonymous ReplyTo and headers it must but cannot understand', async () => {
-    const soap11 = faultOf(await send(wsmanEnvelope({ action: `${TRANSFER}Get`, resourceUri: `${AMT_URI}AMT_GeneralSettings`, envelopeNs: 'http://schemas.xmlsoap.org/soap/envelope/' })));
-    assert.equal(soap11.name, 'VersionMismatch');
-    const base = `<a:To>/wsman</a:To><w:ResourceURI>${AMT_URI}AMT_GeneralSettings</w:ResourceURI><a:ReplyTo><a:Address>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:ReplyTo>`;
-    assert.equal(faultOf(await send(get('AMT_GeneralSettings', `<a:Action>${TRANSFER}Get</a:Action>${base}`))).name, 'MessageInformationHeaderRequired');
-    assert.equal(faultOf(await send(get('AMT_GeneralSettings', `<a:MessageID>9</a:MessageID>${base}`))).name, 'MessageInformationHeaderRequired');
-    const replyElsewhere = `<a:Action>${TRANSFER}Get</a:Action><a:MessageID>9</a:MessageID><a:To>/wsman</a:To><w:ResourceURI>${AMT_URI}AMT_GeneralSettings</w:ResourceURI><a:ReplyTo><a:Address>http://evil.example/</a:Address></a:ReplyTo>`;
-    assert.equal(faultOf(await send(get('AMT_GeneralSettings', replyElsewhere))).name, 'UnsupportedFeature');
-    const mustUnderstand = `<a:Action>${TRANSFER}Get</a:Action><a:MessageID>9</a:MessageID>${base}<x:Lock xmlns:x="urn:x" xmlns:s="http://www.w3.org/2003/05/soap-envelope" s:mustUnderstand="true"/>`;
-    assert.equal(faultOf(await send(get('AMT_GeneralSettings', mustUnderstand))).name, 'MustUnderstand');
-  });
-
-  void it('refuses malformed XML as SchemaValidationError and a DOCTYPE before any class runs', async () => {
-    assert.equal(faultOf(await send('<Envelope xmlns="http://www.w3.org/2003/05/soap-envelope"><Header>')).name, 'SchemaValidationError');
-    const withDoctype = put('AMT_GeneralSettings', '<h:PingResponseEnabled>&t;</h:PingResponseEnabled>').replace('<Envelope', '<!DOCTYPE e [<!ENTITY t "true">]><Envelope');
-    const refused = await send(withDoctype);
-    assert.equal(refused.status, 400);
-    assert.equal((await firmware()).features.ping, false);
-  });
-
-  void it('a Get carrying a body, a Put without the class element and a method without its _INPUT are SchemaValidationError', async () => {
-    assert.equal(faultOf(await send(wsmanEnvelope({ action: `${TRANSFER}Get`, resourceUri: `${AMT_URI}AMT_GeneralSettings`, body: '<x/>' }))).name, 'SchemaValidationError');
-    assert.equal(faultOf(await send(wsmanEnvelope({ action: `${TRANSFER}Put`, resourceUri: `${AMT_URI}AMT_GeneralSettings`, body: '' }))).name, 'SchemaValidationError');
-    const wrongInput = wsmanEnvelope({ action: `${AMT_URI}AMT_WebUIService/RequestStateChange`, resourceUri: `${AMT_URI}AMT_WebUIService`, body: `<h:RequestStateChange xmlns:h="${AMT_URI}AMT_WebUIService"><h:RequestedState>2</h:RequestedState></h:RequestStateChange>` });
-    assert.equal(faultOf(await send(wrongInput)).name, 'SchemaValidationError');
-  });
-
-  void it('Pull hands out MaxElements items per call until EndOfSequence; a finished or unknown context is InvalidEnumerationContext', async () => {
-    const resourceUri = `${AMT_URI}AMT_SystemPowerScheme`;
-    const context = okBody(await send(wsmanEnvelope({ action: `${ENUMERATION}/Enumerate`, resourceUri, body: `<Enumerate xmlns="${ENUMERATION}"/>` })), 'EnumerateResponse').EnumerationContext as string;
-    const pull = (ctx: string, max?: number) =>
-      send(wsmanEnvelope({ action: `${ENUMERATION}/Pull`, resourceUri, body: `<Pull xmlns="${ENUMERATION}"><EnumerationContext>${ctx}</EnumerationContext>${max ? `<MaxElements>${max}</MaxElements>` : ''}</Pull>` }));
-    const seen: string[] = [];
-    let ended = false;
-    for (let i = 0; i < 10 && !ended; i += 1) {
-      const page = okBody(await pull(context, 4), 'PullResponse');
-      seen.push(...asArray((page.Items as Record<string, unknown>).AMT_SystemPowerScheme as Record<string, string>[]).map((s) => s.InstanceID));
-      ended = 'EndOfSequence' in page;
-    }
-    assert.deepEqual(seen, ['SCHEME 0', 'SCHEME 1', 'SCHEME 2', 'SCHEME 3', 'SCHEME 4', 'SCHEME 5']);
-    const finished = faultOf(await pull(context));
-    assert.deepEqual([finished.name, finished.status], ['InvalidEnumerationContext', 500]);
-    assert.equal(faultOf(await pull('uuid:not-a-context')).name, 'InvalidEnumerationContext');
-  });
-
-  void it('optimized enumeration returns the first items with the EnumerateResponse; filters are refused', async () => {
-    const resourceUri = `${AMT_URI}AMT_SystemPowerScheme`;
-    const optimized = okBody(await send(wsmanEnvelope({ action: `${ENUMERATION}/Enumerate`, resourceUri, body: `<Enumerate xmlns="${ENUMERATION}"><w:OptimizeEnumeration/><w:MaxElements>2</w:MaxElements></Enumerate>` })), 'EnumerateResponse');
-    assert.equal(asArray((optimized.Items as Record<string, unknown>).AMT_SystemPowerScheme).length, 2);
-    assert.equal('EndOfSequence' in optimized, false);
-    const filtered = wsmanEnvelope({ action: `${ENUMERATION}/Enumerate`, resourceUri, body: `<Enumerate xmlns="${ENUMERATION}"><w:Filter>x</w:Filter></Enumerate>` });
-    assert.equal(faultOf(await send(filtered)).name, 'CannotProcessFilter');
-  });
-
-  void it('an injected failure of a WS-Transfer operation answers wsman:InternalError naming the status', async () => {
-    await harness.control.post('/devices/0/faults', { failOperation: { operation: 'AMT_GeneralSettings.Get', status: PT_STATUS.NOT_READY, times: 1 } });
-    const fault = faultOf(await send(amt.GeneralSettings.Get()));
-    assert.deepEqual([fault.name, fault.status], ['InternalError', 500]);
-    assert.match(fault.reason, /PT_STATUS_NOT_READY/);
-    okBody(await send(amt.GeneralSettings.Get()), 'AMT_GeneralSettings');
-  });
-});
-
-void describe('rights of user ACL entries after provisioning (device 1)', () => {
-  let asUser: (username: string, password: string) => WsmanPost;
-
-  before(async () => {
-    const fw = harness.fleet.devices[1].firmware;
-    fw.beginProvisioning();
-    await fw.setAdminAccount('admin', MEBX_PASSWORD);
-    const key = await fw.generateKeyPair();
-    const root = makeRoot('Device 1 Site Root');
-    const csrDer = fw.certificationRequest(key.handle, [{ shortName: 'CN', value: `pc1.${SUFFIX}` }]).replace(/-----[^-]+-----|\s+/g, '');
-    const issued = issueFromRequest(csrDer, root);
-    const cert = await fw.addCertificate(issued.pem);
-    await fw.setTlsKeyAndCertificate(key.handle, cert.handle);
-    await fw.applySetting('tlsEnabled', true);
-    await fw.commit();
-    await waitForServedCertificate('127.0.22.2', crypto.createHash('sha256').update(Buffer.from(issued.der, 'base64')).digest('hex'));
-    asUser = (username, password) => wsmanPoster(() => endpoint('127.0.22.2', username, password));
-    const admin = asUser('admin', MEBX_PASSWORD);
-    const realm1 = fw.state.digestRealm;
-    methodOutput(await admin(amt.AuthorizationService.AddUserAclEntryEx(2, [2], 'viewer', digestPassword('viewer', realm1, 'Vi3wer!Pass'))), 'AddUserAclEntryEx');
-    methodOutput(await admin(amt.AuthorizationService.AddUserAclEntryEx(2, [3], 'ptadmin', digestPassword('ptadmin', realm1, 'PtAdm1n!Pass'))), 'AddUserAclEntryEx');
-  });
-
-  void it('a user without PT administration may read but not change', async () => {
-    const viewer = asUser('viewer', 'Vi3wer!Pass');
-    okBody(await viewer(amt.GeneralSettings.Get()), 'AMT_GeneralSettings');
-    assert.equal(faultOf(await viewer(amt.GeneralSettings.Put({ PingResponseEnabled: false }))).name, 'AccessDenied');
-    assert.equal(faultOf(await viewer(amt.RedirectionService.RequestStateChange(32771))).name, 'AccessDenied');
-    assert.equal((await firmware(harness, 1)).features.sol, false);
-  });
-
-  void it('a user with PT administration may change settings', async () => {
-    okBody(await asUser('ptadmin', 'PtAdm1n!Pass')(amt.RedirectionService.RequestStateChange(32771)), 'RequestStateChange_OUTPUT');
-    assert.equal((await firmware(harness, 1)).features.sol, true);
   });
 });
 

@@ -2,7 +2,7 @@
 // (RequestStateChange, CIM ReturnValues) and AMT_SystemPowerScheme (SetPowerScheme, PT_STATUS).
 import crypto from 'node:crypto';
 import { CIM_RETURN_VALUE, PT_STATUS } from '../../../../contract/ptStatus';
-import { ENABLED_STATE, REDIRECTION_STATE } from '../../../../contract/provisioning';
+import { ENABLED_STATE, POWER_SCHEME_INSTANCE_ID_PREFIX, REDIRECTION_STATE } from '../../../../contract/provisioning';
 import { amtUri, serviceInstance, settingInstance, wsmanMethod, type WsmanClass } from '../classModel';
 
 const requestStateChangeInput = { RequestedState: { type: 'uint', required: true } } as const;
@@ -68,20 +68,23 @@ export const redirectionService: WsmanClass = {
 const POWER_SCHEME = 'AMT_SystemPowerScheme';
 
 /**
- * The power packages the emulated firmware offers. InstanceIDs follow AMT's "SCHEME <n>"
- * form (go-wsman-messages test data: "SCHEME 0" = "Mobile: ON in S0"); the list and the
- * descriptions are the emulator's choice, with "SCHEME 5" being AMT-PROTOCOL.md's scheme 5
- * ("on in all states but power loss", ConfigMgr SP1) and "SCHEME 1" the factory default.
+ * The power packages the emulated firmware offers, as "SCHEME <n>" InstanceIDs (contract:
+ * POWER_SCHEME_INSTANCE_ID_PREFIX; scheme 5 is SP1's "on in all states but power loss").
+ * The list and the descriptions are the emulator's choice. The selected one is kept in the
+ * firmware (powerScheme; null = the firmware default, never selected by a server).
  */
-export const POWER_SCHEMES: readonly { instanceId: string; description: string }[] = [
-  { instanceId: 'SCHEME 0', description: 'Mobile: ON in S0' },
-  { instanceId: 'SCHEME 1', description: 'Desktop: ON in S0' },
-  { instanceId: 'SCHEME 2', description: 'Desktop: ON in S0, ME Wake in S3, S4-5' },
-  { instanceId: 'SCHEME 3', description: 'Desktop: ON in S0, S3' },
-  { instanceId: 'SCHEME 4', description: 'Desktop: ON in S0, S3, S4-5 on AC power' },
-  { instanceId: 'SCHEME 5', description: 'Desktop: ON in S0, S3, S4-5' },
+const SCHEME_DESCRIPTIONS = [
+  'Mobile: ON in S0',
+  'Desktop: ON in S0',
+  'Desktop: ON in S0, ME Wake in S3, S4-5',
+  'Desktop: ON in S0, S3',
+  'Desktop: ON in S0, S3, S4-5 on AC power',
+  'Desktop: ON in S0, S3, S4-5',
 ];
-export const DEFAULT_POWER_SCHEME = 'SCHEME 1';
+export const POWER_SCHEMES: readonly { instanceId: string; description: string }[] = SCHEME_DESCRIPTIONS.map((description, n) => ({
+  instanceId: `${POWER_SCHEME_INSTANCE_ID_PREFIX}${n}`,
+  description,
+}));
 
 export const systemPowerScheme: WsmanClass = {
   name: POWER_SCHEME,
@@ -100,7 +103,8 @@ export const systemPowerScheme: WsmanClass = {
       input: {},
       onInstance: true,
       run: async ({ fw }, _input, instance) => {
-        const instanceId = instance?.keys.InstanceID ?? DEFAULT_POWER_SCHEME;
+        // onInstance: the endpoint resolved the InstanceID selector before calling.
+        const instanceId = instance?.keys.InstanceID ?? null;
         await fw.update((s) => {
           s.powerScheme = instanceId;
         });

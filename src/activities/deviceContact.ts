@@ -2,6 +2,7 @@
 // "no credential accepted": the mutual TLS handshake (pinning the device certificate on
 // first contact) and the Digest login by credential rotation.
 import { connectDeviceTls } from '../amt/deviceTls';
+import { EoiClients } from '../amt/soapClients';
 import type { DeviceTarget, DigestLoginResult, TlsResult } from './types';
 import type { ActivityDeps } from './deps';
 import { auditStep } from './audit';
@@ -24,8 +25,13 @@ export async function tlsHandshake(deps: ActivityDeps, target: DeviceTarget): Pr
 
 export async function digestLogin(deps: ActivityDeps, target: DeviceTarget): Promise<DigestLoginResult> {
   const login = await loginToDevice(deps, target);
-  login.agent.destroy();
-  const computer = deps.store.computers.get(target.computerId);
-  auditStep(deps, computer.uuid, 'provisioning.digest-login', 'success', { credential: login.credentialId, rejectedBefore: login.rejected });
-  return { credential: login.credentialId, rejected: login.rejected };
+  try {
+    // The firmware version decides the directory account's Kerberos encryption types.
+    const firmwareVersion = await (await EoiClients.connect(login.session)).getCoreVersion();
+    const computer = deps.store.computers.setDeviceFacts(target.computerId, { firmwareVersion });
+    auditStep(deps, computer.uuid, 'provisioning.digest-login', 'success', { credential: login.credentialId, rejectedBefore: login.rejected, firmware: firmwareVersion });
+    return { credential: login.credentialId, rejected: login.rejected };
+  } finally {
+    login.agent.destroy();
+  }
 }

@@ -64,6 +64,6 @@ export interface ProvisioningActivities {
   verifyIdentity(target: DeviceTarget): Promise<void>;
   createDirectoryAccount(input: { computerId: number }): Promise<DirectoryAccountResult>;
   phase1Soap(target: DeviceTarget): Promise<StageReport>;
-  phase2Wsman(target: DeviceTarget): Promise<StageReport>;
+  phase2Wsman(target: DeviceTarget & { directory: DirectoryAccountResult }): Promise<StageReport>;
   reportResult(input: ReportInput): Promise<void>;
 }

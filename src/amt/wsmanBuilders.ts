@@ -59,18 +59,25 @@ export interface KerberosSettingDataInput {
   /** 0 HTTP, 1 HTTPS, 2 SOL/IDER, 3 SOL/IDER over TLS (AMT_KerberosSettingData). */
   ServicePrincipalProtocol?: number[];
   KeyVersion: number;
-  /** 0 = RC4 (HMAC-MD5). */
-  EncryptionAlgorithm: number;
-  /** 16-byte master key, base64. */
-  MasterKey: string;
+  /** Before AMT 8: 0 = RC4 (HMAC-MD5), with MasterKey. */
+  EncryptionAlgorithm?: number;
+  /** Before AMT 8: 16-byte RC4-HMAC master key, base64. */
+  MasterKey?: string;
   MaximumClockTolerance: number;
   KrbEnabled: boolean;
+  /** AMT 8 and later: the firmware derives AES keys from the account password, salt and iteration count. */
+  Passphrase?: string;
+  Salt?: string;
+  IterationCount?: number;
+  /** 0 RC4, 1 AES128-CTS-HMAC-SHA1-96, 2 AES256-CTS-HMAC-SHA1-96. */
+  ConfiguredEncryptionAlgorithms?: number[];
 }
 
 // Property order of the AMT_KerberosSettingData MOF (AMT SDK; go-wsman-messages kerberos package).
 const KERBEROS_PROPERTY_ORDER: Array<keyof KerberosSettingDataInput> = [
   'ElementName', 'InstanceID', 'RealmName', 'ServicePrincipalName', 'ServicePrincipalProtocol', 'KeyVersion',
-  'EncryptionAlgorithm', 'MasterKey', 'MaximumClockTolerance', 'KrbEnabled',
+  'EncryptionAlgorithm', 'MasterKey', 'MaximumClockTolerance', 'KrbEnabled', 'Passphrase', 'Salt', 'IterationCount',
+  'ConfiguredEncryptionAlgorithms',
 ];
 
 /** WS-Transfer Put of AMT_KerberosSettingData (seed step 8.3), selected by its InstanceID. */

@@ -43,13 +43,15 @@ export async function getRedirectionService(client: WsmanClient): Promise<WsmanI
   return client.instance(client.amt.RedirectionService.Get(), 'AMT_RedirectionService');
 }
 
+/** How the device gets its Kerberos key: an RC4-HMAC master key (before AMT 8) or AES keys it derives itself (AMT 8+). */
+export type KerberosKey =
+  | { kind: 'rc4'; masterKey: Buffer }
+  | { kind: 'aes'; passphrase: string; salt: string; iterationCount: number; algorithms: number[] };
+
 export interface KerberosSettings {
   realmName: string;
   keyVersion: number;
-  /** The 16-byte master key shared with the directory's computer account. */
-  masterKey: Buffer;
-  /** Default 0 = RC4 (HMAC-MD5). */
-  encryptionAlgorithm?: number;
+  key: KerberosKey;
   /** Minutes; default 5. */
   maximumClockTolerance?: number;
   servicePrincipalNames?: string[];
@@ -60,7 +62,7 @@ export async function getKerberosSettings(client: WsmanClient): Promise<WsmanIns
   return client.instance(client.amt.KerberosSettingData.Get(), 'AMT_KerberosSettingData');
 }
 
-/** Seed step 8.3: realm, key version and master key on AMT_KerberosSettingData (Put on the device's instance). */
+/** Seed step 8.3: realm, key version and key material on AMT_KerberosSettingData (Put on the device's instance). */
 export async function putKerberosSettings(client: WsmanClient, settings: KerberosSettings): Promise<WsmanInstance> {
   const current = await getKerberosSettings(client);
   const instanceId = stringProperty(current, 'InstanceID');
@@ -72,10 +74,11 @@ export async function putKerberosSettings(client: WsmanClient, settings: Kerbero
     ServicePrincipalName: settings.servicePrincipalNames,
     ServicePrincipalProtocol: settings.servicePrincipalProtocols,
     KeyVersion: settings.keyVersion,
-    EncryptionAlgorithm: settings.encryptionAlgorithm ?? 0,
-    MasterKey: settings.masterKey.toString('base64'),
     MaximumClockTolerance: settings.maximumClockTolerance ?? 5,
     KrbEnabled: true,
+    ...(settings.key.kind === 'rc4'
+      ? { EncryptionAlgorithm: 0, MasterKey: settings.key.masterKey.toString('base64') }
+      : { Passphrase: settings.key.passphrase, Salt: settings.key.salt, IterationCount: settings.key.iterationCount, ConfiguredEncryptionAlgorithms: settings.key.algorithms }),
   };
   return client.instance(putKerberosSettingData(client.amt.wsmanMessageCreator, input), 'AMT_KerberosSettingData', 'AMT_KerberosSettingData.Put');
 }

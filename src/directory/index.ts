@@ -5,3 +5,4 @@ export { amtSpns } from './computerAccount';
 export { DirectoryError, type DirectoryErrorType } from './errors';
 export type { DirectorySettings } from './settings';
 export * from './kerberos/amtKerberos';
+export { sidFromString, sidToString } from './sid';

@@ -24,7 +24,7 @@ export function parseKeyRing(text: string, source: string): KeyRing {
     if (keys.has(id)) throw new Error(`${source}: key id "${id}" appears twice`);
     keys.set(id, key);
   });
-  return { activeId: [...keys.keys()][0]!, keys };
+  return { activeId: [...keys.keys()][0], keys };
 }
 
 /**

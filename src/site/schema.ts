@@ -112,4 +112,18 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
     `,
   },
+  {
+    version: 2,
+    description: 'in-band registrations: the OTP hash a client agent sent, with its host facts',
+    sql: `
+      CREATE TABLE in_band_registrations (
+        computer_id INTEGER PRIMARY KEY REFERENCES computers(id) ON DELETE CASCADE,
+        otp_hash_ref TEXT NOT NULL REFERENCES secrets(ref),
+        host_name TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        agent_address TEXT NOT NULL,
+        registered_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

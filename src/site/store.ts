@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadKeyRing, type KeyRing } from '../secrets/keyFile';
 import { dataDir } from '../stack/paths';
 import { AdminCredentials } from './adminCredentials';
+import { InBandRegistrations } from './inBandRegistrations';
 import { AuditLog } from './auditLog';
 import { IssuingCa, ProvisioningCertificates } from './certificates';
 import { Computers } from './computers';
@@ -38,6 +39,7 @@ export class SiteStore {
   readonly provisioningCertificates: ProvisioningCertificates;
   readonly issuingCa: IssuingCa;
   readonly audit: AuditLog;
+  readonly inBand: InBandRegistrations;
 
   constructor(
     readonly db: SiteDb,
@@ -51,6 +53,7 @@ export class SiteStore {
     this.provisioningCertificates = new ProvisioningCertificates(db, this.vault, now);
     this.issuingCa = new IssuingCa(db, this.vault, now);
     this.audit = new AuditLog(db, now);
+    this.inBand = new InBandRegistrations(db, this.vault, now);
   }
 
   /** Runs `fn` in one transaction (nested calls become savepoints); a throw rolls it all back. */

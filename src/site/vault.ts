@@ -17,6 +17,7 @@ export const SECRET_PURPOSES = [
   'ieee8021x-password',
   'provisioning-certificate-key',
   'issuing-ca-key',
+  'otp-hash',
 ] as const;
 export type SecretPurpose = (typeof SECRET_PURPOSES)[number];
 

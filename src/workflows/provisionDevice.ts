@@ -77,7 +77,7 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
     }
     const account = await runStage('directory', policy, hooks, () => device.createDirectoryAccount({ computerId: v.computerId }));
     await runStage('phase1', policy, hooks, () => device.phase1Soap(target()));
-    await runStage('phase2', policy, hooks, () => device.phase2Wsman(target()));
+    await runStage('phase2', policy, hooks, () => device.phase2Wsman({ ...target(), directory: account }));
 
     await report('Provisioned');
     return { uuid: input.uuid, outcome: 'Provisioned', hostname: v.fqdn, directoryDn: account.dn };

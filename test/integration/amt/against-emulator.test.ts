@@ -210,7 +210,7 @@ void describe('src/amt clients against the emulator', () => {
     });
 
     void it('8.3 Kerberos settings', async () => {
-      await putKerberosSettings(wsman, { realmName: 'AMT.TEST', keyVersion: 3, masterKey: Buffer.alloc(16, 5), servicePrincipalNames: [`HTTP/${FQDN}:16992`, `HTTP/${FQDN}:16993`], servicePrincipalProtocols: [0, 1] });
+      await putKerberosSettings(wsman, { realmName: 'AMT.TEST', keyVersion: 3, key: { kind: 'rc4', masterKey: Buffer.alloc(16, 5) }, servicePrincipalNames: [`HTTP/${FQDN}:16992`, `HTTP/${FQDN}:16993`], servicePrincipalProtocols: [0, 1] });
       const kerberos = await getKerberosSettings(wsman);
       assert.equal(kerberos.RealmName, 'AMT.TEST');
       assert.equal(kerberos.KeyVersion, '3');

@@ -150,7 +150,7 @@ void describe('WsmanClient over HTTPS Digest', () => {
     respond = (request) => ({ xml: envelope(request.action.endsWith('/Put')
       ? '<g:AMT_KerberosSettingData><g:InstanceID>Intel (r) AMT: Kerberos Settings</g:InstanceID><g:KrbEnabled>true</g:KrbEnabled></g:AMT_KerberosSettingData>'
       : '<g:AMT_KerberosSettingData><g:ElementName>Kerberos</g:ElementName><g:InstanceID>Intel (r) AMT: Kerberos Settings</g:InstanceID><g:KrbEnabled>false</g:KrbEnabled></g:AMT_KerberosSettingData>') });
-    await putKerberosSettings(client, { realmName: 'AMT.TEST', keyVersion: 2, masterKey: Buffer.alloc(16, 9) });
+    await putKerberosSettings(client, { realmName: 'AMT.TEST', keyVersion: 2, key: { kind: 'rc4', masterKey: Buffer.alloc(16, 9) } });
     const put = seen[1];
     assert.deepEqual(put.selectors, { InstanceID: 'Intel (r) AMT: Kerberos Settings' });
     const body = put.body.AMT_KerberosSettingData as Record<string, string>;

@@ -1,0 +1,26 @@
+// The activities the worker registers, bound to their dependencies. Each seed step lives in
+// its own module; this file only wires them to the names the workflow calls.
+import type { ActivityDeps } from './deps';
+import type { ProvisioningActivities } from './types';
+import { createDirectoryAccount } from './directoryAccount';
+import { digestLogin, tlsHandshake } from './deviceContact';
+import { phase1Soap } from './phase1Soap';
+import { phase2Wsman } from './phase2Wsman';
+import { reportResult } from './reportResult';
+import { validateDevice } from './validateDevice';
+import { verifyIdentity } from './verifyIdentity';
+
+export type { ActivityDeps } from './deps';
+
+export function createActivities(deps: ActivityDeps): ProvisioningActivities {
+  return {
+    validateDevice: (input) => Promise.resolve(validateDevice(deps, input)),
+    tlsHandshake: (target) => tlsHandshake(deps, target),
+    digestLogin: (target) => digestLogin(deps, target),
+    verifyIdentity: (target) => verifyIdentity(deps, target),
+    createDirectoryAccount: (input) => createDirectoryAccount(deps, input),
+    phase1Soap: (target) => phase1Soap(deps, target),
+    phase2Wsman: (target) => phase2Wsman(deps, target),
+    reportResult: (input) => Promise.resolve(reportResult(deps, input)),
+  };
+}

@@ -1,0 +1,34 @@
+// In-band only (AMT-PROTOCOL.md section 7, step 4): the device proves it is the computer
+// whose agent asked for provisioning by presenting the one-time password the agent set in
+// its firmware. Only hashes are compared (constant time); nothing on the device changes.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { WsmanClient } from '../amt/wsmanClient';
+import { getSetupAndConfiguration } from '../amt/wsmanSettings';
+import type { DeviceTarget } from './types';
+import { auditStep } from './audit';
+import { ProvisioningRefused, type ActivityDeps } from './deps';
+import { withDeviceSession } from './deviceAccess';
+import { remember, revealSecret } from './secretScope';
+
+export function otpHash(otp: string): string {
+  return createHash('sha256').update(otp, 'utf8').digest('hex');
+}
+
+export async function verifyIdentity(deps: ActivityDeps, target: DeviceTarget): Promise<void> {
+  const { store } = deps;
+  const computer = store.computers.get(target.computerId);
+  const ref = store.inBand.otpHashRef(computer.id);
+  if (!ref) throw new ProvisioningRefused('IdentityNotVerified', `identity not verified: no agent registration with an OTP for ${computer.netbiosName}`);
+  const expected = Buffer.from(revealSecret(store, ref), 'hex');
+  const presented = await withDeviceSession(deps, target, async ({ session }) => (await getSetupAndConfiguration(new WsmanClient(session))).provisioningServerOtp);
+  if (presented) remember(presented);
+  const actual = Buffer.from(otpHash(presented ?? ''), 'hex');
+  if (!presented || actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
+    auditStep(deps, computer.uuid, 'provisioning.identity', 'failure', { reason: presented ? 'otp-mismatch' : 'no-otp-presented' });
+    throw new ProvisioningRefused('IdentityNotVerified',
+      `identity not verified: ${presented ? 'the OTP the device presents does not match the one its agent registered' : 'the device presents no OTP'}`);
+  }
+  // The registration is forgotten when the run reports (reportResult), not here: a retried
+  // attempt of this activity must still find it.
+  auditStep(deps, computer.uuid, 'provisioning.identity', 'success');
+}

@@ -1,0 +1,48 @@
+// `amtprov`: one entry point for operators. Each command lives in its own module under
+// src/cli/ and is loaded only when used, so quick commands start quickly.
+type CommandModule = (argv: string[]) => Promise<number>;
+
+interface Command {
+  summary: string;
+  load: () => CommandModule;
+}
+
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy loading keeps `amtprov --help` fast */
+const commands: Record<string, Command> = {
+  start: { summary: 'run the whole stack on this machine (Temporal dev server + UI, AD DC, worker, listener, demo fleet)', load: () => (require('./cli/start') as typeof import('./cli/start')).runStartCommand },
+  worker: { summary: 'run a provisioning worker against TEMPORAL_ADDRESS (production: many of these)', load: () => (require('./cli/worker') as typeof import('./cli/worker')).runWorkerCommand },
+  import: { summary: 'import computers from a ConfigMgr out-of-band CSV file', load: () => (require('./cli/import') as typeof import('./cli/import')).runImportCommand },
+  certs: { summary: 'add or list provisioning certificates', load: () => (require('./cli/certs') as typeof import('./cli/certs')).runCertsCommand },
+  pki: { summary: 'make the demo PKI (root, provisioning certificate, issuing CA)', load: () => (require('./cli/pki') as typeof import('./cli/pki')).runPkiCommand },
+  settings: { summary: 'show or apply site settings (directory, Digest accounts, AMT settings)', load: () => (require('./cli/settings') as typeof import('./cli/settings')).runSettingsCommand },
+  emulate: { summary: 'run an emulated fleet of AMT devices on 127.0.x.y', load: () => (require('./cli/emulate') as typeof import('./cli/emulate')).runEmulateCommand },
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  return ['Usage: amtprov <command> [options]   (amtprov <command> --help for details)', '', 'Commands:',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`amtprov: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  return command.load()(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    process.stderr.write(`amtprov: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,65 @@
+// `amtprov start` (`npm start`): the embedded default stack, until Ctrl-C or SIGTERM.
+import { parseArgs } from 'node:util';
+import { HELLO_PORT } from '../contract/ports';
+import { createLogger } from '../log';
+import { startEmbeddedStack } from '../stack/embeddedStack';
+import { parseHostPort, waitForStopSignal } from './support';
+
+const USAGE = `usage: amtprov start [options]      (npm start -- [options])
+
+Runs the whole provisioning server on this machine: the Temporal dev server with its Web UI
+(temporal-dev.yaml), a codec endpoint so the UI shows decrypted payloads, the Samba AD DC
+(installed and provisioned under data/ad on first start), the site store (data/site.sqlite),
+a worker, the hello listener, and an emulated demo fleet that is imported and provisioned.
+Ctrl-C or SIGTERM stops everything it started; starting again keeps earlier runs.
+
+Options:
+  --demo <n>            emulated demo devices on 127.0.100.x (default 3; 0 = none)
+  --time-scale <x>      demo Hello schedule speed-up (default 60: a device minute per second)
+  --listen <host:port>  hello listener address (default 127.0.0.1:${HELLO_PORT}; env AMTPROV_HELLO_LISTEN)
+  --no-samba            do not run the embedded AD DC (use the directory in the site settings)
+  -h, --help            this text
+`;
+
+export async function runStartCommand(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        demo: { type: 'string', default: '3' },
+        'time-scale': { type: 'string', default: '60' },
+        listen: { type: 'string', default: process.env.AMTPROV_HELLO_LISTEN ?? `127.0.0.1:${HELLO_PORT}` },
+        'no-samba': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const demo = Number(values.demo);
+  const timeScale = Number(values['time-scale']);
+  if (!Number.isInteger(demo) || demo < 0 || demo > 1000) {
+    process.stderr.write(`--demo must be a whole number from 0 to 1000, got "${values.demo}"\n`);
+    return 2;
+  }
+  if (!(timeScale > 0)) {
+    process.stderr.write(`--time-scale must be a positive number, got "${values['time-scale']}"\n`);
+    return 2;
+  }
+  const listen = parseHostPort(values.listen, '--listen');
+  const log = createLogger('amtprov');
+  const stack = await startEmbeddedStack({ demo, samba: !values['no-samba'], listen, timeScale, log });
+  process.stdout.write(`\namt-provisioner is running\n${stack.lines.map((l) => `  ${l}`).join('\n')}\nPress Ctrl-C to stop.\n\n`);
+  const signal = await waitForStopSignal();
+  log.info('stopping', { signal });
+  await stack.stop();
+  process.stdout.write('amt-provisioner stopped\n');
+  return 0;
+}

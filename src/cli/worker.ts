@@ -1,0 +1,52 @@
+// `amtprov worker`: one provisioning worker against TEMPORAL_ADDRESS (production runs many,
+// all sharing the site store). Stops gracefully on SIGINT/SIGTERM: in-flight activities
+// get their grace time, and anything cut off is retried by Temporal elsewhere.
+import { parseArgs } from 'node:util';
+import { createActivities } from '../activities';
+import { createLogger } from '../log';
+import { openSiteStore } from '../site/store';
+import { loadCodecKeyRing, temporalSettingsFromEnv } from '../temporal/connection';
+import { installRuntime } from '../temporal/runtime';
+import { connectWorkerConnection, createProvisioningWorker } from '../worker';
+import { TASK_QUEUE } from '../workflows/definitions';
+import { waitForStopSignal } from './support';
+
+const USAGE = `usage: amtprov worker
+
+Runs a provisioning worker (the workflow and its activities) on task queue ${TASK_QUEUE}.
+Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (default: the dev stack in temporal-dev.yaml),
+TEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY [+ TEMPORAL_TLS_CA] for mTLS, or TEMPORAL_API_KEY;
+AMTPROV_CODEC_KEY(_FILE) payload codec keys, AMTPROV_MASTER_KEY(_FILE) vault keys,
+AMTPROV_SITE_DB the site store, AMTPROV_DATA_DIR, AMTPROV_LOG_LEVEL.
+`;
+
+export async function runWorkerCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const log = createLogger('worker');
+  installRuntime(log.child('temporal'));
+  const settings = temporalSettingsFromEnv();
+  const store = openSiteStore();
+  const connection = await connectWorkerConnection(settings);
+  try {
+    const worker = await createProvisioningWorker({
+      connection, namespace: settings.namespace, codecKeys: loadCodecKeyRing(),
+      activities: createActivities({ store, log: log.child('activity') }),
+    });
+    const running = worker.run();
+    log.info('worker running', { address: settings.address, namespace: settings.namespace, taskQueue: TASK_QUEUE });
+    const signal = await Promise.race([waitForStopSignal(), running.then(() => undefined)]);
+    if (signal) {
+      log.info('stopping', { signal });
+      worker.shutdown();
+    }
+    await running;
+    return 0;
+  } finally {
+    await connection.close();
+    store.close();
+  }
+}

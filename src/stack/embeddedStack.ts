@@ -1,0 +1,115 @@
+// `npm start`: the whole provisioning server on one machine. Temporal dev server (Web UI,
+// SQLite file), codec endpoint for the UI, Samba AD DC, site store, worker, hello listener,
+// and optionally an emulated demo fleet. Everything started is stopped again, in reverse.
+import path from 'node:path';
+import { createActivities } from '../activities';
+import type { Logger } from '../log';
+import { startHelloListener } from '../listener/helloListener';
+import { siteHelloLookups } from '../listener/siteLookups';
+import { helloToWorkflow } from '../listener/startProvisioning';
+import { openSiteStore } from '../site/store';
+import { startCodecServer } from '../temporal/codecServer';
+import { installRuntime } from '../temporal/runtime';
+import { connectClient, loadCodecKeyRing, temporalSettingsFromEnv } from '../temporal/connection';
+import { connectWorkerConnection, createProvisioningWorker } from '../worker';
+import { TASK_QUEUE } from '../workflows/definitions';
+import { startDemoFleet, DEMO_BASE_IP } from './demoFleet';
+import { ensureDemoSite } from './demoSite';
+import { startDevServer } from './devServer';
+import { loadDevStackConfig } from './devStackConfig';
+import { dataDir } from './paths';
+import { ensureSamba, defaultSambaDir, type SambaHandle } from './samba';
+
+export interface EmbeddedStackOptions {
+  /** Emulated demo devices to run (0 = none). */
+  demo: number;
+  /** Run the embedded Samba AD DC (otherwise the site's configured directory is used). */
+  samba: boolean;
+  listen: { host: string; port: number };
+  /** Hello schedule speed-up of the demo fleet. */
+  timeScale: number;
+  log: Logger;
+}
+
+export interface RunningStack {
+  lines: string[];
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<RunningStack> {
+  const { log } = options;
+  const stops: { what: string; stop: () => Promise<void> | void }[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const { what, stop } of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        log.error(`stopping ${what} failed`, { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    stops.length = 0;
+  };
+  const lines: string[] = [];
+  installRuntime(log.child('temporal'));
+  try {
+    const config = loadDevStackConfig();
+    const codecKeys = loadCodecKeyRing();
+    const uiOrigin = `http://${config.server.ip}:${config.server.uiPort}`;
+    const codec = await startCodecServer({ host: config.server.ip, port: config.server.uiCodecPort, keys: codecKeys, allowedOrigin: uiOrigin });
+    stops.push({ what: 'codec server', stop: () => codec.close() });
+
+    log.info('starting the Temporal dev server', { grpc: `${config.server.ip}:${config.server.port}`, ui: uiOrigin });
+    const temporal = await startDevServer(config, { logDir: path.join(dataDir(), 'logs'), codecEndpoint: codec.url });
+    stops.push({ what: 'Temporal dev server', stop: () => temporal.stop() });
+    lines.push(`Temporal Web UI   ${temporal.uiUrl}  (namespace ${temporal.namespace}; payloads decoded by ${codec.url})`);
+    lines.push(`Temporal gRPC     ${temporal.address}  (SQLite ${temporal.dbFile})`);
+
+    let samba: SambaHandle | undefined;
+    if (options.samba) {
+      log.info('starting the Samba AD DC (first start installs and provisions it)', { dir: defaultSambaDir() });
+      samba = await ensureSamba(defaultSambaDir());
+      stops.push({ what: 'Samba AD DC', stop: () => samba!.stop() });
+      lines.push(`directory         Samba AD DC ${samba.realm} at ${samba.url}`);
+    }
+
+    const store = openSiteStore();
+    stops.push({ what: 'site store', stop: () => store.close() });
+    const site = ensureDemoSite(store, { pkiDir: path.join(dataDir(), 'pki'), log, ...(samba ? { samba } : {}) });
+    if (!store.settings.get().directory) {
+      lines.push('directory         none configured: runs will stop at validation. Point the site at an AD with `amtprov settings apply <file.yaml>`');
+    }
+
+    const settings = temporalSettingsFromEnv({ ...process.env, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace });
+    const connection = await connectWorkerConnection(settings);
+    stops.push({ what: 'worker connection', stop: () => connection.close() });
+    const worker = await createProvisioningWorker({
+      connection, namespace: temporal.namespace, codecKeys, activities: createActivities({ store, log: log.child('activity') }),
+    });
+    const running = worker.run();
+    stops.push({ what: 'worker', stop: async () => { worker.shutdown(); await running; } });
+    lines.push(`worker            connected, task queue ${TASK_QUEUE}`);
+
+    const client = await connectClient(settings, codecKeys);
+    stops.push({ what: 'Temporal client', stop: () => client.connection.close() });
+    const listener = await startHelloListener({
+      host: options.listen.host, port: options.listen.port, lookups: siteHelloLookups(store),
+      provision: helloToWorkflow(client), log: log.child('listener'),
+    });
+    stops.push({ what: 'hello listener', stop: () => listener.close() });
+    lines.push(`hello listener    ${listener.host}:${listener.port}`);
+
+    if (options.demo > 0) {
+      const fleet = await startDemoFleet({
+        count: options.demo, store, site, stateDir: path.join(dataDir(), 'emulator'),
+        listener: { host: listener.host, port: listener.port }, timeScale: options.timeScale,
+      });
+      stops.push({ what: 'demo fleet', stop: () => fleet.stop() });
+      const last = fleet.devices.at(-1)!.config.ip;
+      lines.push(`demo fleet        ${fleet.devices.length} emulated device(s) ${DEMO_BASE_IP}${last === DEMO_BASE_IP ? '' : ` - ${last}`}, control API ${fleet.controlUrl ?? 'off'}`);
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  return { lines, stop: stopAll };
+}

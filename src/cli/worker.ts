@@ -11,9 +11,10 @@ import { connectWorkerConnection, createProvisioningWorker } from '../worker';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { waitForStopSignal } from './support';
 
-const USAGE = `usage: amtprov worker
+const USAGE = `usage: amtprov worker [--task-queue <name>]
 
-Runs a provisioning worker (the workflow and its activities) on task queue ${TASK_QUEUE}.
+Runs a provisioning worker (the workflow and its activities) on task queue ${TASK_QUEUE}
+(or --task-queue; listeners and site servers must start runs on the same queue).
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (default: the dev stack in temporal-dev.yaml),
 TEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY [+ TEMPORAL_TLS_CA] for mTLS, or TEMPORAL_API_KEY;
 AMTPROV_CODEC_KEY(_FILE) payload codec keys, AMTPROV_MASTER_KEY(_FILE) vault keys,
@@ -21,7 +22,9 @@ AMTPROV_SITE_DB the site store, AMTPROV_DATA_DIR, AMTPROV_LOG_LEVEL.
 `;
 
 export async function runWorkerCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv, options: { 'task-queue': { type: 'string', default: TASK_QUEUE }, help: { type: 'boolean', short: 'h' } }, strict: true,
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -33,11 +36,11 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   const connection = await connectWorkerConnection(settings);
   try {
     const worker = await createProvisioningWorker({
-      connection, namespace: settings.namespace, codecKeys: loadCodecKeyRing(),
+      connection, namespace: settings.namespace, codecKeys: loadCodecKeyRing(), taskQueue: values['task-queue'],
       activities: createActivities({ store, log: log.child('activity') }),
     });
     const running = worker.run();
-    log.info('worker running', { address: settings.address, namespace: settings.namespace, taskQueue: TASK_QUEUE });
+    log.info('worker running', { address: settings.address, namespace: settings.namespace, taskQueue: values['task-queue'] });
     const signal = await Promise.race([waitForStopSignal(), running.then(() => undefined)]);
     if (signal) {
       log.info('stopping', { signal });

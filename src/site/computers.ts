@@ -20,6 +20,10 @@ export interface Computer {
   inBandManaged: boolean;
   provisioningMode: ProvisioningMode | null;
   firmwareVersion: string | null;
+  /** Where the device answered last (its Hello's or agent's address). */
+  lastAddress: string | null;
+  /** Root hashes (hex) the device said it trusts, as its last run was started with. */
+  trustedRootHashes: string[];
   secretRefs: {
     mebxPassword: SecretRef | null;
     adminPassword: SecretRef | null;
@@ -66,6 +70,8 @@ interface ComputerRow {
   in_band_managed: number;
   provisioning_mode: ProvisioningMode | null;
   firmware_version: string | null;
+  last_address: string | null;
+  trusted_root_hashes: string | null;
   mebx_password_ref: string | null;
   admin_password_ref: string | null;
   imported_admin_password_ref: string | null;
@@ -88,6 +94,8 @@ function toComputer(row: ComputerRow): Computer {
     inBandManaged: row.in_band_managed === 1,
     provisioningMode: row.provisioning_mode,
     firmwareVersion: row.firmware_version,
+    lastAddress: row.last_address,
+    trustedRootHashes: row.trusted_root_hashes ? JSON.parse(row.trusted_root_hashes) as string[] : [],
     secretRefs: {
       mebxPassword: row.mebx_password_ref,
       adminPassword: row.admin_password_ref,
@@ -168,12 +176,16 @@ export class Computers {
     return this.get(id);
   }
 
-  setDeviceFacts(id: number, facts: { inBandManaged?: boolean; provisioningMode?: ProvisioningMode; firmwareVersion?: string }): Computer {
+  setDeviceFacts(id: number, facts: {
+    inBandManaged?: boolean; provisioningMode?: ProvisioningMode; firmwareVersion?: string; lastAddress?: string; trustedRootHashes?: string[];
+  }): Computer {
     const current = this.get(id);
     this.db
-      .prepare('UPDATE computers SET in_band_managed = ?, provisioning_mode = ?, firmware_version = ?, updated_at = ? WHERE id = ?')
+      .prepare(`UPDATE computers SET in_band_managed = ?, provisioning_mode = ?, firmware_version = ?, last_address = ?,
+        trusted_root_hashes = ?, updated_at = ? WHERE id = ?`)
       .run((facts.inBandManaged ?? current.inBandManaged) ? 1 : 0, facts.provisioningMode ?? current.provisioningMode,
-        facts.firmwareVersion ?? current.firmwareVersion, this.now().toISOString(), id);
+        facts.firmwareVersion ?? current.firmwareVersion, facts.lastAddress ?? current.lastAddress,
+        JSON.stringify(facts.trustedRootHashes ?? current.trustedRootHashes), this.now().toISOString(), id);
     return this.get(id);
   }
 

@@ -126,4 +126,12 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: 'computers: where the device was last reached and the root hashes it trusts (for operator retries)',
+    sql: `
+      ALTER TABLE computers ADD COLUMN last_address TEXT;
+      ALTER TABLE computers ADD COLUMN trusted_root_hashes TEXT;
+    `,
+  },
 ];

@@ -1,0 +1,32 @@
+// What the operator commands share: the site store and a Temporal client from the
+// environment, and finding a computer by UUID or NetBIOS name.
+import type { Client } from '@temporalio/client';
+import type { Computer } from '../site/computers';
+import { openSiteStore, type SiteStore } from '../site/store';
+import { connectClient } from '../temporal/connection';
+
+export interface OperatorContext {
+  store: SiteStore;
+  client(): Promise<Client>;
+  close(): Promise<void>;
+}
+
+export function operatorContext(): OperatorContext {
+  const store = openSiteStore();
+  let client: Promise<Client> | undefined;
+  return {
+    store,
+    client: () => (client ??= connectClient()),
+    async close() {
+      store.close();
+      if (client) await (await client).connection.close();
+    },
+  };
+}
+
+export function findComputer(store: SiteStore, id: string): Computer {
+  const looksLikeUuid = /^\{?[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}\}?$/i.test(id);
+  const computer = looksLikeUuid ? store.computers.findByUuid(id) : store.computers.findByName(id);
+  if (!computer) throw new Error(`no computer with UUID or name "${id}" in the site store`);
+  return computer;
+}

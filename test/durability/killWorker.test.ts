@@ -1,0 +1,98 @@
+// kill -9 of the worker process at the worst moments of a run: while the new admin password
+// is on the device but not committed, right after the device committed it (before the store
+// promoted it), and during the directory step. After a restart every run completes, the
+// directory holds one account, and the vault's admin password is the one the device has.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { statusQuery } from '../../src/workflows/definitions';
+import { useTestDirectory, withAdminClient } from '../support/ad';
+import { startProvisioningStack, type ProvisioningStack } from '../support/provisioningStack';
+import { startTestTemporal } from '../support/temporal';
+
+interface DeviceView { firmware: { provisioningState: string; stagedSettings: string[] } }
+
+describe('kill -9 of the worker mid-run', () => {
+  const directory = useTestDirectory();
+  let env: TestWorkflowEnvironment;
+  const stacks: ProvisioningStack[] = [];
+  before(async () => { env = await startTestTemporal(); });
+  after(async () => {
+    for (const stack of stacks) await stack.stop();
+    await env?.teardown();
+  });
+
+  async function childWorkerStack(t: Parameters<typeof startProvisioningStack>[0]['t'], baseIp: string): Promise<ProvisioningStack> {
+    const s = await startProvisioningStack({
+      temporal: { address: env.address, namespace: env.namespace ?? 'default' }, directory, t, baseIp, worker: 'child-process',
+    });
+    stacks.push(s);
+    return s;
+  }
+
+  async function assertCompletedCleanly(s: ProvisioningStack): Promise<void> {
+    assert.equal((await s.waitForResult(0, 240_000)).outcome, 'Provisioned');
+    const computer = s.store.computers.findByUuid(s.uuids[0])!;
+    const password = s.store.vault.getSecret(computer.secretRefs.adminPassword!);
+    assert.deepEqual(await s.control('POST', `/devices/${s.uuids[0]}/check-admin`, { username: 'admin', password }), { matches: true },
+      "the device's admin password is the vault's");
+    assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 0);
+    const accounts = await withAdminClient(s.facts, async (ldap) => (await ldap.search(s.facts.baseDn, {
+      filter: `(sAMAccountName=${computer.netbiosName}$)`, attributes: ['dn'],
+    })).searchEntries);
+    assert.equal(accounts.length, 1, 'one AD object');
+  }
+
+  async function pollDevice(s: ProvisioningStack, until: (view: DeviceView) => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      if (until(await s.control<DeviceView>('GET', `/devices/${s.uuids[0]}`))) return;
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    assert.fail(`timed out waiting for ${what}`);
+  }
+
+  test('killed after SetAdminAclEntry, before commit: the restarted worker redoes phase 1 and keeps the right password', async (t) => {
+    const s = await childWorkerStack(t, '127.0.42.1');
+    await s.control('POST', `/devices/${s.uuids[0]}/faults`, { latencyMs: 250 });
+    await pollDevice(s, (v) => v.firmware.stagedSettings.includes('admin'), 'the new admin account to be staged on the device');
+    s.killWorker();
+    const computer = s.store.computers.findByUuid(s.uuids[0])!;
+    assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 1, 'the password was stored before it was sent');
+    await s.control('DELETE', `/devices/${s.uuids[0]}/faults`);
+    await s.startWorker();
+    await assertCompletedCleanly(s);
+  });
+
+  test('killed right after the device committed, before the store promoted the password: it is recovered, not lost', async (t) => {
+    const s = await childWorkerStack(t, '127.0.42.11');
+    // The commit reaches the flash, then the device goes dark before answering: the worker
+    // never learns the commit happened. Kill it in that window.
+    await s.control('POST', `/devices/${s.uuids[0]}/faults`, { losePowerDuringCommit: { point: 'after-write', restoreAfterMs: 4000 } });
+    await pollDevice(s, (v) => v.firmware.provisioningState === 'post', 'the commit to land on the device');
+    s.killWorker();
+    const computer = s.store.computers.findByUuid(s.uuids[0])!;
+    assert.equal(computer.secretRefs.adminPassword, null, 'killed before the promotion');
+    assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 1);
+    await s.control('DELETE', `/devices/${s.uuids[0]}/faults`);
+    await s.startWorker();
+    await assertCompletedCleanly(s);
+    const login = s.store.audit.forComputer(s.uuids[0]).filter((a) => a.action === 'provisioning.digest-login').at(-1);
+    assert.match(String(login?.detail?.credential ?? ''), /^admin-(pending|current)/, 'the restarted run logged in with the recovered password');
+  });
+
+  test('killed during the directory step: after restart there is one AD account and the run completes', async (t) => {
+    const s = await childWorkerStack(t, '127.0.42.21');
+    const handle = s.client.workflow.getHandle(s.workflowId(0));
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const stage = await handle.query(statusQuery).then((st) => st.stage, () => undefined);
+      if (stage === 'directory') break;
+      if (Date.now() > deadline) assert.fail('the run never reached the directory stage');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    s.killWorker();
+    await s.startWorker();
+    await assertCompletedCleanly(s);
+  });
+});

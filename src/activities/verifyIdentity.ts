@@ -10,8 +10,9 @@ import { ProvisioningRefused, type ActivityDeps } from './deps';
 import { withDeviceSession } from './deviceAccess';
 import { remember, revealSecret } from './secretScope';
 
-export function otpHash(otp: string): string {
-  return createHash('sha256').update(otp, 'utf8').digest('hex');
+/** SHA-256 of the OTP's bytes, as the agent registered it (src/agent/oneTimePassword.ts hashes the same bytes). */
+export function otpHash(otp: Buffer): string {
+  return createHash('sha256').update(otp).digest('hex');
 }
 
 export async function verifyIdentity(deps: ActivityDeps, target: DeviceTarget): Promise<void> {
@@ -21,8 +22,14 @@ export async function verifyIdentity(deps: ActivityDeps, target: DeviceTarget): 
   if (!ref) throw new ProvisioningRefused('IdentityNotVerified', `identity not verified: no agent registration with an OTP for ${computer.netbiosName}`);
   const expected = Buffer.from(revealSecret(store, ref), 'hex');
   const presented = await withDeviceSession(deps, target, async ({ session }) => (await getSetupAndConfiguration(new WsmanClient(session))).provisioningServerOtp);
-  if (presented) remember(presented);
-  const actual = Buffer.from(otpHash(presented ?? ''), 'hex');
+  // ProvisioningServerOTP is an octet string: WS-Man carries it base64-encoded, and the
+  // agent hashed the OTP's bytes, not their base64 text.
+  const otp = Buffer.from(presented ?? '', 'base64');
+  if (presented) {
+    remember(presented);
+    remember(otp.toString('utf8'));
+  }
+  const actual = Buffer.from(otpHash(otp), 'hex');
   if (!presented || actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
     auditStep(deps, computer.uuid, 'provisioning.identity', 'failure', { reason: presented ? 'otp-mismatch' : 'no-otp-presented' });
     throw new ProvisioningRefused('IdentityNotVerified',

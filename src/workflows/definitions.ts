@@ -34,6 +34,12 @@ export interface HelloSignal {
   peerAddress: string;
 }
 
+/** An in-band agent's request reached the site server (AMT-PROTOCOL.md section 7, step 3). */
+export interface AgentRequestSignal {
+  /** The agent's TCP peer address: the device's, as host OS and AMT share the NIC. */
+  peerAddress: string;
+}
+
 export interface StageError {
   stage: Stage;
   /** Stable failure type, e.g. AllCredentialsRejected, DeviceUnreachable. */
@@ -49,6 +55,8 @@ export interface ProvisioningStatus {
   /** Attempt number within the current stage (1 = first try). */
   attempt: number;
   hellosAbsorbed: number;
+  /** In-band requests from the device's agent received while this run existed. */
+  agentRequests: number;
   address: string;
   hostname?: string;
   lastError?: StageError;
@@ -63,6 +71,7 @@ export interface ProvisionResult {
 }
 
 export const helloSignal = defineSignal<[HelloSignal]>('hello');
+export const agentRequestSignal = defineSignal<[AgentRequestSignal]>('agentRequest');
 /** Operator: stop waiting for the backoff and try the current stage again now. */
 export const retrySignal = defineSignal<[]>('retry');
 export const statusQuery = defineQuery<ProvisioningStatus>('status');

@@ -6,7 +6,7 @@ import {
 } from '@temporalio/workflow';
 import type { ProvisioningActivities, ValidatedDevice, DeviceTarget } from '../activities/types';
 import {
-  helloSignal, retrySignal, searchAttributes, statusQuery,
+  agentRequestSignal, helloSignal, retrySignal, searchAttributes, statusQuery,
   type AmtStatus, type ProvisionInput, type ProvisionResult, type ProvisioningStatus, type Stage, type StageError,
 } from './definitions';
 import { runStage, StageFailed, type StageHooks, type StageRetryPolicy } from './stageRunner';
@@ -37,7 +37,7 @@ function retryPolicy(validated: ValidatedDevice | undefined): StageRetryPolicy {
 
 export async function provisionDevice(input: ProvisionInput): Promise<ProvisionResult> {
   const status: ProvisioningStatus = {
-    uuid: input.uuid, mode: input.mode, stage: 'validate', attempt: 0, hellosAbsorbed: 0, address: input.address,
+    uuid: input.uuid, mode: input.mode, stage: 'validate', attempt: 0, hellosAbsorbed: 0, agentRequests: 0, address: input.address,
   };
   let retryRequested = false;
   setHandler(statusQuery, () => status);
@@ -45,6 +45,10 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
     status.hellosAbsorbed += 1;
     // A device that moved (new DHCP lease) is reached at its newest address.
     status.address = hello.peerAddress;
+  });
+  setHandler(agentRequestSignal, (request) => {
+    status.agentRequests += 1;
+    status.address = request.peerAddress;
   });
   setHandler(retrySignal, () => { retryRequested = true; });
 
@@ -63,7 +67,7 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
   let validated: ValidatedDevice | undefined;
   try {
     validated = await runStage('validate', retryPolicy(undefined), hooks, () =>
-      quick.validateDevice({ uuid: input.uuid, mode: input.mode, trustedRootHashes: input.trustedRootHashes }));
+      quick.validateDevice({ uuid: input.uuid, mode: input.mode, address: status.address, trustedRootHashes: input.trustedRootHashes }));
     status.hostname = validated.fqdn;
     publish({ hostname: validated.fqdn });
     const policy = retryPolicy(validated);

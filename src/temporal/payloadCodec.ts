@@ -14,8 +14,9 @@ const TAG_BYTES = 16;
 export class AesGcmPayloadCodec implements PayloadCodec {
   constructor(private readonly ring: KeyRing) {}
 
+  // Work happens in a then() so a failure is a rejected promise, never a synchronous throw.
   encode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.resolve(payloads.map((payload) => {
+    return Promise.resolve().then(() => payloads.map((payload) => {
       const key = this.ring.keys.get(this.ring.activeId)!;
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', key, iv);
@@ -32,7 +33,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   }
 
   decode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.resolve(payloads.map((payload) => {
+    return Promise.resolve().then(() => payloads.map((payload) => {
       const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
       if (!encoding || Buffer.from(encoding).toString() !== ENCODING) return payload;
       const keyIdBytes = payload.metadata?.[KEY_ID];

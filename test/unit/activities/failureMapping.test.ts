@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { toApplicationFailure } from '../../../src/activities/failureMapping';
+import { remember, withSecretScope } from '../../../src/activities/secretScope';
+import { describeFailure } from '../../../src/workflows/stageRunner';
+
+test('typed errors become ApplicationFailures with their type; retryable decides nonRetryable', () => {
+  const final = toApplicationFailure(Object.assign(new Error('all 2 rejected'), { type: 'AllCredentialsRejected', retryable: false }));
+  assert.ok(final instanceof ApplicationFailure);
+  assert.equal(final.type, 'AllCredentialsRejected');
+  assert.equal(final.nonRetryable, true);
+  const transient = toApplicationFailure(Object.assign(new Error('refused'), { type: 'DeviceUnreachable', retryable: true }));
+  assert.equal((transient as ApplicationFailure).nonRetryable, false);
+  const unknown = toApplicationFailure(new TypeError('boom'));
+  assert.equal((unknown as ApplicationFailure).type, 'TypeError');
+  assert.equal((unknown as ApplicationFailure).nonRetryable, false);
+});
+
+test('cancellation stays a cancellation', () => {
+  const cancelled = new CancelledFailure('cancelled');
+  assert.equal(toApplicationFailure(cancelled), cancelled);
+});
+
+test('a secret the activity touched is blanked out of the failure message', async () => {
+  const message = await withSecretScope(async () => {
+    remember('S3cret!Pass');
+    await Promise.resolve();
+    return (toApplicationFailure(new Error('device said: bad password S3cret!Pass for admin')) as ApplicationFailure).message;
+  });
+  assert.equal(message, 'device said: bad password [redacted] for admin');
+});
+
+test('the workflow reads type and retryability from the failure chain', () => {
+  const err = ApplicationFailure.create({ type: 'SpnConflict', message: 'HTTP/x:16992 is on CN=y', nonRetryable: true });
+  assert.deepEqual(describeFailure('directory', err), { stage: 'directory', type: 'SpnConflict', message: 'HTTP/x:16992 is on CN=y', nonRetryable: true });
+  assert.deepEqual(describeFailure('tls', new Error('odd')), { stage: 'tls', type: 'Error', message: 'odd', nonRetryable: false });
+});

@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Hello } from '../../../src/amt/helloCodec';
+import { decideHello, type HelloLookups } from '../../../src/listener/helloPolicy';
+import { AddressRateLimiter } from '../../../src/listener/rateLimiter';
+
+const TRUSTED = 'ab'.repeat(32);
+const hello = (uuid: string, hexes: string[]): Hello => ({
+  adminCredentialsSet: false, interfaceVersion: 3, retryCount: 0, uuid, rootHashes: hexes.map((hex) => ({ algorithm: 'sha256', hex })),
+});
+const lookups = (computers: Record<string, { inBandManaged: boolean }>): HelloLookups => ({
+  computer: (uuid) => computers[uuid], provisioningRootHashes: () => new Set([TRUSTED]),
+});
+
+test('a Hello from an imported device offering a site root is provisioned with all its hashes', () => {
+  assert.deepEqual(decideHello(hello('u1', ['00'.repeat(32), TRUSTED]), lookups({ u1: { inBandManaged: false } })),
+    { action: 'provision', uuid: 'u1', trustedRootHashes: ['00'.repeat(32), TRUSTED] });
+});
+
+test('drop reasons, checked in the order unknown, in-band, root', () => {
+  assert.deepEqual(decideHello(hello('u2', [TRUSTED]), lookups({})), { action: 'drop', reason: 'unknown-uuid' });
+  assert.deepEqual(decideHello(hello('u3', ['11'.repeat(32)]), lookups({ u3: { inBandManaged: true } })), { action: 'drop', reason: 'in-band-managed' });
+  assert.deepEqual(decideHello(hello('u4', ['11'.repeat(32)]), lookups({ u4: { inBandManaged: false } })), { action: 'drop', reason: 'root-not-trusted' });
+  assert.deepEqual(decideHello(hello('u5', []), lookups({ u5: { inBandManaged: false } })), { action: 'drop', reason: 'root-not-trusted' });
+});
+
+test('the rate limiter allows a burst, then refills at the sustained rate, per address', () => {
+  let now = 0;
+  const limiter = new AddressRateLimiter({ perSecond: 2, burst: 3 }, () => now);
+  assert.deepEqual([1, 2, 3, 4].map(() => limiter.allow('a')), [true, true, true, false]);
+  assert.equal(limiter.allow('b'), true, 'another address has its own bucket');
+  now = 500;
+  assert.equal(limiter.allow('a'), true, 'one token after half a second at 2/s');
+  assert.equal(limiter.allow('a'), false);
+});

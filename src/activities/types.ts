@@ -6,6 +6,7 @@ import type { ProvisioningMode } from '../workflows/definitions';
 export interface ValidateDeviceInput {
   uuid: string;
   mode: ProvisioningMode;
+  address: string;
   trustedRootHashes: string[];
 }
 

@@ -34,7 +34,7 @@ export function validateDevice(deps: ActivityDeps, input: ValidateDeviceInput): 
 
   store.transaction(() => {
     store.computers.setStatus(computer.id, 'Detected');
-    store.computers.setDeviceFacts(computer.id, { provisioningMode: input.mode });
+    store.computers.setDeviceFacts(computer.id, { provisioningMode: input.mode, lastAddress: input.address, trustedRootHashes: input.trustedRootHashes });
     auditStep(deps, computer.uuid, 'provisioning.started', 'info', { mode: input.mode, certificate: certificate.subjectCn });
   });
   return {

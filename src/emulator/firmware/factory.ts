@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import { AMT_ADMIN_USERNAME } from '../../contract/provisioning';
 import { generateRsaKeyPair, makeSelfSignedCertificate } from '../crypto/deviceKeys';
 import { digestHa1 } from '../digest/digestMath';
+import { FIRMWARE_STATE_SCHEMA } from './schema';
 import type { Features, FirmwareState, TrustedRootHash } from './types';
 
 /** What the manufacturer and the MEBx owner set before the device ever met a server. */
@@ -17,6 +18,12 @@ export interface DeviceSpec {
   dnsSuffix: string;
   trustedRootHashes: TrustedRootHash[];
   provisioningMode?: FirmwareState['provisioningMode'];
+  /**
+   * Whether a Wi-Fi radio is fitted. Absent: a new device has one and a booting device keeps
+   * what its flash says (the control API may have changed it); given: applied at every boot,
+   * like hardware the firmware detects.
+   */
+  hasRadio?: boolean;
 }
 
 /**
@@ -36,7 +43,7 @@ export async function createFactoryState(spec: DeviceSpec, now: Date): Promise<F
   const digestRealm = `Digest:${crypto.randomBytes(16).toString('hex').toUpperCase()}`;
   const tlsKey = await generateRsaKeyPair(2048);
   return {
-    schema: 1,
+    schema: FIRMWARE_STATE_SCHEMA,
     uuid: spec.uuid,
     firmwareVersion: spec.firmwareVersion,
     provisioningMode: spec.provisioningMode ?? 'enterprise',
@@ -49,6 +56,7 @@ export async function createFactoryState(spec: DeviceSpec, now: Date): Promise<F
     hostName: '',
     domainName: '',
     dnsSuffix: spec.dnsSuffix,
+    hasRadio: spec.hasRadio ?? true,
     clockOffsetMs: 0,
     tls: {
       selfSigned: { privateKeyPem: tlsKey.privateKeyPem, certificatePem: makeSelfSignedCertificate(tlsKey.privateKeyPem, spec.uuid, now) },

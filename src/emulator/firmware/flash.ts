@@ -4,6 +4,7 @@
 // is never logged.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { upgradeFirmwareState } from './schema';
 import type { FirmwareState } from './types';
 
 export class FlashFile {
@@ -27,10 +28,9 @@ export class FlashFile {
     } catch (err) {
       throw new Error(`device state file ${this.filePath} is not valid JSON`, { cause: err });
     }
-    if (typeof parsed !== 'object' || parsed === null || (parsed as { schema?: unknown }).schema !== 1) {
-      throw new Error(`device state file ${this.filePath} has an unknown schema; move it away to re-create the device`);
-    }
-    return parsed as FirmwareState;
+    const state = typeof parsed === 'object' && parsed !== null ? upgradeFirmwareState(parsed as Record<string, unknown>) : null;
+    if (!state) throw new Error(`device state file ${this.filePath} has an unknown schema; move it away to re-create the device`);
+    return state;
   }
 
   /**

@@ -78,12 +78,25 @@ export interface Features {
   ider: boolean;
 }
 
+/** AMT_KerberosSettingData encryption algorithm values (0 RC4-HMAC, 1 AES128-, 2 AES256-CTS-HMAC-SHA1-96). */
+export type KerberosAlgorithm = 0 | 1 | 2;
+
+/**
+ * The device's Kerberos long-term key: an RC4-HMAC master key given by the server (any AMT
+ * release), or AES keys the firmware derived itself from a pass phrase (AMT 8 and later; the
+ * pass phrase is not kept).
+ */
+export type KerberosKeyMaterial =
+  | { kind: 'rc4-hmac'; /** Base64 of the 16-byte key, as AMT_KerberosSettingData carries it. */ masterKey: string }
+  | { kind: 'aes'; salt: string; iterationCount: number; /** Base64 of each derived key. */ keys: { algorithm: 1 | 2; key: string }[] };
+
 export interface KerberosSettings {
   realm: string;
   keyVersion: number;
-  /** Base64 of the master key, as AMT_KerberosSettingData carries it. */
-  masterKey: string;
   enabled: boolean;
+  /** Minutes of clock skew accepted. */
+  maximumClockTolerance: number;
+  key: KerberosKeyMaterial | null;
 }
 
 /**
@@ -96,8 +109,8 @@ export interface WsmanInstance {
 }
 
 export interface FirmwareState {
-  /** Bumped when the layout changes; loading refuses unknown versions instead of guessing. */
-  schema: 1;
+  /** Bumped when the layout changes; older layouts are upgraded on load (schema.ts), unknown ones refused. */
+  schema: 2;
   uuid: string;
   firmwareVersion: string;
   provisioningMode: 'enterprise' | 'small-business';
@@ -117,6 +130,8 @@ export interface FirmwareState {
    * Modelled as network configuration: no unprovision clears it.
    */
   dnsSuffix: string;
+  /** A Wi-Fi radio is fitted (CIM_WiFiPort, wireless port settings and profiles exist only then). */
+  hasRadio: boolean;
   /** Device clock = host clock + this offset (set by SetHighAccuracyTimeSynch). */
   clockOffsetMs: number;
   tls: TlsSettings;

@@ -3,7 +3,8 @@ import type { WsmanClass } from './classModel';
 import { authorizationService } from './classes/authorizationService';
 import { ieee8021xSettings, publicKeyCertificate, publicKeyManagementService } from './classes/certificates';
 import { redirectionService, systemPowerScheme, webUiService } from './classes/features';
-import { generalSettings, kerberosSettingData } from './classes/settingData';
+import { kerberosSettingData } from './classes/kerberos';
+import { generalSettings } from './classes/generalSettings';
 import { setupAndConfigurationService, softwareIdentity } from './classes/setupAndConfiguration';
 import { ethernetPortSettings, wifiEndpointSettings, wifiPort, wifiPortConfigurationService } from './classes/wireless';
 

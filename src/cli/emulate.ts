@@ -37,6 +37,11 @@ Options:
   --control-host <ip>         control API address (default 127.0.0.1)
   --control-port <port>       control API port (default ${DEFAULT_CONTROL_PORT}; 0 = OS-assigned)
   --no-heci                   start with the HECI driver absent (no host interface sockets)
+  --no-radio                  every device without a Wi-Fi radio (no CIM_WiFiPort, no wireless
+                              port settings, wireless profiles refused)
+  --no-radio-devices <list>   only these device indexes lack a radio, e.g. 0,3,10-19; the others
+                              have one. Without either flag each device keeps what its state
+                              file says (a new device has a radio; see POST .../radio)
   --nonce-lifetime <seconds>  Digest nonce lifetime before answers say stale=true (default 300)
   -h, --help                  this text
 
@@ -49,7 +54,9 @@ Control API (HTTP JSON on --control-host:--control-port; {id} = device UUID, IP 
   GET    /devices                          all devices: uuid, ip, powered, phase, host interface path, Hello state
   GET    /devices/{id}                     summary + firmware state + faults + counters; secrets are
                                            redacted (MEBx password as SHA-256, admin HA1 hidden, OTP as
-                                           SHA-256) unless ?secrets=reveal (tests only); private keys never
+                                           SHA-256) unless ?secrets=reveal (tests only); private keys and
+                                           derived Kerberos keys never (firmware.kerberos.keys holds the
+                                           SHA-256 of each key by enctype name)
   GET    /devices/{id}/counters            requests, Digest failures / stale nonces / nc replays, TLS
                                            accepted / refused with each refusal's rule and detail, Hellos
   POST   /devices/{id}/power               {"state":"on"|"off"|"cycle"}  (off: refuses connections, no Hellos)
@@ -62,6 +69,7 @@ Control API (HTTP JSON on --control-host:--control-port; {id} = device UUID, IP 
   POST   /devices/{id}/unprovision         {"mode":"full"|"partial"}
   POST   /devices/{id}/otp                 {"otp":"..."|null}  the OTP the device presents (in-band tests)
   POST   /devices/{id}/heci                {"present":true|false}
+  POST   /devices/{id}/radio               {"present":true|false}  Wi-Fi radio fitted (kept in the state file)
   POST   /devices/{id}/hello/restart       start a new Hello period
   POST   /devices/{id}/digest/expire-nonces  next authenticated request gets stale=true
   POST   /devices/{id}/check-admin         {"username","password"} -> {"matches":bool}
@@ -97,6 +105,17 @@ function positiveNumber(name: string, value: string | undefined, fallback: numbe
   return n;
 }
 
+/** "0,3,10-19" -> [0, 3, 10, ..., 19]. */
+function parseIndexList(value: string): number[] {
+  return value.split(',').flatMap((part) => {
+    const match = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    const first = Number(match?.[1]);
+    const last = match?.[2] === undefined ? first : Number(match[2]);
+    if (!match || last < first || last > 65_535) throw new Error(`--no-radio-devices wants indexes (0-65535) like 0,3,10-19, got "${value}"`);
+    return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+  });
+}
+
 function parseOptions(argv: string[]): FleetOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
@@ -117,6 +136,8 @@ function parseOptions(argv: string[]): FleetOptions | 'help' {
       'control-host': { type: 'string' },
       'control-port': { type: 'string' },
       'no-heci': { type: 'boolean' },
+      'no-radio': { type: 'boolean' },
+      'no-radio-devices': { type: 'string' },
       'nonce-lifetime': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -137,6 +158,8 @@ function parseOptions(argv: string[]): FleetOptions | 'help' {
   const count = positiveNumber('count', values.count, 1);
   if (!Number.isInteger(count)) throw new Error('--count must be an integer');
   const server = values['provision-server'] ?? `127.0.0.1:${HELLO_PORT}`;
+  if (values['no-radio'] && values['no-radio-devices'] !== undefined) throw new Error('--no-radio and --no-radio-devices exclude each other');
+  const withoutRadio = values['no-radio'] ? 'all' : values['no-radio-devices'] === undefined ? undefined : parseIndexList(values['no-radio-devices']);
   return {
     count,
     baseIp: values['base-ip'] ?? '127.0.1.1',
@@ -150,6 +173,7 @@ function parseOptions(argv: string[]): FleetOptions | 'help' {
     timeScale: positiveNumber('time-scale', values['time-scale'], 1),
     uuidSeed: values['uuid-seed'] ?? 'amtprov',
     heci: !values['no-heci'],
+    ...(withoutRadio ? { withoutRadio } : {}),
     control: { host: values['control-host'] ?? '127.0.0.1', port: controlPort },
     nonceLifetimeMs: positiveNumber('nonce-lifetime', values['nonce-lifetime'], 300) * 1000,
   };

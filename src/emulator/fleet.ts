@@ -6,12 +6,12 @@ import { mkdir } from 'node:fs/promises';
 import { AMT_HTTP_PORT, AMT_HTTPS_PORT } from '../contract/ports';
 import { startControlApi, type ControlApi } from './control/controlApi';
 import { EmulatedDevice } from './device';
-import { loadDeviceServices } from './deviceServices';
 import { deviceAddresses, deviceUuid } from './fleetAddressing';
 import type { FirmwareState, TrustedRootHash } from './firmware/types';
 import type { HelloTarget } from './hello/helloSender';
 import { DEFAULT_HTTP_LIMITS, DeviceHttpFrontend, type HttpLimits } from './http/deviceHttp';
 import { ServiceRouter, type RegisterServices } from './http/serviceRouter';
+import { registerServices as defaultServices } from './services';
 
 export interface FleetOptions {
   count: number;
@@ -32,6 +32,11 @@ export interface FleetOptions {
   uuidSeed?: string;
   /** HECI driver present at start (host interface socket per device). */
   heci?: boolean;
+  /**
+   * Devices without a Wi-Fi radio: all, or these indexes (the others then have one). Absent:
+   * each device keeps what its flash says (a new device has a radio; the control API may change it).
+   */
+  withoutRadio?: 'all' | readonly number[];
   /** Control API address; port 0 = OS-assigned; absent = no control API. */
   control?: { host: string; port: number };
   /** Handlers behind Digest; absent = the SOAP / WS-Man services (src/emulator/services), null = none (404s). */
@@ -84,11 +89,12 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   if (options.adminPasswords.length === 0) throw new Error('at least one admin (MEBx) password is required');
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
   const router = new ServiceRouter();
-  const registerServices = options.registerServices === undefined ? loadDeviceServices() : options.registerServices;
+  const registerServices = options.registerServices === undefined ? defaultServices : options.registerServices;
   await registerServices?.(router);
   const frontend = new DeviceHttpFrontend(router, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits });
   const addresses = deviceAddresses(options.baseIp, options.count);
   const seed = options.uuidSeed ?? 'amtprov';
+  const withoutRadio = options.withoutRadio;
   const indexes = addresses.map((_, i) => i);
   const devices: EmulatedDevice[] = [];
   let control: ControlApi | null = null;
@@ -110,6 +116,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
             dnsSuffix: options.domainSuffix,
             trustedRootHashes: options.trustedRootHashes,
             ...(options.provisioningMode ? { provisioningMode: options.provisioningMode } : {}),
+            ...(withoutRadio ? { hasRadio: !(withoutRadio === 'all' || withoutRadio.includes(index)) } : {}),
           },
           stateDir: options.stateDir,
           helloTarget: options.provisionServer ?? null,

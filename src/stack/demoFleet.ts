@@ -1,7 +1,6 @@
 // The embedded default's emulated fleet: N AMT devices on 127.0.100.x that trust the demo
 // root, are imported into the site store (as an operator's CSV import would), and send
 // their Hellos to the listener, so runs appear in the Temporal UI within a minute.
-import { loadDeviceServices } from '../emulator/deviceServices';
 import { startFleet, trustedHashesOfRoot, type Fleet } from '../emulator/fleet';
 import { deviceUuid } from '../emulator/fleetAddressing';
 import { importComputers } from '../site/importComputers';
@@ -25,7 +24,6 @@ export async function startDemoFleet(options: {
     return { line: i + 1, netbiosName: name, fqdn: `${name.toLowerCase()}.${DEMO_DOMAIN}`, uuid: deviceUuid(DEMO_UUID_SEED, i), mac: null, mebxPassword: null, adminPassword: null };
   });
   importComputers(options.store, rows, 'stack:demo');
-  const registerServices = loadDeviceServices();
   return startFleet({
     count: options.count,
     baseIp: DEMO_BASE_IP,
@@ -37,6 +35,5 @@ export async function startDemoFleet(options: {
     timeScale: options.timeScale,
     uuidSeed: DEMO_UUID_SEED,
     control: { host: '127.0.0.1', port: 0 },
-    ...(registerServices ? { registerServices } : {}),
   });
 }

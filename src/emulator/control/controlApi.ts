@@ -11,6 +11,7 @@
 //   POST   /devices/{id}/unprovision         {"mode":"full"|"partial"}
 //   POST   /devices/{id}/otp                 {"otp":string|null}: the OTP the device presents (in-band mismatch tests)
 //   POST   /devices/{id}/heci                {"present":bool}
+//   POST   /devices/{id}/radio               {"present":bool}: Wi-Fi radio fitted or not (persisted)
 //   POST   /devices/{id}/hello/restart       a new Hello period (as ExtendProvisioningPeriod)
 //   POST   /devices/{id}/digest/expire-nonces  every outstanding nonce becomes stale
 //   POST   /devices/{id}/check-admin         {"username","password"} -> {"matches":bool}, without revealing anything
@@ -56,7 +57,7 @@ const schemas = {
   }),
   unprovision: z.object({ mode: z.enum(['full', 'partial']) }),
   otp: z.object({ otp: z.string().min(1).max(64).nullable() }),
-  heci: z.object({ present: z.boolean() }),
+  present: z.object({ present: z.boolean() }),
   checkAdmin: z.object({ username: z.string(), password: z.string() }),
 };
 
@@ -132,8 +133,16 @@ async function route(req: http.IncomingMessage, options: ControlApiOptions): Pro
       return { ok: true };
     }
     case 'POST heci':
-      await device.setHeciPresent((await readJson(req, schemas.heci)).present);
+      await device.setHeciPresent((await readJson(req, schemas.present)).present);
       return device.summary();
+    case 'POST radio': {
+      // Hardware, not a setting: the control API writes the flash directly, in any state.
+      const { present } = await readJson(req, schemas.present);
+      await fw.update((s) => {
+        s.hasRadio = present;
+      });
+      return device.summary();
+    }
     case 'POST hello/restart':
       device.restartHellos();
       return device.summary();

@@ -30,6 +30,8 @@ export interface FirmwareEvents {
   'power-loss': [restoreAfterMs: number | null];
   /** The flash content changed (emitted before the write completes). */
   changed: [];
+  /** ExtendProvisioningPeriod: a new provisioning period begins (the device runner restarts the Hello schedule). */
+  'provisioning-period': [];
 }
 
 /** What the TLS server presents; null = refuse TLS (post-provisioning with TLS disabled). */
@@ -73,17 +75,21 @@ export class Firmware extends EventEmitter<FirmwareEvents> {
 
   /**
    * What a reboot picks up from outside the flash: the DNS suffix (DHCP option 15 is re-read
-   * on every boot), the firmware version (an update may have happened) and trusted root
-   * hashes the spec names that the flash lacks (added like custom hashes; none are removed).
+   * on every boot), the firmware version (an update may have happened), the radio when the
+   * spec names it (detected hardware) and trusted root hashes the spec names that the flash
+   * lacks (added like custom hashes; none are removed).
    */
   private static applyBootEnvironment(state: FirmwareState, spec: DeviceSpec): boolean {
     const missing = spec.trustedRootHashes.filter(
       (h) => !state.trustedRootHashes.some((s) => s.algorithm === h.algorithm && s.hash === h.hash.toLowerCase()),
     );
-    const changed = missing.length > 0 || state.dnsSuffix !== spec.dnsSuffix || state.firmwareVersion !== spec.firmwareVersion;
+    const hasRadio = spec.hasRadio ?? state.hasRadio;
+    const changed =
+      missing.length > 0 || state.dnsSuffix !== spec.dnsSuffix || state.firmwareVersion !== spec.firmwareVersion || state.hasRadio !== hasRadio;
     state.trustedRootHashes.push(...missing.map((h) => ({ ...h, hash: h.hash.toLowerCase() })));
     state.dnsSuffix = spec.dnsSuffix;
     state.firmwareVersion = spec.firmwareVersion;
+    state.hasRadio = hasRadio;
     return changed;
   }
 
@@ -241,6 +247,17 @@ export class Firmware extends EventEmitter<FirmwareEvents> {
     }
     this.data.otp = otp;
     await this.persist();
+  }
+
+  /**
+   * ExtendProvisioningPeriod: starts a new provisioning period (the Hello schedule from its
+   * start, retry count 0). Refused once provisioned: there is no period to extend.
+   */
+  extendProvisioningPeriod(): void {
+    if (this.currentPhase === 'post') {
+      throw new FirmwareError(PT_STATUS.INVALID_PT_MODE, 'ExtendProvisioningPeriod is refused in post-provisioning');
+    }
+    this.emit('provisioning-period');
   }
 
   /** What the TLS server on 16993 presents now (see TlsIdentity). */

@@ -48,6 +48,12 @@ export class HelloSender {
     this.scheduleNext();
   }
 
+  /** Starts a new provisioning period without sending yet (the device is being provisioned): retry count 0, schedule stopped. */
+  resetPeriod(): void {
+    this.stop();
+    this.nextIndex = 0;
+  }
+
   /** Stops the schedule; a Hello already waiting on injected latency is not sent. */
   stop(): void {
     if (this.timer) clearTimeout(this.timer);

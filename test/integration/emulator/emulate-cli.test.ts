@@ -67,7 +67,7 @@ void describe('amtprov emulate', () => {
   void it('documents every flag and the control API in --help', async () => {
     const out: string[] = [];
     assert.equal(await runEmulateCommand(['--help'], { out: (l) => out.push(l), err: () => undefined }), 0);
-    for (const flag of ['--count', '--base-ip', '--state-dir', '--provision-server', '--domain-suffix', '--trust-root', '--admin-password', '--firmware-version', '--time-scale', '--uuid-seed', '--control-port', '--no-heci']) {
+    for (const flag of ['--count', '--base-ip', '--state-dir', '--provision-server', '--domain-suffix', '--trust-root', '--admin-password', '--firmware-version', '--time-scale', '--uuid-seed', '--control-port', '--no-heci', '--no-radio', '--no-radio-devices']) {
       assert.ok(out.join('\n').includes(flag), flag);
     }
     assert.equal(out.join('\n'), EMULATE_USAGE);
@@ -79,6 +79,8 @@ void describe('amtprov emulate', () => {
     const io = { out: () => undefined, err: (l: string) => errors.push(l) };
     assert.equal(await runEmulateCommand(['--admin-password', 'Secret!Pw9'], io), 2);
     assert.equal(await runEmulateCommand(['--domain-suffix', 'x.com', '--admin-password', 'Secret!Pw9', '--provision-server', 'nope'], io), 2);
+    assert.equal(await runEmulateCommand(['--domain-suffix', 'x.com', '--admin-password', 'Secret!Pw9', '--no-radio-devices', '3-1'], io), 2);
+    assert.equal(await runEmulateCommand(['--domain-suffix', 'x.com', '--admin-password', 'Secret!Pw9', '--no-radio', '--no-radio-devices', '1'], io), 2);
     assert.equal(errors.some((l) => l.includes('Secret!Pw9')), false);
   });
 
@@ -113,5 +115,19 @@ void describe('amtprov emulate', () => {
       const other = (await getJson<DeviceSummary[]>(`${url}/devices`)).map((d) => d.uuid);
       assert.equal(other.some((u) => uuids.includes(u)), false);
     });
+  });
+
+  void it('--no-radio-devices and --no-radio set the radio at boot; without them the state file decides', async () => {
+    const stateDir = path.join(dir, 'radio');
+    const radios = async (args: string[]): Promise<boolean[]> => {
+      let seen: boolean[] = [];
+      await withEmulator([...baseArgs(stateDir), ...args], async (url) => {
+        seen = (await getJson<DeviceSummary[]>(`${url}/devices`)).map((d) => d.hasRadio);
+      });
+      return seen;
+    };
+    assert.deepEqual(await radios(['--no-radio-devices', '0,2-2']), [false, true, false]);
+    assert.deepEqual(await radios([]), [false, true, false]);
+    assert.deepEqual(await radios(['--no-radio']), [false, false, false]);
   });
 });

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { AMT, CIM, IPS } from '@device-management-toolkit/wsman-messages';
 import { PT_STATUS } from '../../../src/contract/ptStatus';
-import { createServices, registerServices } from '../../../src/emulator/services';
+import { registerServices } from '../../../src/emulator/services';
 import {
   AMT_URI, asArray, certificateReference, digestPassword, ENUMERATION, enumerateAll, faultOf, methodOutput, methodRequest, okBody, putRequest,
   referencedInstanceId, TRANSFER, wsmanEnvelope, wsmanPoster, type DeviceEndpoint, type WsmanPost,
@@ -32,7 +32,7 @@ interface Firmware {
   digestRealm: string;
   features: { ping: boolean; rmcpPing: boolean; webUi: boolean; sol: boolean; ider: boolean };
   userAcl: { handle: number; digestUsername?: string; kerberosUserSid?: string; realms: number[]; accessPermission: number }[];
-  kerberos: { realm: string; keyVersion: number; masterKey: string; enabled: boolean } | null;
+  kerberos: { realm: string; keyVersion: number; masterKey?: string; encryption: string | null; keys: Record<string, string>; enabled: boolean } | null;
   powerScheme: string | null;
   wirelessProfiles: { instanceId: string; properties: Record<string, unknown> }[];
   ieee8021x: { properties: Record<string, unknown> } | null;
@@ -50,7 +50,7 @@ before(async () => {
   provisioning = validProvisioningChain(SUFFIX);
   const common = { domainSuffix: SUFFIX, trustedRootHashes: provisioning.trustedRootHashes };
   harness = await startHarness({ ...common, count: 2, baseIp: '127.0.22.1', controlHost: '127.0.22.250', registerServices });
-  noRadio = await startHarness({ ...common, count: 1, baseIp: '127.0.23.1', controlHost: '127.0.23.250', registerServices: createServices({ hasRadio: () => false }) });
+  noRadio = await startHarness({ ...common, count: 1, baseIp: '127.0.23.1', controlHost: '127.0.23.250', registerServices, withoutRadio: 'all' });
   send = wsmanPoster(() => endpoint('127.0.22.1'));
   realm = (await firmware()).digestRealm;
 });
@@ -182,16 +182,19 @@ void describe('8.3 AMT_KerberosSettingData and AMT_SystemPowerScheme', () => {
     const body = `<h:RealmName>CORP.EXAMPLE.COM</h:RealmName><h:KeyVersion>3</h:KeyVersion><h:EncryptionAlgorithm>0</h:EncryptionAlgorithm><h:MasterKey>${masterKey}</h:MasterKey><h:KrbEnabled>true</h:KrbEnabled>`;
     const response = okBody(await send(put('AMT_KerberosSettingData', body)), 'AMT_KerberosSettingData');
     assert.equal(response.RealmName, 'CORP.EXAMPLE.COM');
-    assert.deepEqual((await firmware()).kerberos, { realm: 'CORP.EXAMPLE.COM', keyVersion: 3, masterKey, enabled: true });
+    const keySha256 = crypto.createHash('sha256').update(Buffer.from(masterKey, 'base64')).digest('hex');
+    assert.deepEqual((await firmware()).kerberos, {
+      realm: 'CORP.EXAMPLE.COM', keyVersion: 3, enabled: true, maximumClockTolerance: 5, encryption: 'rc4-hmac', algorithms: [0], keys: { 'rc4-hmac': keySha256 }, masterKey,
+    });
     const got = okBody(await send(amt.KerberosSettingData.Get()), 'AMT_KerberosSettingData');
-    assert.deepEqual([got.KrbEnabled, got.KeyVersion, 'MasterKey' in got], ['true', '3', false]);
+    assert.deepEqual([got.KrbEnabled, got.KeyVersion, got.ConfiguredEncryptionAlgorithms, 'MasterKey' in got], ['true', '3', '0', false]);
   });
 
-  void it('Put refuses a key of the wrong size, a non-RC4 algorithm, passphrases, and a missing KrbEnabled', async () => {
+  void it('Put refuses a key of the wrong size, a non-RC4 algorithm, MasterKey with a pass phrase, and a missing KrbEnabled', async () => {
     const refusals = [
       `<h:RealmName>CORP.EXAMPLE.COM</h:RealmName><h:MasterKey>${crypto.randomBytes(32).toString('base64')}</h:MasterKey><h:KrbEnabled>true</h:KrbEnabled>`,
       `<h:EncryptionAlgorithm>3</h:EncryptionAlgorithm><h:KrbEnabled>true</h:KrbEnabled>`,
-      `<h:Passphrase>secret</h:Passphrase><h:KrbEnabled>true</h:KrbEnabled>`,
+      `<h:MasterKey>${crypto.randomBytes(16).toString('base64')}</h:MasterKey><h:KrbEnabled>true</h:KrbEnabled><h:Passphrase>secret</h:Passphrase>`,
     ];
     for (const body of refusals) assert.equal(faultOf(await send(put('AMT_KerberosSettingData', body))).name, 'InvalidRepresentation', body);
     assert.equal(faultOf(await send(put('AMT_KerberosSettingData', '<h:RealmName>X</h:RealmName>'))).name, 'SchemaValidationError');

@@ -1,7 +1,7 @@
 // Firmware model: factory boot, the phase 1 transaction, power loss, unprovisioning, persistence.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -206,5 +206,46 @@ void describe('firmware model', () => {
     assert.deepEqual(rebooted.state.trustedRootHashes.map((h) => h.hash), ['ab'.repeat(32), 'cd'.repeat(20), 'ef'.repeat(48)]);
     assert.equal(rebooted.state.digestRealm, fw.state.digestRealm, 'the flash is otherwise kept');
     assert.equal(rebooted.phase, 'pre', 'in-provisioning did not survive the reboot');
+  });
+
+  void it('keeps the radio in flash unless the spec names it: a new device has one, a given spec is applied at boot', async () => {
+    const uuid = 'dddddddd-dddd-4ddd-8ddd-dddddddddddd';
+    const { fw, flash } = await boot(uuid);
+    assert.equal(fw.state.hasRadio, true);
+    await fw.update((s) => {
+      s.hasRadio = false;
+    });
+    assert.equal((await Firmware.boot(flash, spec(uuid))).state.hasRadio, false, 'the flash wins when the spec is silent');
+    assert.equal((await Firmware.boot(flash, { ...spec(uuid), hasRadio: true })).state.hasRadio, true, 'detected hardware wins at boot');
+    const stored = JSON.parse(await readFile(flash.filePath, 'utf8')) as { hasRadio: boolean };
+    assert.equal(stored.hasRadio, true);
+  });
+
+  void it('upgrades a schema 1 state file: RC4 master key kept as key material, radio fitted', async () => {
+    const uuid = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee';
+    const { fw, flash } = await boot(uuid);
+    const old = JSON.parse(await readFile(flash.filePath, 'utf8')) as Record<string, unknown>;
+    delete old.hasRadio;
+    const masterKey = crypto.randomBytes(16).toString('base64');
+    await writeFile(flash.filePath, JSON.stringify({ ...old, schema: 1, kerberos: { realm: 'CORP.EXAMPLE.COM', keyVersion: 4, masterKey, enabled: true } }));
+    const upgraded = await Firmware.boot(flash, spec(uuid));
+    assert.equal(upgraded.state.schema, 2);
+    assert.equal(upgraded.state.hasRadio, true);
+    assert.deepEqual(upgraded.state.kerberos, { realm: 'CORP.EXAMPLE.COM', keyVersion: 4, enabled: true, maximumClockTolerance: 5, key: { kind: 'rc4-hmac', masterKey } });
+    assert.equal(upgraded.state.digestRealm, fw.state.digestRealm);
+    await writeFile(flash.filePath, JSON.stringify({ ...old, schema: 9 }));
+    await assert.rejects(Firmware.boot(flash, spec(uuid)), /unknown schema/);
+  });
+
+  void it('ExtendProvisioningPeriod announces a new period before commit and is refused after', async () => {
+    const { fw } = await boot('ffffffff-ffff-4fff-8fff-ffffffffffff');
+    let periods = 0;
+    fw.on('provisioning-period', () => (periods += 1));
+    fw.extendProvisioningPeriod();
+    await stageCompleteSetup(fw);
+    fw.extendProvisioningPeriod();
+    await fw.commit();
+    assert.throws(() => fw.extendProvisioningPeriod(), (err: unknown) => err instanceof FirmwareError && err.status === PT_STATUS.INVALID_PT_MODE);
+    assert.equal(periods, 2);
   });
 });

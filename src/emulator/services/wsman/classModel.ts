@@ -7,18 +7,9 @@ import type { ServiceContext } from '../../http/serviceRouter';
 import type { FieldSpecs, FieldValuesOf } from './fields';
 import type { Properties } from './response';
 
-export interface ServicesOptions {
-  /**
-   * Whether the device has a Wi-Fi radio (CIM_WiFiPort, "Ethernet Port Settings 1", wireless
-   * profiles). The firmware model has no such field yet; default: every device has one.
-   */
-  hasRadio(fw: Firmware): boolean;
-}
-
 export interface ClassContext {
   fw: Firmware;
   service: ServiceContext;
-  options: ServicesOptions;
   /** The caller may change things (see ../authorization.ts). */
   mayAdminister: boolean;
 }

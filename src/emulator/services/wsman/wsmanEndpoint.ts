@@ -9,7 +9,7 @@ import { FirmwareError, PowerLossError } from '../../firmware/errors';
 import type { ServiceContext, ServiceHandler, ServiceRequest } from '../../http/serviceRouter';
 import { mayAdminister } from '../authorization';
 import { childNamed, type XmlElement } from '../xml/xmlTree';
-import type { ClassContext, ServicesOptions, WsmanClass, WsmanInstance } from './classModel';
+import type { ClassContext, WsmanClass, WsmanInstance } from './classModel';
 import { parseWsmanRequest, type WsmanRequest } from './envelope';
 import { EnumerationContexts } from './enumeration';
 import { WsmanFault } from './faults';
@@ -93,10 +93,7 @@ export class WsmanEndpoint {
   private readonly classes: Map<string, WsmanClass>;
   private readonly enumerations = new EnumerationContexts();
 
-  constructor(
-    classes: readonly WsmanClass[],
-    private readonly options: ServicesOptions,
-  ) {
+  constructor(classes: readonly WsmanClass[]) {
     this.classes = new Map(classes.map((c) => [c.resourceUri, c]));
   }
 
@@ -133,7 +130,7 @@ export class WsmanEndpoint {
       throw new WsmanFault('DestinationUnreachable', `no resource ${request.resourceUri ?? '(no ResourceURI header)'}`, 'InvalidResourceURI');
     }
     const operation = operationOf(cls, request.action);
-    const ctx: ClassContext = { fw: service.firmware, service, options: this.options, mayAdminister: mayAdminister(service) };
+    const ctx: ClassContext = { fw: service.firmware, service, mayAdminister: mayAdminister(service) };
     const method = cls.methods?.[operation];
     const injected = ctx.fw.faults.takeFailure(`${cls.name}.${operation}`);
     if (injected !== undefined) {

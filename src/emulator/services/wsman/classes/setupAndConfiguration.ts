@@ -1,10 +1,13 @@
 // AMT_SetupAndConfigurationService (AMT-PROTOCOL.md section 7, step 4: the OTP the device
-// presents) and CIM_SoftwareIdentity (firmware version). Read-only here: phase 1 SOAP does the
-// setup itself.
+// presents; section 2: ExtendProvisioningPeriod) and CIM_SoftwareIdentity (firmware version).
+// Phase 1 SOAP does the setup itself.
 import { PROVISIONING_MODE } from '../../../../contract/provisioning';
-import { amtUri, cimUri, serviceInstance, settingInstance, type WsmanClass } from '../classModel';
+import { PT_STATUS } from '../../../../contract/ptStatus';
+import { amtUri, cimUri, serviceInstance, settingInstance, wsmanMethod, type WsmanClass } from '../classModel';
 
 const SETUP = 'AMT_SetupAndConfigurationService';
+/** ExtendProvisioningPeriod's Duration: hours, "limited to maximum value of 24 in each call" (AMT SDK). */
+const MAX_EXTENSION_HOURS = 24;
 
 /**
  * ProvisioningServerOTP is an octet string in AMT's class, so it travels as base64; the
@@ -29,6 +32,22 @@ export const setupAndConfigurationService: WsmanClass = {
         ZeroTouchConfigurationEnabled: true,
       }),
     ];
+  },
+  methods: {
+    /**
+     * A new provisioning period (the emulator's reading of section 2): the Hello schedule starts
+     * over with retry count 0, at once in pre-provisioning, or counted from 0 again when the
+     * device, now being provisioned, sends Hellos again. Duration (1-24 hours, optional) is
+     * checked but the period keeps the seed's schedule. INVALID_PT_MODE once provisioned.
+     */
+    ExtendProvisioningPeriod: wsmanMethod({
+      input: { Duration: { type: 'uint' } },
+      run: ({ fw }, { Duration }) => {
+        if (Duration !== undefined && (Duration < 1 || Duration > MAX_EXTENSION_HOURS)) return { returnValue: PT_STATUS.INVALID_PARAMETER };
+        fw.extendProvisioningPeriod();
+        return { returnValue: PT_STATUS.SUCCESS };
+      },
+    }),
   },
 };
 

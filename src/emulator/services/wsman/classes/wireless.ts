@@ -26,10 +26,10 @@ export const WIRELESS_SETTINGS_ID = 'Intel(r) AMT Ethernet Port Settings 1';
 export const ethernetPortSettings: WsmanClass = {
   name: ETHERNET,
   resourceUri: amtUri(ETHERNET),
-  instances: ({ fw, options }) => {
+  instances: ({ fw }) => {
     const common = { ElementName: 'Intel(r) AMT Ethernet Port Settings', VLANTag: 0, SharedMAC: true, SharedStaticIp: false, SharedDynamicIP: true, IpSyncEnabled: true, DHCPEnabled: true };
     const wired = settingInstance(WIRED_SETTINGS_ID, { ...common, InstanceID: WIRED_SETTINGS_ID, MACAddress: macAddress(fw.uuid, 0), LinkIsUp: true, LinkPolicy: [1, 14], PhysicalConnectionType: 0 });
-    if (!options.hasRadio(fw)) return [wired];
+    if (!fw.state.hasRadio) return [wired];
     // PhysicalConnectionType 3 = wireless LAN (wsman-messages EthernetPortSettings types).
     const wireless = settingInstance(WIRELESS_SETTINGS_ID, { ...common, InstanceID: WIRELESS_SETTINGS_ID, MACAddress: macAddress(fw.uuid, 1), LinkIsUp: false, LinkPolicy: [1, 14, 16], PhysicalConnectionType: 3 });
     return [wired, wireless];
@@ -41,8 +41,8 @@ const WIFI_PORT = 'CIM_WiFiPort';
 export const wifiPort: WsmanClass = {
   name: WIFI_PORT,
   resourceUri: cimUri(WIFI_PORT),
-  instances: ({ fw, options }) => {
-    if (!options.hasRadio(fw)) return [];
+  instances: ({ fw }) => {
+    if (!fw.state.hasRadio) return [];
     const keys = { CreationClassName: WIFI_PORT, DeviceID: 'WiFi Port 0', ...AMT_SYSTEM };
     // PortType 73 = IEEE 802.11n, LinkTechnology 11 = wireless LAN (CIM_NetworkPort value maps).
     const properties = { ...keys, ElementName: 'Intel(r) Wireless LAN', EnabledState: 3, RequestedState: 3, LinkTechnology: 11, PortType: 73, PermanentAddress: macAddress(fw.uuid, 1).replace(/-/g, '').toUpperCase() };
@@ -168,8 +168,8 @@ export function newWirelessProfile(fw: Firmware, input: FieldValuesOf<typeof add
   return { instanceId, properties };
 }
 
-function assertRadio({ fw, options }: ClassContext): void {
-  if (!options.hasRadio(fw)) refuse(PT_STATUS.UNSUPPORTED, 'this device has no wireless radio');
+function assertRadio({ fw }: ClassContext): void {
+  if (!fw.state.hasRadio) refuse(PT_STATUS.UNSUPPORTED, 'this device has no wireless radio');
 }
 
 export const wifiPortConfigurationService: WsmanClass = {

@@ -36,6 +36,8 @@ export interface DeviceSummary {
   provisioningState: number;
   firmwareVersion: string;
   heciPresent: boolean;
+  /** A Wi-Fi radio is fitted (firmware fact, persisted). */
+  hasRadio: boolean;
   /** Unix socket of the host interface while it exists (device on, HECI present). */
   hostInterfacePath: string | null;
   hello: { running: boolean; retryCount: number } | null;
@@ -52,7 +54,7 @@ export class EmulatedDevice {
   private heciPresent: boolean;
   /** Pending automatic power-on after a power-loss fault; an explicit power off cancels it. */
   private restoreTimer: NodeJS.Timeout | null = null;
-  /** Power transitions and TLS re-listens run one at a time. */
+  /** Power transitions and host interface changes run one at a time. */
   private queue: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -84,6 +86,7 @@ export class EmulatedDevice {
       firmware,
       onRawSocket: (socket) => this.track(socket),
       onSession: (socket) => this.frontend.serve(socket, this, 'tls'),
+      onRetire: (socket) => this.frontend.retire(socket),
     });
     this.hostInterface = new HostInterface({
       socketPath: path.join(config.stateDir, `${firmware.uuid}.sock`),
@@ -91,8 +94,10 @@ export class EmulatedDevice {
       startNetworkInterface: () => this.hello?.restart(),
     });
     firmware.on('phase', (phase) => this.onPhase(phase));
-    firmware.on('changed', () => {
-      if (this.isPowered) void this.enqueue(() => this.tlsPort.refresh());
+    firmware.on('changed', () => this.refreshTls());
+    firmware.on('provisioning-period', () => {
+      if (this.isPowered && firmware.phase === 'pre') this.hello?.restart();
+      else this.hello?.resetPeriod();
     });
     firmware.on('power-loss', (restoreAfterMs) => {
       this.dropEverything();
@@ -170,6 +175,7 @@ export class EmulatedDevice {
       provisioningState: this.firmware.provisioningStateCode,
       firmwareVersion: this.firmware.state.firmwareVersion,
       heciPresent: this.heciPresent,
+      hasRadio: this.firmware.state.hasRadio,
       hostInterfacePath: this.hostInterface.listening ? path.join(this.config.stateDir, `${this.firmware.uuid}.sock`) : null,
       hello: this.hello ? { running: this.hello.running, retryCount: this.hello.retryCount } : null,
     };
@@ -179,7 +185,20 @@ export class EmulatedDevice {
     if (!this.isPowered) return;
     if (phase === 'pre') this.hello?.restart();
     else this.hello?.stop();
-    void this.enqueue(() => this.tlsPort.refresh());
+    this.refreshTls();
+  }
+
+  /**
+   * Synchronous, inside the firmware event: the TLS identity switches before the request that
+   * changed it (e.g. CommitChanges) is answered, so that answer closes its connection.
+   */
+  private refreshTls(): void {
+    if (!this.isPowered) return;
+    try {
+      this.tlsPort.refresh();
+    } catch (err) {
+      console.error(`emulated device ${this.config.ip}: TLS identity: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   /** The synchronous half of power off: nothing answers from here on. */

@@ -36,6 +36,10 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 interface Connection {
   device: HttpDevice;
   transport: 'tls' | 'plain';
+  /** The response being produced on this connection, if a request is in progress. */
+  response: http.ServerResponse | null;
+  /** Close once the response in progress is sent (see retire). */
+  retired: boolean;
 }
 
 class BodyTooLarge extends Error {}
@@ -101,8 +105,24 @@ export class DeviceHttpFrontend {
 
   /** Hands an accepted (and, for TLS, verified) connection of `device` to HTTP. */
   serve(socket: net.Socket, device: HttpDevice, transport: 'tls' | 'plain'): void {
-    this.connections.set(socket, { device, transport });
+    this.connections.set(socket, { device, transport, response: null, retired: false });
     this.server.emit('connection', socket);
+  }
+
+  /**
+   * Ends a connection the device no longer serves (its TLS identity changed): an idle one at
+   * once, a busy one after its response, which then says `Connection: close` so the client
+   * does not send the next request on it. A request still arriving on an idle one is lost, as
+   * on a device whose TLS stack restarts.
+   */
+  retire(socket: net.Socket): void {
+    const connection = this.connections.get(socket);
+    if (!connection?.response) {
+      socket.destroy();
+      return;
+    }
+    connection.retired = true;
+    if (!connection.response.headersSent) connection.response.setHeader('Connection', 'close');
   }
 
   close(): void {
@@ -118,7 +138,13 @@ export class DeviceHttpFrontend {
     const { device, transport } = connection;
     const fw = device.firmware;
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    connection.response = res;
     res.once('finish', () => (fw.counters.requestsServed += 1));
+    res.once('close', () => {
+      connection.response = null;
+      // `Connection: close` makes Node end the socket; this covers responses whose headers were out before.
+      if (connection.retired) req.socket.end();
+    });
     try {
       if (fw.faults.shouldDropConnection()) {
         fw.counters.droppedConnections += 1;

@@ -1,8 +1,15 @@
-// The device's TLS port (16993). During setup it asks for a client certificate and enforces
-// section 3 itself: Node's TLS server has no custom verify hook, so the chain is checked the
-// moment the handshake completes and a refused socket is destroyed before HTTP sees a byte.
-// After commit it presents the certificate the server issued and asks for none; with TLS
-// disabled post-provisioning it accepts TCP only to record the refusal and close.
+// The device's TLS port (16993). One TCP listener stays open while the device is on; each
+// accepted socket goes to the TLS front of what the firmware presents right now:
+// - setup (pre/in-provisioning): the self-signed certificate, a client certificate required and
+//   section 3 enforced by us (Node has no custom verify hook, so the chain is checked the
+//   moment the handshake completes and a refused socket is destroyed before HTTP sees a byte);
+// - operational (post-provisioning): the certificate the server issued, no client certificate;
+// - TLS disabled post-provisioning: TCP accepted only to record the refusal and close.
+// When that changes (CommitChanges, SetTLSKeyAndCertificate, unprovision) the new identity takes
+// effect for the next handshake (setSecureContext, no listener gap), and sessions set up under
+// the old one are dropped, as a firmware restarting its TLS stack drops them: idle ones at once,
+// busy ones right after their response (which says `Connection: close`).
+import crypto from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Firmware, TlsIdentity } from '../firmware/firmware';
@@ -16,6 +23,17 @@ export interface DeviceTlsPortOptions {
   onRawSocket: (socket: net.Socket) => void;
   /** A verified TLS session, ready for HTTP. */
   onSession: (socket: tls.TLSSocket) => void;
+  /** A session of an identity the device no longer presents: close it once its current request is answered. */
+  onRetire: (socket: tls.TLSSocket) => void;
+}
+
+type Mode = 'setup' | 'operational';
+
+/** A TLS server that never listens: the port's TCP listener hands it sockets. */
+interface TlsFront {
+  server: tls.Server;
+  /** SHA-256 fingerprint (Node's colon form) of the certificate its context serves. */
+  fingerprint: string;
 }
 
 /** The peer chain as the client sent it, leaf first (Node links it by issuer). */
@@ -31,91 +49,148 @@ function peerChainDer(socket: tls.TLSSocket): Buffer[] {
   return chain;
 }
 
-function identityKey(identity: TlsIdentity | null): string {
-  return identity ? `${identity.certificatePem}|${identity.requireProvisioningClientCertificate}` : 'disabled';
+const modeOf = (identity: TlsIdentity): Mode => (identity.requireProvisioningClientCertificate ? 'setup' : 'operational');
+const fingerprintOf = (pem: string): string => new crypto.X509Certificate(pem).fingerprint256;
+const peerOf = (socket: net.Socket): string => `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+
+function secureContextOptions(identity: TlsIdentity): tls.SecureContextOptions {
+  return {
+    key: identity.privateKeyPem,
+    cert: [identity.certificatePem, ...identity.chainPems].join('\n'),
+    // Verification is ours (checkClientChain); an empty CA list also keeps Node from
+    // completing the client's chain from its own root store.
+    ca: [],
+    // AMT 11 speaks TLS 1.2 (emulator's choice of the era's firmware; AMT-PROTOCOL.md is silent).
+    minVersion: 'TLSv1.2',
+    maxVersion: 'TLSv1.2',
+  };
 }
 
 export class DeviceTlsPort {
-  private server: net.Server | null = null;
-  private currentKey = '';
+  private listener: net.Server | null = null;
+  private readonly fronts: Partial<Record<Mode, TlsFront>> = {};
+  /** What new connections get: the front of the current identity, or null (TLS disabled). */
+  private current: TlsFront | null = null;
+  /** Established sessions: the front and certificate they were set up under. */
+  private readonly sessions = new Map<tls.TLSSocket, { front: TlsFront; fingerprint: string }>();
 
   constructor(private readonly options: DeviceTlsPortOptions) {}
 
   async listen(): Promise<void> {
-    const identity = this.options.firmware.tlsIdentity();
-    const server = identity ? this.tlsServer(identity) : this.refusingServer();
-    server.on('connection', (socket: net.Socket) => this.options.onRawSocket(socket));
+    this.select();
+    const listener = net.createServer((socket) => this.accept(socket));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: this.options.host, port: this.options.port }, () => {
-        server.off('error', reject);
+      listener.once('error', reject);
+      listener.listen({ host: this.options.host, port: this.options.port }, () => {
+        listener.off('error', reject);
         resolve();
       });
     });
-    this.server = server;
-    this.currentKey = identityKey(identity);
+    this.listener = listener;
   }
 
-  /** Re-listens with a new identity when what the firmware presents changed (commit, SetTls*, unprovision). */
-  async refresh(): Promise<void> {
-    if (!this.server || identityKey(this.options.firmware.tlsIdentity()) === this.currentKey) return;
-    await this.close();
-    await this.listen();
+  /**
+   * Takes up what the firmware presents now (after commit, SetTLSKeyAndCertificate, unprovision):
+   * synchronous, so the next handshake already sees it; sessions of another identity are retired.
+   */
+  refresh(): void {
+    if (!this.listener) return;
+    this.select();
+    const current = this.current;
+    for (const [socket, session] of this.sessions) {
+      if (session.front !== current || session.fingerprint !== current.fingerprint) {
+        this.sessions.delete(socket);
+        this.options.onRetire(socket);
+      }
+    }
   }
 
   /** Stops accepting; open sessions are the owner's to destroy. */
   async close(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    const listener = this.listener;
+    this.listener = null;
+    this.sessions.clear();
+    if (listener) await new Promise<void>((resolve) => listener.close(() => resolve()));
   }
 
-  private tlsServer(identity: TlsIdentity): tls.Server {
+  /** Points `current` at the front for the firmware's identity, swapping that front's certificate if it changed. */
+  private select(): void {
+    const identity = this.options.firmware.tlsIdentity();
+    if (!identity) {
+      this.current = null;
+      return;
+    }
+    const mode = modeOf(identity);
+    const fingerprint = fingerprintOf(identity.certificatePem);
+    let front = this.fronts[mode];
+    if (!front) {
+      front = this.createFront(mode, identity, fingerprint);
+      this.fronts[mode] = front;
+    } else if (front.fingerprint !== fingerprint) {
+      front.server.setSecureContext(secureContextOptions(identity));
+      front.fingerprint = fingerprint;
+    }
+    this.current = front;
+  }
+
+  private sessionCertificate(socket: tls.TLSSocket): string | undefined {
+    const local = socket.getCertificate();
+    return local && 'fingerprint256' in local ? local.fingerprint256 : undefined;
+  }
+
+  private accept(socket: net.Socket): void {
+    this.options.onRawSocket(socket);
+    if (socket.destroyed) return;
+    const front = this.current;
+    if (!front) {
+      this.options.firmware.counters.recordTlsRefusal(peerOf(socket), 'tls-disabled', 'TLS is disabled on this device');
+      socket.destroy();
+      return;
+    }
+    front.server.emit('connection', socket);
+  }
+
+  private createFront(mode: Mode, identity: TlsIdentity, fingerprint: string): TlsFront {
     const fw = this.options.firmware;
     const server = tls.createServer({
-      key: identity.privateKeyPem,
-      cert: [identity.certificatePem, ...identity.chainPems].join('\n'),
-      requestCert: identity.requireProvisioningClientCertificate,
-      // Verification is ours (checkClientChain); an empty CA list also keeps Node from
-      // completing the client's chain from its own root store.
+      ...secureContextOptions(identity),
+      requestCert: mode === 'setup',
       rejectUnauthorized: false,
-      ca: [],
-      // AMT 11 speaks TLS 1.2 (emulator's choice of the era's firmware; AMT-PROTOCOL.md is silent).
-      minVersion: 'TLSv1.2',
-      maxVersion: 'TLSv1.2',
       handshakeTimeout: 10_000,
     });
+    const front: TlsFront = { server, fingerprint };
     server.on('secureConnection', (socket: tls.TLSSocket) => {
-      const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-      if (identity.requireProvisioningClientCertificate) {
-        const chain = peerChainDer(socket);
-        if (chain.length === 0) {
-          fw.counters.recordTlsRefusal(peer, 'no-client-certificate', 'the client sent no certificate');
-          socket.destroy();
-          return;
-        }
-        const failures = checkClientChain(chain, { trustedRootHashes: fw.state.trustedRootHashes, dnsSuffix: fw.state.dnsSuffix, now: fw.now() });
-        const first = failures[0];
-        if (first) {
-          fw.counters.recordTlsRefusal(peer, first.reason, failures.map((f) => `${f.reason}: ${f.detail}`).join('; '));
-          socket.destroy();
-          return;
-        }
+      // A handshake that began before the identity changed finished with the old one.
+      if (front !== this.current || this.sessionCertificate(socket) !== front.fingerprint) {
+        socket.destroy();
+        return;
       }
+      if (mode === 'setup' && !this.setupChainAccepted(socket)) return;
       fw.counters.tlsAccepted += 1;
+      this.sessions.set(socket, { front, fingerprint: front.fingerprint });
+      socket.once('close', () => this.sessions.delete(socket));
       this.options.onSession(socket);
     });
     server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
-      fw.counters.recordTlsRefusal(`${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, 'handshake-failed', err.message);
+      fw.counters.recordTlsRefusal(peerOf(socket), 'handshake-failed', err.message);
     });
-    return server;
+    return front;
   }
 
-  private refusingServer(): net.Server {
+  /** Section 3, enforced by the device during setup; a refusal is recorded and the socket destroyed. */
+  private setupChainAccepted(socket: tls.TLSSocket): boolean {
     const fw = this.options.firmware;
-    return net.createServer((socket) => {
-      fw.counters.recordTlsRefusal(`${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, 'tls-disabled', 'TLS is disabled on this device');
+    const chain = peerChainDer(socket);
+    if (chain.length === 0) {
+      fw.counters.recordTlsRefusal(peerOf(socket), 'no-client-certificate', 'the client sent no certificate');
       socket.destroy();
-    });
+      return false;
+    }
+    const failures = checkClientChain(chain, { trustedRootHashes: fw.state.trustedRootHashes, dnsSuffix: fw.state.dnsSuffix, now: fw.now() });
+    const first = failures[0];
+    if (!first) return true;
+    fw.counters.recordTlsRefusal(peerOf(socket), first.reason, failures.map((f) => `${f.reason}: ${f.detail}`).join('; '));
+    socket.destroy();
+    return false;
   }
 }

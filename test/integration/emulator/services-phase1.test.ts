@@ -8,7 +8,7 @@ import forge from 'node-forge';
 import { EOI_NAMESPACES, EOI_PATHS } from '../../../src/contract/namespaces';
 import { PT_STATUS } from '../../../src/contract/ptStatus';
 import { registerServices } from '../../../src/emulator/services';
-import { assertStatus, digestPassword, eoiClient, issueFromRequest, waitForServedCertificate, type DeviceEndpoint, type SoapCall } from './services-client';
+import { assertStatus, digestPassword, eoiClient, issueFromRequest, assertServedCertificate, type DeviceEndpoint, type SoapCall } from './services-client';
 import { digestRequest } from './support/deviceClient';
 import { MEBX_PASSWORD, startHarness, type Harness } from './support/emulatorHarness';
 import { makeIntermediate, makeRoot, validProvisioningChain, type TestCert } from './support/testPki';
@@ -209,7 +209,7 @@ void describe('phase 1 on one device, in seed order (device 0)', () => {
 
   void it('7.6: CommitChanges moves to post-provisioning, applies the staged setup; the device serves the issued certificate and the new admin password', async () => {
     assertStatus(await d.security('CommitChanges'), 'SUCCESS');
-    await waitForServedCertificate(FLEET_IP, crypto.createHash('sha256').update(Buffer.from(issuedDer, 'base64')).digest('hex'));
+    await assertServedCertificate(FLEET_IP, crypto.createHash('sha256').update(Buffer.from(issuedDer, 'base64')).digest('hex'));
     const state = (await view(harness, 0)).firmware;
     assert.equal(state.provisioningState, 'post');
     assert.deepEqual([state.hostName, state.domainName], ['pc-0042', SUFFIX]);

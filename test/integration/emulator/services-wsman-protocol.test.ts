@@ -9,7 +9,7 @@ import { PT_STATUS } from '../../../src/contract/ptStatus';
 import { registerServices } from '../../../src/emulator/services';
 import {
   AMT_URI, asArray, digestPassword, ENUMERATION, faultOf, issueFromRequest, methodOutput, methodRequest, okBody, putRequest, TRANSFER,
-  waitForServedCertificate, wsmanEnvelope, wsmanPoster, type DeviceEndpoint, type WsmanPost,
+  assertServedCertificate, wsmanEnvelope, wsmanPoster, type DeviceEndpoint, type WsmanPost,
 } from './services-client';
 import { MEBX_PASSWORD, startHarness, type Harness } from './support/emulatorHarness';
 import { makeRoot, validProvisioningChain } from './support/testPki';
@@ -133,7 +133,7 @@ void describe('rights of user ACL entries after provisioning (device 1)', () => 
     await fw.setTlsKeyAndCertificate(key.handle, cert.handle);
     await fw.applySetting('tlsEnabled', true);
     await fw.commit();
-    await waitForServedCertificate(DEVICE_1, crypto.createHash('sha256').update(Buffer.from(issued.der, 'base64')).digest('hex'));
+    await assertServedCertificate(DEVICE_1, crypto.createHash('sha256').update(Buffer.from(issued.der, 'base64')).digest('hex'));
     asUser = (username, password) => wsmanPoster(() => endpoint(DEVICE_1, username, password));
     const admin = asUser('admin', MEBX_PASSWORD);
     const realm1 = fw.state.digestRealm;

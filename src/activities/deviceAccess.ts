@@ -6,6 +6,7 @@ import { DeviceTlsAgent, type DeviceIdentity, type ProvisioningClientCredential 
 import { rotateDigestCredentials, type DigestSession } from '../amt/digestClient';
 import type { Computer } from '../site/computers';
 import type { DeviceTarget } from './types';
+import { auditStep } from './audit';
 import { ProvisioningRefused, type ActivityDeps } from './deps';
 import { startHeartbeat, type Heartbeat } from './heartbeat';
 import { revealSecret } from './secretScope';
@@ -75,7 +76,9 @@ export async function loginToDevice(deps: ActivityDeps, target: DeviceTarget): P
     const chosen = candidates.find((c) => c.id === rotation.id)!;
     if (rotation.id.startsWith('admin-pending')) {
       deps.store.credentials.promotePendingAdminPassword(target.computerId, chosen.passwordRef);
-      deps.log.info('device holds a pending admin password from an interrupted attempt; promoted it', { computerId: target.computerId });
+      const { uuid } = deps.store.computers.get(target.computerId);
+      auditStep(deps, uuid, 'provisioning.admin-password-recovered', 'info', { credential: rotation.id });
+      deps.log.info('device holds a pending admin password from an interrupted attempt; promoted it', { uuid });
     }
     return { session: rotation.session, agent, credentialId: rotation.id, rejected: rotation.rejected };
   } catch (err) {

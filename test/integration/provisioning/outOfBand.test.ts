@@ -26,7 +26,7 @@ interface FirmwareView {
     userAcl: { digestUsername?: string; kerberosUserSid?: string; realms: number[]; accessPermission: number }[];
     features: { ping: boolean; rmcpPing: boolean; webUi: boolean; sol: boolean; ider: boolean };
     powerScheme: string | null;
-    kerberos: { realm: string; keyVersion: number; enabled: boolean; keys?: Record<string, string> } | null;
+    kerberos: { realm: string; keyVersion: number; enabled: boolean; encryption: string; keys: Record<string, string> } | null;
     wirelessProfiles: { instanceId: string; properties: Record<string, unknown> }[];
     ieee8021x: { properties: Record<string, unknown> } | null;
     tls: { certificateHandle: number | null; enabled: boolean };
@@ -127,11 +127,11 @@ describe('out-of-band provisioning end to end', () => {
     assert.equal(fw.kerberos?.realm, s.facts.realm);
     assert.equal(fw.kerberos?.keyVersion, Number(account[0]['msDS-KeyVersionNumber']));
     assert.equal(fw.kerberos?.enabled, true);
-    if (fw.kerberos?.keys) {
-      const adPassword = s.store.vault.getSecret(s.store.computers.get(computer.id).secretRefs.adAccountPassword!);
-      const aes256 = aesStringToKey(adPassword, computerAccountSalt(s.facts.realm, computer.netbiosName), 32);
-      assert.equal(Object.values(fw.kerberos.keys).includes(createHash('sha256').update(aes256).digest('hex')), true, 'the device holds the AD account key');
-    }
+    // AMT 8+ derives AES keys from the account password: the device's must be the directory's.
+    assert.equal(fw.kerberos?.encryption, 'aes');
+    const adPassword = s.store.vault.getSecret(s.store.computers.get(computer.id).secretRefs.adAccountPassword!);
+    const aes256 = aesStringToKey(adPassword, computerAccountSalt(s.facts.realm, computer.netbiosName), 32);
+    assert.ok(Object.values(fw.kerberos?.keys ?? {}).includes(createHash('sha256').update(aes256).digest('hex')), 'the device holds the AD account key');
 
     // SP2: the wireless profile and wired 802.1X as configured.
     assert.deepEqual(fw.wirelessProfiles.map((p) => [p.properties.ElementName, p.properties.SSID, p.properties.AuthenticationMethod]), [['corp', 'CORP-WLAN', 6]]);

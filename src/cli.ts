@@ -15,6 +15,8 @@ const commands: Record<string, Command> = {
   certs: { summary: 'add or list provisioning certificates', load: () => (require('./cli/certs') as typeof import('./cli/certs')).runCertsCommand },
   pki: { summary: 'make the demo PKI (root, provisioning certificate, issuing CA)', load: () => (require('./cli/pki') as typeof import('./cli/pki')).runPkiCommand },
   settings: { summary: 'show or apply site settings (directory, Digest accounts, AMT settings)', load: () => (require('./cli/settings') as typeof import('./cli/settings')).runSettingsCommand },
+  agent: { summary: 'in-band client agent: set a one-time password and ask the site server to provision this computer; "agent enroll" registers one', load: () => (require('./cli/agent') as typeof import('./cli/agent')).runAgentCommand },
+  'site-server': { summary: 'serve the site server HTTPS API for in-band agents (mutual TLS)', load: () => (require('./cli/siteServer') as typeof import('./cli/siteServer')).runSiteServerCommand },
   emulate: { summary: 'run an emulated fleet of AMT devices on 127.0.x.y', load: () => (require('./cli/emulate') as typeof import('./cli/emulate')).runEmulateCommand },
 };
 /* eslint-enable @typescript-eslint/no-require-imports */

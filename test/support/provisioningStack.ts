@@ -61,6 +61,10 @@ export interface StackOptions {
   amt?: Record<string, unknown>;
   deadline?: string;
   worker?: 'in-process' | 'child-process';
+  /** Import the devices (default); in-band tests let their agents register them instead. */
+  importDevices?: boolean;
+  /** Devices send Hellos to the listener (default). */
+  hellos?: boolean;
 }
 
 export interface ProvisioningStack {
@@ -114,7 +118,7 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
   const count = options.devices ?? 1;
   const seed = `stack-${randomBytes(4).toString('hex')}`;
   const uuids = Array.from({ length: count }, (_, i) => deviceUuid(seed, i));
-  importComputers(store, uuids.map((uuid, i) => {
+  if (options.importDevices !== false) importComputers(store, uuids.map((uuid, i) => {
     const name = `T${randomBytes(3).toString('hex').toUpperCase()}${i}`.slice(0, 15);
     return { line: i + 1, netbiosName: name, fqdn: `${name.toLowerCase()}.${DOMAIN}`, uuid, mac: null, mebxPassword: null, adminPassword: null };
   }), 'test');
@@ -172,7 +176,8 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
   await startWorker();
 
   const fleet = await startFleet({
-    count, baseIp: options.baseIp, stateDir: path.join(dir, 'emulator'), provisionServer: { host: listener.host, port: listener.port },
+    count, baseIp: options.baseIp, stateDir: path.join(dir, 'emulator'),
+    provisionServer: options.hellos === false ? null : { host: listener.host, port: listener.port },
     domainSuffix: DOMAIN, trustedRootHashes: trustedHashesOfRoot(pki.root.certPem), adminPasswords: [devicePassword],
     timeScale: 60, uuidSeed: seed, control: { host: listenerIp, port: 0 },
     ...(options.firmwareVersion ? { firmwareVersion: options.firmwareVersion } : {}),

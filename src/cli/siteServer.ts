@@ -1,0 +1,70 @@
+// `amtprov site-server`: the site server's HTTPS API for in-band client agents, against
+// TEMPORAL_ADDRESS and the site store, until SIGINT/SIGTERM. `npm start` runs the same API
+// in-process; this command is for a site server of its own.
+import { parseArgs } from 'node:util';
+import { createLogger } from '../log';
+import { SITE_API_DEFAULT_PORT, startSiteApi } from '../site/api/siteApiServer';
+import { inBandRunStarter } from '../site/api/startInBandRun';
+import { openSiteStore } from '../site/store';
+import { connectClient, loadCodecKeyRing, temporalSettingsFromEnv } from '../temporal/connection';
+import { TASK_QUEUE } from '../workflows/definitions';
+import { parseHostPort, waitForStopSignal } from './support';
+
+const USAGE = `usage: amtprov site-server [--listen <host:port>] [--server-name <name>]... [--task-queue <name>]
+
+Serves the site server API for in-band agents over HTTPS with mutual TLS: agents present
+the certificate "amtprov agent enroll" gave them; the server presents a certificate issued
+at start by the site's issuing CA for the --listen host and every --server-name. Accepted
+in-band requests start the device's provisioning run on --task-queue.
+
+Options:
+  --listen <host:port>    address (default 127.0.0.1:${SITE_API_DEFAULT_PORT}; env AMTPROV_SITE_API_LISTEN)
+  --server-name <name>    repeatable; another DNS name or IP address agents use for this server
+  --task-queue <name>     where runs start (default ${TASK_QUEUE}; the workers' queue)
+  -h, --help              this text
+
+Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_* / TEMPORAL_API_KEY,
+AMTPROV_CODEC_KEY(_FILE), AMTPROV_MASTER_KEY(_FILE), AMTPROV_SITE_DB, AMTPROV_LOG_LEVEL.
+`;
+
+export async function runSiteServerCommand(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        listen: { type: 'string', default: process.env.AMTPROV_SITE_API_LISTEN ?? `127.0.0.1:${SITE_API_DEFAULT_PORT}` },
+        'server-name': { type: 'string', multiple: true, default: [] },
+        'task-queue': { type: 'string', default: TASK_QUEUE },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const listen = parseHostPort(values.listen, '--listen');
+  const log = createLogger('site-server');
+  const store = openSiteStore();
+  try {
+    const client = await connectClient(temporalSettingsFromEnv(), loadCodecKeyRing());
+    try {
+      const api = await startSiteApi({
+        ...listen, serverNames: values['server-name'], store, startRun: inBandRunStarter(client, values['task-queue']), log: log.child('api'),
+      });
+      process.stdout.write(`site server API at ${api.url}\n`);
+      log.info('stopping', { signal: await waitForStopSignal() });
+      await api.close();
+    } finally {
+      await client.connection.close();
+    }
+    return 0;
+  } finally {
+    store.close();
+  }
+}

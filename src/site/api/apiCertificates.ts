@@ -95,17 +95,18 @@ export interface PeerCertificate {
 }
 
 /**
- * Why this peer is not an enrolled agent, or undefined when it is. Node has verified the
- * chain against the CA bundle; this checks the site's own rules on top: the direct issuer is
- * the issuing CA (not merely some certificate under the same root), clientAuth, validity.
+ * Why this peer is not an enrolled agent, or undefined when it is. The site's own rules come
+ * first, so the reason names them: issued directly by the issuing CA (not merely by some
+ * certificate under the same root), clientAuth, within validity; then Node's (OpenSSL's)
+ * verdict on the chain against the CA bundle must agree.
  */
 export function agentCertificateProblem(peer: PeerCertificate, issuingCa: X509Certificate, now = new Date()): string | undefined {
   const cert = peer.certificate;
   if (!cert) return 'no client certificate was presented';
-  if (!peer.authorized) return `the client certificate does not chain to the site CA (${String(peer.authorizationError ?? 'unverified')})`;
   if (!cert.checkIssued(issuingCa) || !cert.verify(issuingCa.publicKey)) return 'the client certificate was not issued by the site issuing CA';
   if (!(cert.keyUsage ?? []).includes(CLIENT_AUTH_OID)) return 'the client certificate is not for client authentication (no clientAuth extended key usage)';
   if (now < new Date(cert.validFrom) || now > new Date(cert.validTo)) return 'the client certificate is expired or not yet valid';
+  if (!peer.authorized) return `the client certificate failed TLS chain verification (${String(peer.authorizationError ?? 'unverified')})`;
   return undefined;
 }
 

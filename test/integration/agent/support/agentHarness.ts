@@ -1,16 +1,22 @@
-// Shared by the agent and in-band tests: an enrolled agent's files in a temp dir (made by the
-// real enrollment), the site API on a test address logging into the caller's lines, and the
-// agent run through its real command with captured output.
+// Shared by the agent and in-band tests: a site store with the demo PKI, an enrolled agent's
+// files in a temp dir (made by the real enrollment), the site API on a test address logging
+// into the caller's lines, the agent run through its real command with captured output, and
+// plain HTTPS requests for the API's refusals.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { runAgentCommand } from '../../../../src/cli/agent';
 import { createLogger } from '../../../../src/log';
+import { createDemoPki, type DemoPki } from '../../../../src/pki/demoPki';
+import { registerDemoPki } from '../../../../src/pki/register';
+import { parseKeyRing } from '../../../../src/secrets/keyFile';
 import { enrollAgent } from '../../../../src/site/api/agentEnrollment';
 import { startSiteApi, type SiteApi, type SiteApiLimits } from '../../../../src/site/api/siteApiServer';
 import { inBandRunStarter } from '../../../../src/site/api/startInBandRun';
-import type { SiteStore } from '../../../../src/site/store';
+import { openSiteStore, type SiteStore } from '../../../../src/site/store';
 
 export interface AgentFiles {
   cert: string;
@@ -59,5 +65,56 @@ export function startTestSiteApi(options: {
     host: options.host, port: options.port ?? 0, store: options.store, startRun: inBandRunStarter(options.client, options.taskQueue),
     log: createLogger('site-api', { level: 'debug', sink: (line) => options.logs.push(line) }),
     ...(options.limits ? { limits: options.limits } : {}),
+  });
+}
+
+export interface TestSite {
+  store: SiteStore;
+  pki: DemoPki;
+  close(): void;
+}
+
+/** A site store on a temp SQLite file with the demo PKI registered (provisioning certificate, issuing CA). */
+export function openTestSite(): TestSite {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'amtprov-site-'));
+  const store = openSiteStore({ file: path.join(dir, 'site.sqlite'), keyRing: parseKeyRing(`t:${randomBytes(32).toString('base64')}`, 'test') });
+  const pki = createDemoPki({ domain: 'amt.test' });
+  registerDemoPki(store, pki, 'test');
+  return {
+    store, pki,
+    close() {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface HttpsAnswer {
+  status: number;
+  body: Record<string, unknown> | undefined;
+}
+
+/** One HTTPS request as any client might send it (with or without a client certificate). */
+export function httpsRequest(url: string, options: {
+  method?: string; path: string; body?: string | Buffer; headers?: Record<string, string>;
+  cert?: string; key?: string; ca: string; localAddress?: string;
+}): Promise<HttpsAnswer> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = https.request({
+      host: target.hostname, port: target.port, method: options.method ?? 'GET', path: options.path, agent: false, ca: options.ca,
+      ...(options.cert ? { cert: options.cert, key: options.key } : {}),
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+      headers: { ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...options.headers },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) as Record<string, unknown> : undefined });
+      });
+    });
+    req.on('error', reject);
+    req.end(options.body);
   });
 }

@@ -45,16 +45,17 @@ describe('site API certificates', () => {
     assert.deepEqual(cert.keyUsage, ['1.3.6.1.5.5.7.3.1']);
   });
 
-  test('refused: no certificate, an unverified chain, another CA, a device certificate, the provisioning certificate', () => {
+  test('refused: no certificate, another CA, a device certificate, the provisioning certificate, a chain TLS did not verify', () => {
     assert.match(agentCertificateProblem({ authorized: false, certificate: undefined }, issuingCa) ?? '', /no client certificate/);
     const foreign = issueAgentCertificate({ certPem: other.issuingCa.certPem, keyPem: other.issuingCa.keyPem, chainPem: other.issuingCa.chainPem }, 'intruder');
-    assert.match(agentCertificateProblem({ authorized: false, authorizationError: 'UNABLE_TO_GET_ISSUER_CERT', certificate: new X509Certificate(foreign.certPem) }, issuingCa) ?? '',
-      /does not chain to the site CA \(UNABLE_TO_GET_ISSUER_CERT\)/);
-    // Even if a chain check were skipped, the issuer rule holds.
+    // The site's rules hold even where the TLS layer would have let a certificate through.
     assert.match(agentCertificateProblem(verified(foreign.certPem), issuingCa) ?? '', /not issued by the site issuing CA/);
     const device = issueDeviceCertificate({ fqdn: 'pc-0042.amt.test', key: { publicKeyPem: publicPem() } }, issuer);
     assert.match(agentCertificateProblem(verified(device.certPem), issuingCa) ?? '', /not for client authentication/);
     assert.match(agentCertificateProblem(verified(pki.provisioning.certPem), issuingCa) ?? '', /not issued by the site issuing CA/);
+    const agent = issueAgentCertificate(issuer, 'pc-0042');
+    assert.match(agentCertificateProblem({ authorized: false, authorizationError: 'CERT_REVOKED', certificate: new X509Certificate(agent.certPem) }, issuingCa) ?? '',
+      /failed TLS chain verification \(CERT_REVOKED\)/);
   });
 
   test('refused: an agent certificate past its validity', () => {

@@ -28,6 +28,8 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, stdin?: st
     child.stderr.on('data', (c: Buffer) => chunks.push(c));
     child.once('error', reject);
     child.once('close', (code) => resolve({ code: code ?? 1, output: Buffer.concat(chunks).toString('utf8') }));
+    // A tool that exits without reading stdin (kinit -k) makes the write fail with EPIPE; that is not an error here.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(stdin ?? '');
   });
 }

@@ -7,19 +7,23 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EMULATE_USAGE, runEmulateCommand } from '../../../src/cli/emulate';
 import type { DeviceSummary } from '../../../src/emulator/device';
+import { holdAddressBlock } from './support/addressBlock';
 import { makeRoot } from './support/testPki';
 
 let dir: string;
 let rootFile: string;
+let release: (() => Promise<void>) | undefined;
 const root = makeRoot('CLI Trust Root');
 
 before(async () => {
+  release = await holdAddressBlock('127.0.16.1');
   dir = await mkdtemp(path.join(os.tmpdir(), 'emu-cli-'));
   rootFile = path.join(dir, 'root.pem');
   await writeFile(rootFile, root.pem);
 });
 after(async () => {
   await rm(dir, { recursive: true, force: true });
+  await release?.();
 });
 
 /** Runs the command until `use` is done, then stops it like Ctrl-C would. */

@@ -1,10 +1,12 @@
-// Starts a small emulated fleet for one test file (temp state dir, its own loopback range,
-// control API) and cleans everything up, even when the test failed.
+// Starts a small emulated fleet for one test file (temp state dir, its own loopback range held
+// against concurrent runs of the suite, control API) and cleans everything up, even when the
+// test failed.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startFleet, type Fleet, type FleetOptions } from '../../../../src/emulator/fleet';
 import type { ServiceRouter } from '../../../../src/emulator/http/serviceRouter';
+import { holdAddressBlock } from './addressBlock';
 
 export const MEBX_PASSWORD = 'Mebx!Pass1';
 
@@ -62,10 +64,12 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     stateDir,
     control: { host: controlHost, port: 0 },
   };
+  const release = await holdAddressBlock(options.baseIp);
   let fleet: Fleet;
   try {
     fleet = await startFleet(fleetOptions);
   } catch (err) {
+    await release();
     await rm(stateDir, { recursive: true, force: true });
     throw err;
   }
@@ -83,6 +87,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       try {
         await fleet.stop();
       } finally {
+        await release();
         await rm(stateDir, { recursive: true, force: true });
       }
     },

@@ -2,33 +2,17 @@
 // is on the device but not committed, right after the device committed it (before the store
 // promoted it), and during the directory step. After a restart every run completes, the
 // directory holds one account, and the vault's admin password is the one the device has.
-import { after, before, describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { statusQuery } from '../../src/workflows/definitions';
-import { useTestDirectory, withAdminClient } from '../support/ad';
-import { startProvisioningStack, type ProvisioningStack } from '../support/provisioningStack';
-import { startTestTemporal } from '../support/temporal';
+import { withAdminClient } from '../support/ad';
+import { useProvisioningStacks, type ProvisioningStack } from '../support/provisioningStack';
 
 interface DeviceView { firmware: { provisioningState: string; stagedSettings: string[] } }
 
 describe('kill -9 of the worker mid-run', () => {
-  const directory = useTestDirectory();
-  let env: TestWorkflowEnvironment;
-  const stacks: ProvisioningStack[] = [];
-  before(async () => { env = await startTestTemporal(); });
-  after(async () => {
-    for (const stack of stacks) await stack.stop();
-    await env?.teardown();
-  });
-
-  async function childWorkerStack(t: Parameters<typeof startProvisioningStack>[0]['t'], baseIp: string): Promise<ProvisioningStack> {
-    const s = await startProvisioningStack({
-      temporal: { address: env.address, namespace: env.namespace ?? 'default' }, directory, t, baseIp, worker: 'child-process',
-    });
-    stacks.push(s);
-    return s;
-  }
+  const { stack } = useProvisioningStacks();
+  const childWorkerStack = (t: TestContext, baseIp: string): Promise<ProvisioningStack> => stack(t, { baseIp, worker: 'child-process' });
 
   async function assertCompletedCleanly(s: ProvisioningStack): Promise<void> {
     assert.equal((await s.waitForResult(0, 240_000)).outcome, 'Provisioned');

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { TestContext } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
 import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
@@ -27,8 +27,9 @@ import { openSiteStore, type SiteStore } from '../../src/site/store';
 import { dataConverter } from '../../src/temporal/connection';
 import { createProvisioningWorker } from '../../src/worker';
 import { provisioningWorkflowId, type ProvisionResult } from '../../src/workflows/definitions';
-import type { TestDirectory, TestDirectoryFacts } from './ad';
-import { uniqueTaskQueue } from './temporal';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { useTestDirectory, type TestDirectory, type TestDirectoryFacts } from './ad';
+import { startTestTemporal, uniqueTaskQueue } from './temporal';
 import { workflowBundle } from './worker';
 
 export const DOMAIN = 'amt.test';
@@ -218,6 +219,29 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
       await connection.close();
       store.close();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * For a test file: one Temporal dev server and the shared DC, and `stack(t, options)` to
+ * start a provisioning stack on them; everything is stopped after the file's tests.
+ */
+export function useProvisioningStacks(): { stack: (t: TestContext, options: Omit<StackOptions, 'temporal' | 'directory' | 't'>) => Promise<ProvisioningStack> } {
+  const directory = useTestDirectory();
+  let env: TestWorkflowEnvironment | undefined;
+  const stacks: ProvisioningStack[] = [];
+  before(async () => { env = await startTestTemporal(); });
+  after(async () => {
+    for (const s of stacks) await s.stop();
+    await env?.teardown();
+  });
+  return {
+    stack: async (t, options) => {
+      if (!env) throw new Error('useProvisioningStacks(): Temporal is not up yet (call stack() inside a test)');
+      const s = await startProvisioningStack({ temporal: { address: env.address, namespace: env.namespace ?? 'default' }, directory, t, ...options });
+      stacks.push(s);
+      return s;
     },
   };
 }

@@ -18,10 +18,10 @@ const types: Record<DevStackConfig['searchAttributes'][string], SearchAttributeT
 
 let runtimeInstalled = false;
 
-/** Worker and SDK logs at WARN, so test output shows failures rather than state changes. */
+/** Worker and SDK logs at ERROR: tests assert failures themselves; the SDK's WARN lines repeat them with stacks. */
 function quietRuntime(): void {
   if (runtimeInstalled) return;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   runtimeInstalled = true;
 }
 

@@ -1,20 +1,18 @@
 // Out-of-band provisioning end to end: an emulated device sends Hellos, the listener starts
 // its run, the worker drives TLS, Digest, the AD account, SOAP and WS-Man against the device,
 // and the test then reads the device's firmware (control API), the directory and the store.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { aesStringToKey, computerAccountSalt, sidFromString } from '../../../src/directory';
 import { SecretValue } from '../../../src/site/settings';
 import { statusQuery } from '../../../src/workflows/definitions';
-import { useTestDirectory, withAdminClient } from '../../support/ad';
-import { startProvisioningStack, type ProvisioningStack, type StackOptions } from '../../support/provisioningStack';
+import { withAdminClient } from '../../support/ad';
+import { useProvisioningStacks, type ProvisioningStack } from '../../support/provisioningStack';
 import { findSecrets, historySecretsScan } from '../../support/secretScan';
-import { startTestTemporal } from '../../support/temporal';
 
 interface FirmwareView {
   summary: { phase: string };
@@ -37,20 +35,7 @@ interface FirmwareView {
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 describe('out-of-band provisioning end to end', () => {
-  const directory = useTestDirectory();
-  let env: TestWorkflowEnvironment;
-  const stacks: ProvisioningStack[] = [];
-  before(async () => { env = await startTestTemporal(); });
-  after(async () => {
-    for (const stack of stacks) await stack.stop();
-    await env?.teardown();
-  });
-
-  async function stack(t: StackOptions['t'], options: Omit<StackOptions, 'temporal' | 'directory' | 't'>): Promise<ProvisioningStack> {
-    const s = await startProvisioningStack({ temporal: { address: env.address, namespace: env.namespace ?? 'default' }, directory, t, ...options });
-    stacks.push(s);
-    return s;
-  }
+  const { stack } = useProvisioningStacks();
 
   test('an imported device is provisioned: firmware, directory and store all hold the configured state', async (t) => {
     const secrets = {
@@ -196,7 +181,7 @@ describe('out-of-band provisioning end to end', () => {
     assert.equal(view.firmware.powerScheme, 'SCHEME 5');
   });
 
-  test('a device that stays dark past the deadline ends the run Failed, and that is reported', async (t) => {
+  test('a device dark past the deadline ends the run Failed (reported); its next Hello starts a new run', async (t) => {
     const s = await stack(t, { baseIp: '127.0.41.41', deadline: '60s' });
     const handle = s.client.workflow.getHandle(s.workflowId(0));
     await s.control('POST', `/devices/${s.uuids[0]}/faults`, { latencyMs: 150 });
@@ -209,6 +194,13 @@ describe('out-of-band provisioning end to end', () => {
     const computer = s.store.computers.findByUuid(s.uuids[0])!;
     assert.equal(computer.amtStatus, 'Failed');
     assert.match(computer.statusReason ?? '', /DeviceUnreachable/);
+
+    // Back on, the device says Hello again: that starts a new run, which finishes the job.
+    const failedRunId = (await handle.describe()).runId;
+    await s.control('DELETE', `/devices/${s.uuids[0]}/faults`);
+    await s.control('POST', `/devices/${s.uuids[0]}/power`, { state: 'on' });
+    await waitUntil(async () => (await s.client.workflow.getHandle(s.workflowId(0)).describe()).runId !== failedRunId, 'a new run after the next Hello');
+    assert.equal((await s.waitForResult(0)).outcome, 'Provisioned');
   });
 });
 

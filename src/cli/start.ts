@@ -1,6 +1,7 @@
 // `amtprov start` (`npm start`): the embedded default stack, until Ctrl-C or SIGTERM.
 import { parseArgs } from 'node:util';
 import { HELLO_PORT } from '../contract/ports';
+import { SITE_API_DEFAULT_PORT } from '../site/api/siteApiServer';
 import { createLogger } from '../log';
 import { startEmbeddedStack } from '../stack/embeddedStack';
 import { parseHostPort, waitForStopSignal } from './support';
@@ -10,13 +11,17 @@ const USAGE = `usage: amtprov start [options]      (npm start -- [options])
 Runs the whole provisioning server on this machine: the Temporal dev server with its Web UI
 (temporal-dev.yaml), a codec endpoint so the UI shows decrypted payloads, the Samba AD DC
 (installed and provisioned under data/ad on first start), the site store (data/site.sqlite),
-a worker, the hello listener, and an emulated demo fleet that is imported and provisioned.
+a worker, the hello listener, the site server API for in-band agents, and an emulated demo
+fleet that is imported and provisioned, plus one in-band device whose agent registers it.
 Ctrl-C or SIGTERM stops everything it started; starting again keeps earlier runs.
 
 Options:
-  --demo <n>            emulated demo devices on 127.0.100.x (default 3; 0 = none)
+  --demo <n>            emulated demo devices on 127.0.100.x (default 3; 0 = none, also no
+                        in-band demo device on 127.0.101.1)
   --time-scale <x>      demo Hello schedule speed-up (default 60: a device minute per second)
   --listen <host:port>  hello listener address (default 127.0.0.1:${HELLO_PORT}; env AMTPROV_HELLO_LISTEN)
+  --site-api <h:p>      site server API for in-band agents (default 127.0.0.1:${SITE_API_DEFAULT_PORT};
+                        env AMTPROV_SITE_API_LISTEN)
   --no-samba            do not run the embedded AD DC (use the directory in the site settings)
   -h, --help            this text
 `;
@@ -30,6 +35,7 @@ export async function runStartCommand(argv: string[]): Promise<number> {
         demo: { type: 'string', default: '3' },
         'time-scale': { type: 'string', default: '60' },
         listen: { type: 'string', default: process.env.AMTPROV_HELLO_LISTEN ?? `127.0.0.1:${HELLO_PORT}` },
+        'site-api': { type: 'string', default: process.env.AMTPROV_SITE_API_LISTEN ?? `127.0.0.1:${SITE_API_DEFAULT_PORT}` },
         'no-samba': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
@@ -54,8 +60,9 @@ export async function runStartCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const listen = parseHostPort(values.listen, '--listen');
+  const siteApi = parseHostPort(values['site-api'], '--site-api');
   const log = createLogger('amtprov');
-  const stack = await startEmbeddedStack({ demo, samba: !values['no-samba'], listen, timeScale, log });
+  const stack = await startEmbeddedStack({ demo, samba: !values['no-samba'], listen, siteApi, timeScale, log });
   process.stdout.write(`\namt-provisioner is running\n${stack.lines.map((l) => `  ${l}`).join('\n')}\nPress Ctrl-C to stop.\n\n`);
   const signal = await waitForStopSignal();
   log.info('stopping', { signal });

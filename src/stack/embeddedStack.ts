@@ -7,13 +7,15 @@ import type { Logger } from '../log';
 import { startHelloListener } from '../listener/helloListener';
 import { siteHelloLookups } from '../listener/siteLookups';
 import { helloToWorkflow } from '../listener/startProvisioning';
+import { startSiteApi } from '../site/api/siteApiServer';
+import { inBandRunStarter } from '../site/api/startInBandRun';
 import { openSiteStore } from '../site/store';
 import { startCodecServer } from '../temporal/codecServer';
 import { installRuntime } from '../temporal/runtime';
 import { connectClient, loadCodecKeyRing, temporalSettingsFromEnv } from '../temporal/connection';
 import { connectWorkerConnection, createProvisioningWorker } from '../worker';
 import { TASK_QUEUE } from '../workflows/definitions';
-import { startDemoFleet, DEMO_BASE_IP } from './demoFleet';
+import { startDemoFleet, startInBandDemo, DEMO_BASE_IP, IN_BAND_DEMO_IP } from './demoFleet';
 import { ensureDemoSite } from './demoSite';
 import { startDevServer } from './devServer';
 import { loadDevStackConfig } from './devStackConfig';
@@ -26,6 +28,8 @@ export interface EmbeddedStackOptions {
   /** Run the embedded Samba AD DC (otherwise the site's configured directory is used). */
   samba: boolean;
   listen: { host: string; port: number };
+  /** Site server API for in-band agents. */
+  siteApi: { host: string; port: number };
   /** Hello schedule speed-up of the demo fleet. */
   timeScale: number;
   log: Logger;
@@ -98,6 +102,10 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     stops.push({ what: 'hello listener', stop: () => listener.close() });
     lines.push(`hello listener    ${listener.host}:${listener.port}`);
 
+    const siteApi = await startSiteApi({ ...options.siteApi, store, startRun: inBandRunStarter(client), log: log.child('site-api') });
+    stops.push({ what: 'site API', stop: () => siteApi.close() });
+    lines.push(`site API          ${siteApi.url}  (in-band agents; enroll one with \`amtprov agent enroll <name> --out <dir>\`)`);
+
     if (options.demo > 0) {
       const fleet = await startDemoFleet({
         count: options.demo, store, site, stateDir: path.join(dataDir(), 'emulator'),
@@ -106,6 +114,12 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       stops.push({ what: 'demo fleet', stop: () => fleet.stop() });
       const last = fleet.devices.at(-1)!.config.ip;
       lines.push(`demo fleet        ${fleet.devices.length} emulated device(s) ${DEMO_BASE_IP}${last === DEMO_BASE_IP ? '' : ` - ${last}`}, control API ${fleet.controlUrl ?? 'off'}`);
+      const inBand = await startInBandDemo({
+        store, site, stateDir: path.join(dataDir(), 'emulator'), agentDir: path.join(dataDir(), 'agents', 'demo'),
+        listener: { host: listener.host, port: listener.port }, siteApiUrl: siteApi.url, timeScale: options.timeScale, log: log.child('demo-agent'),
+      });
+      stops.push({ what: 'in-band demo device', stop: () => inBand.fleet.stop() });
+      lines.push(`in-band demo      1 emulated device ${IN_BAND_DEMO_IP} (not imported) ${inBand.outcome}`);
     }
   } catch (err) {
     await stopAll();

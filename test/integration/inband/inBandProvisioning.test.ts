@@ -45,14 +45,17 @@ async function adAccount(s: ProvisioningStack, netbiosName: string): Promise<{ s
 }
 
 describe('in-band provisioning end to end', () => {
-  const directory = useTestDirectory();
   let env: TestWorkflowEnvironment;
   const cleanups: (() => Promise<void> | void)[] = [];
   before(async () => { env = await startTestTemporal(); });
+  // Registered before useTestDirectory's hooks, so it runs while the directory is still up.
   after(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    const failures: unknown[] = [];
+    for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch((err: unknown) => failures.push(err));
     await env?.teardown();
+    if (failures.length > 0) throw new AggregateError(failures, `${failures.length} cleanup(s) failed`);
   });
+  const directory = useTestDirectory();
   // A stack here serves a whole describe block, so what it would clean up after one test
   // (its directory OU) is cleaned up after the file instead.
   const fileScope = { after: (fn: () => Promise<void>) => { cleanups.push(fn); } } as unknown as TestContext;

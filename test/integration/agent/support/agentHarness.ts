@@ -71,17 +71,22 @@ export function startTestSiteApi(options: {
 export interface TestSite {
   store: SiteStore;
   pki: DemoPki;
+  /** SQLite file and master key ring, for commands that open the store themselves (--db, AMTPROV_MASTER_KEY). */
+  dbFile: string;
+  masterKeyRing: string;
   close(): void;
 }
 
 /** A site store on a temp SQLite file with the demo PKI registered (provisioning certificate, issuing CA). */
 export function openTestSite(): TestSite {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'amtprov-site-'));
-  const store = openSiteStore({ file: path.join(dir, 'site.sqlite'), keyRing: parseKeyRing(`t:${randomBytes(32).toString('base64')}`, 'test') });
+  const dbFile = path.join(dir, 'site.sqlite');
+  const masterKeyRing = `t:${randomBytes(32).toString('base64')}`;
+  const store = openSiteStore({ file: dbFile, keyRing: parseKeyRing(masterKeyRing, 'test') });
   const pki = createDemoPki({ domain: 'amt.test' });
   registerDemoPki(store, pki, 'test');
   return {
-    store, pki,
+    store, pki, dbFile, masterKeyRing,
     close() {
       store.close();
       rmSync(dir, { recursive: true, force: true });

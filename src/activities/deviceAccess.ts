@@ -34,21 +34,17 @@ export function openDeviceAgent(deps: ActivityDeps, target: DeviceTarget): Devic
 }
 
 /**
- * Records what the agent learned about the device certificate: the pin on first contact,
- * and the site-issued certificate as the new pin once phase 1 installed it.
+ * Pins the device's own certificate on first contact (trust on first use). The certificate
+ * phase 1 installs is accepted because our CA issued it for this FQDN, not by pin, so the pin
+ * stays the device's own: after a partial or full unprovision the device presents that one
+ * again and a new run can still reach it.
  */
 export function recordDevicePin(deps: ActivityDeps, computerId: number, agent: Pick<DeviceTlsAgent, 'lastCertificate'>): { fingerprint: string; firstContact: boolean } | undefined {
   const seen = agent.lastCertificate;
-  if (!seen) return undefined;
-  const { computers } = deps.store;
-  if (seen.acceptedAs === 'site-issued') {
-    deps.store.transaction(() => {
-      computers.resetDeviceCertificatePin(computerId);
-      computers.pinDeviceCertificate(computerId, seen.sha256);
-    });
-  } else if (computers.pinDeviceCertificate(computerId, seen.sha256) === 'mismatch') {
+  if (!seen || seen.acceptedAs === 'site-issued') return seen && { fingerprint: seen.sha256, firstContact: false };
+  if (deps.store.computers.pinDeviceCertificate(computerId, seen.sha256) === 'mismatch') {
     // Another activity pinned a different certificate between our connect and now.
-    throw new ProvisioningRefused('DeviceCertificateChanged', 'the device certificate changed during the run; an operator must reset the pin');
+    throw new ProvisioningRefused('DeviceCertificateChanged', 'the device certificate changed during the run; an operator must reset the pin (amtprov reset-pin)');
   }
   return { fingerprint: seen.sha256, firstContact: seen.acceptedAs === 'first-contact' };
 }

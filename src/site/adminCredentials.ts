@@ -9,7 +9,7 @@ import type { SiteDb } from './db';
 import type { Computers } from './computers';
 import type { SecretRef, Vault } from './vault';
 
-export type CredentialSource = 'admin-current' | 'admin-pending' | 'admin-imported' | 'digest-account';
+export type CredentialSource = 'admin-current' | 'admin-pending' | 'admin-imported' | 'admin-mebx' | 'digest-account';
 
 export interface CredentialCandidate {
   /** Stable within a run: "admin-current", "admin-pending:<n>", "admin-imported", "digest-account:<n>". */
@@ -79,7 +79,9 @@ export class AdminCredentials {
 
   /**
    * The credentials to try, in order: current admin password, pending ones from interrupted
-   * attempts (newest first), the imported admin password, then the site's Digest accounts.
+   * attempts (newest first), the imported admin password, the computer's MEBx password (a fully
+   * unprovisioned device's admin account is `admin` with its MEBx password, which the import
+   * may have given or an earlier run may have set), then the site's Digest accounts.
    */
   credentialCandidates(computerId: number): CredentialCandidate[] {
     return this.db.transaction(() => {
@@ -93,6 +95,9 @@ export class AdminCredentials {
       }
       if (refs.importedAdminPassword) {
         candidates.push({ id: 'admin-imported', source: 'admin-imported', username: AMT_ADMIN_USERNAME, passwordRef: refs.importedAdminPassword });
+      }
+      if (refs.mebxPassword) {
+        candidates.push({ id: 'admin-mebx', source: 'admin-mebx', username: AMT_ADMIN_USERNAME, passwordRef: refs.mebxPassword });
       }
       const accounts = this.db.prepare('SELECT id, username, password_ref FROM digest_accounts ORDER BY position').all() as
         { id: number; username: string; password_ref: string }[];

@@ -27,7 +27,7 @@ interface FirmwareView {
     kerberos: { realm: string; keyVersion: number; enabled: boolean; encryption: string; keys: Record<string, string> } | null;
     wirelessProfiles: { instanceId: string; properties: Record<string, unknown> }[];
     ieee8021x: { properties: Record<string, unknown> } | null;
-    tls: { certificateHandle: number | null; enabled: boolean };
+    tls: { certificateHandle: number | null; enabled: boolean; selfSigned: { certificatePem: string } };
     keyStore: { certificates: { handle: number; pem: string }[] };
   };
 }
@@ -76,7 +76,9 @@ describe('out-of-band provisioning end to end', () => {
     const issuingCa = new X509Certificate(s.pki.issuingCa.certPem);
     assert.ok(served.verify(issuingCa.publicKey), 'the served certificate is signed by the site issuing CA');
     assert.equal(served.checkHost(computer.fqdn), computer.fqdn);
-    assert.equal(s.store.computers.get(computer.id).deviceCertFingerprint, createHash('sha256').update(served.raw).digest('hex'), 'the new certificate is pinned');
+    // Accepted because our CA issued it for this FQDN; the pin stays the device's own certificate.
+    const selfSigned = new X509Certificate(view.firmware.tls.selfSigned.certificatePem);
+    assert.equal(s.store.computers.get(computer.id).deviceCertFingerprint, createHash('sha256').update(selfSigned.raw).digest('hex'));
 
     // The admin password the device holds is the one in the vault, and it is not the factory one.
     const adminPassword = s.store.vault.getSecret(computer.secretRefs.adminPassword!);
@@ -136,6 +138,31 @@ describe('out-of-band provisioning end to end', () => {
     assert.deepEqual(await historySecretsScan(s.client, s.workflowId(0), s.codecKeys, allSecrets), []);
     assert.deepEqual(findSecrets(s.logs.join('\n'), allSecrets), []);
     assert.deepEqual(findSecrets(JSON.stringify(s.store.audit.forComputer(computer.uuid)), allSecrets), []);
+  });
+
+  test('a provisioned device that is partially, then fully unprovisioned is provisioned again by its next Hello', async (t) => {
+    const mebx = 'Site!Mebx2024';
+    const s = await stack(t, { baseIp: '127.0.41.51', amt: { mebx: { policy: 'always', password: new SecretValue('mebx-password', mebx) } } });
+    const runIds = [];
+    const handle = s.client.workflow.getHandle(s.workflowId(0));
+    for (const mode of [undefined, 'partial', 'full'] as const) {
+      if (mode) {
+        const previous = runIds.at(-1);
+        await s.control('POST', `/devices/${s.uuids[0]}/unprovision`, { mode });
+        await waitUntil(async () => (await handle.describe()).runId !== previous, `a new run after the ${mode} unprovision`);
+      }
+      assert.equal((await s.waitForResult(0)).outcome, 'Provisioned', mode ?? 'first run');
+      runIds.push((await handle.describe()).runId);
+      const computer = s.store.computers.findByUuid(s.uuids[0])!;
+      const password = s.store.vault.getSecret(computer.secretRefs.adminPassword!);
+      assert.deepEqual(await s.control('POST', `/devices/${s.uuids[0]}/check-admin`, { username: 'admin', password }), { matches: true });
+      const view = await s.control<FirmwareView>('GET', `/devices/${s.uuids[0]}`);
+      assert.equal(view.firmware.provisioningState, 'post');
+    }
+    assert.equal(new Set(runIds).size, 3);
+    // After the full unprovision the admin account was `admin` + the MEBx password the first run set.
+    const logins = s.store.audit.forComputer(s.uuids[0]).filter((a) => a.action === 'provisioning.digest-login').map((a) => String(a.detail?.credential));
+    assert.deepEqual(logins.map((id) => id.replace(/:\d+$/, '')), ['digest-account', 'admin-current', 'admin-mebx']);
   });
 
   test('Digest rotation: the first configured account is rejected, the next one works', async (t) => {

@@ -70,7 +70,7 @@ void describe('amtprov import', () => {
       assert.equal(store.vault.getSecret(pc1.secretRefs.importedAdminPassword!), 'Admin!Pass1');
       assert.equal(pc1.secretRefs.adminPassword, null, 'imported is not current until the device confirms it');
       const candidates = store.credentials.credentialCandidates(pc1.id);
-      assert.deepEqual(candidates.map((c) => c.source), ['admin-imported']);
+      assert.deepEqual(candidates.map((c) => c.source), ['admin-imported', 'admin-mebx']);
 
       const audit = store.audit.forComputer(UUID[0]);
       assert.equal(audit.length, 1);

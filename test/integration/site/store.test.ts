@@ -130,7 +130,7 @@ process.kill(process.pid, 'SIGKILL');
     try {
       const pc = store.computers.findByUuid(UUID)!;
       const candidates = store.credentials.credentialCandidates(pc.id);
-      assert.deepEqual(candidates.map((c) => c.source), ['admin-pending', 'admin-pending', 'admin-imported', 'digest-account']);
+      assert.deepEqual(candidates.map((c) => c.source), ['admin-pending', 'admin-pending', 'admin-imported', 'admin-mebx', 'digest-account']);
       const values = candidates.map((c) => store.vault.getSecret(c.passwordRef));
       assert.deepEqual(values.slice(0, 2), ['Crash!Staged1', SECRETS.pending], 'newest pending first, the earlier one kept');
       // The device confirmed the crashed attempt's password: promote it.

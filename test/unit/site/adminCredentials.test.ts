@@ -18,11 +18,12 @@ function withDigestAccounts(settings: SettingsStore, passwords: string[]) {
 }
 
 void describe('admin password staging and credential candidates', () => {
-  void it('orders candidates: current, pending (newest first), imported, site Digest accounts in position order', () => {
+  void it('orders candidates: current, pending (newest first), imported, MEBx, site Digest accounts in position order', () => {
     const store = memoryStore();
     const pc = addComputer(store);
     withDigestAccounts(store.settings, ['First!Acct1', 'Second!Acct2']);
     store.computers.setSecret(pc.id, 'imported-admin-password', 'Imported!Pw1');
+    store.computers.setSecret(pc.id, 'mebx-password', 'Mebx!Pass1');
     const p1 = store.credentials.stagePendingAdminPassword(pc.id, 'Pending!One1');
     store.credentials.promotePendingAdminPassword(pc.id, p1);
     store.credentials.stagePendingAdminPassword(pc.id, 'Pending!Two2');
@@ -34,6 +35,7 @@ void describe('admin password staging and credential candidates', () => {
       ['admin-pending', 'admin', 'Pending!Three3'],
       ['admin-pending', 'admin', 'Pending!Two2'],
       ['admin-imported', 'admin', 'Imported!Pw1'],
+      ['admin-mebx', 'admin', 'Mebx!Pass1'],
       ['digest-account', 'acct0', 'First!Acct1'],
       ['digest-account', 'acct1', 'Second!Acct2'],
     ]);

@@ -7,12 +7,20 @@ export function parseHostPort(value: string, flag: string): { host: string; port
   return { host: match[1], port };
 }
 
-/** Resolves with the signal's name on the first SIGINT or SIGTERM. */
+/**
+ * Resolves with the signal's name on the first SIGINT or SIGTERM. Later ones are ignored
+ * (with a note) so that a second Ctrl-C, or npm forwarding the signal it got too, cannot
+ * kill the process halfway through stopping what it started.
+ */
 export function waitForStopSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
+    let received = false;
     const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      if (received) {
+        process.stderr.write(`${signal}: already stopping (SIGKILL would leave child processes behind)\n`);
+        return;
+      }
+      received = true;
       resolve(signal);
     };
     process.on('SIGINT', onSignal);

@@ -67,7 +67,9 @@ export async function startDevServer(config: DevStackConfig, options: { logDir: 
   mkdirSync(options.logDir, { recursive: true });
   const logFile = path.join(options.logDir, 'temporal.log');
   const logFd = openSync(logFile, 'a');
-  const child = spawn(cli.path, devServerArgs(config, dbFile, options.codecEndpoint), { stdio: ['ignore', logFd, logFd] });
+  // Its own process group: a Ctrl-C reaches only us, and we stop the server last, after the
+  // worker and listener that use it.
+  const child = spawn(cli.path, devServerArgs(config, dbFile, options.codecEndpoint), { stdio: ['ignore', logFd, logFd], detached: true });
   closeSync(logFd);
   const address = `${s.ip}:${s.port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -9,7 +9,7 @@ import { requestInBandProvisioning, type AgentOptions } from '../agent/requestIn
 import { createLogger } from '../log';
 import { enrollAgent } from '../site/api/agentEnrollment';
 import { checkAgentName } from '../site/api/apiCertificates';
-import { operatorActor, processIo, withStore, type CliIo } from '../site/cliSupport';
+import { operatorActor, processIo, withStore, type CliIo } from './support';
 
 export const AGENT_USAGE = `usage: amtprov agent --device-socket <path> --site https://<host>:<port> --cert <file> --key <file> --ca <file> [options]
        amtprov agent enroll <name> --out <dir> [--force] [--db <site.sqlite>]

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { splitPkcs12 } from '../amt/pkcs12';
 import { registerProvisioningCertificate } from '../pki/register';
 import type { ProvisioningCertificate } from '../site/certificates';
-import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from '../site/cliSupport';
+import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from './support';
 
 const USAGE = `usage: amtprov certs add <file.pfx> [--passphrase-file <file>] [--db <site.sqlite>]
        amtprov certs list [--json] [--db <site.sqlite>]`;

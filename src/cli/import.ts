@@ -3,7 +3,7 @@
 // written unless the whole file is valid. Re-importing a UUID updates that computer.
 import { readFileSync } from 'node:fs';
 import { parseConfigMgrImport, type RowError } from '../site/configMgrCsv';
-import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from '../site/cliSupport';
+import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from './support';
 import { importComputers, ImportRejectedError } from '../site/importComputers';
 
 const USAGE = `usage: amtprov import <file.csv> [--dry-run] [--db <site.sqlite>]

@@ -7,7 +7,7 @@ import { rootHashes } from '../amt/certRules';
 import { createDemoPki, existingDemoPkiFiles, overwriteRefusal, writeDemoPki } from '../pki/demoPki';
 import { registerDemoPki } from '../pki/register';
 import { pemToDer } from '../pki/x509';
-import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from '../site/cliSupport';
+import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from './support';
 import { dataDir } from '../stack/paths';
 
 const USAGE = `usage: amtprov pki demo [--domain amt.test] [--out <dir>] [--force] [--no-register] [--db <site.sqlite>]

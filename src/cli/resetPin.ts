@@ -1,7 +1,7 @@
 // `amtprov reset-pin`: forget the device certificate pinned on first contact, after an
 // operator has made sure the device really changed (e.g. a replaced board keeps its UUID).
 import { parseArgs } from 'node:util';
-import { operatorActor } from '../site/cliSupport';
+import { operatorActor } from './support';
 import { findComputer, operatorContext } from './operatorClient';
 
 const USAGE = `usage: amtprov reset-pin <uuid or NetBIOS name>

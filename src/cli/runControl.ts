@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { provisionDevice } from '../workflows';
 import { provisioningWorkflowId, retrySignal, searchAttributes, TASK_QUEUE } from '../workflows/definitions';
-import { operatorActor } from '../site/cliSupport';
+import { operatorActor } from './support';
 import { findComputer, operatorContext } from './operatorClient';
 
 function parse(argv: string[], usage: string): { id?: string; taskQueue: string; help: boolean } {

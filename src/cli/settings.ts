@@ -3,7 +3,7 @@
 // (errors name the key), loads its secrets from `passwordFile:` / `passwordEnv:` into the
 // vault and replaces the settings in one transaction.
 import YAML from 'yaml';
-import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from '../site/cliSupport';
+import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from './support';
 import { redactSecrets } from '../site/settings';
 import { loadSettingsFile } from '../site/settingsFile';
 import type { SiteStore } from '../site/store';

@@ -1,14 +1,13 @@
 // `amtprov site-server`: the site server's HTTPS API for in-band client agents, against
 // TEMPORAL_ADDRESS and the site store, until SIGINT/SIGTERM. `npm start` runs the same API
 // in-process; this command is for a site server of its own.
-import { parseArgs } from 'node:util';
 import { createLogger } from '../log';
 import { SITE_API_DEFAULT_PORT, startSiteApi } from '../site/api/siteApiServer';
 import { inBandRunStarter } from '../site/api/startInBandRun';
 import { openSiteStore } from '../site/store';
 import { connectClient, loadCodecKeyRing, temporalSettingsFromEnv } from '../temporal/connection';
 import { TASK_QUEUE } from '../workflows/definitions';
-import { parseHostPort, waitForStopSignal } from './support';
+import { EXIT, parseCli, parseHostPort, processIo, waitForStopSignal } from './support';
 
 const USAGE = `usage: amtprov site-server [--listen <host:port>] [--server-name <name>]... [--task-queue <name>]
 
@@ -28,25 +27,17 @@ AMTPROV_CODEC_KEY(_FILE), AMTPROV_MASTER_KEY(_FILE), AMTPROV_SITE_DB, AMTPROV_LO
 `;
 
 export async function runSiteServerCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        listen: { type: 'string', default: process.env.AMTPROV_SITE_API_LISTEN ?? `127.0.0.1:${SITE_API_DEFAULT_PORT}` },
-        'server-name': { type: 'string', multiple: true, default: [] },
-        'task-queue': { type: 'string', default: TASK_QUEUE },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCli(argv, {
+    listen: { type: 'string', default: process.env.AMTPROV_SITE_API_LISTEN ?? `127.0.0.1:${SITE_API_DEFAULT_PORT}` },
+    'server-name': { type: 'string', multiple: true, default: [] },
+    'task-queue': { type: 'string', default: TASK_QUEUE },
+    help: { type: 'boolean', short: 'h' },
+  }, processIo, USAGE);
+  if (!parsed) return EXIT.usage;
+  const { values } = parsed;
   if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
+    processIo.out(USAGE);
+    return EXIT.ok;
   }
   const listen = parseHostPort(values.listen, '--listen');
   const log = createLogger('site-server');

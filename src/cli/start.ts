@@ -1,10 +1,9 @@
 // `amtprov start` (`npm start`): the embedded default stack, until Ctrl-C or SIGTERM.
-import { parseArgs } from 'node:util';
 import { HELLO_PORT } from '../contract/ports';
 import { SITE_API_DEFAULT_PORT } from '../site/api/siteApiServer';
 import { createLogger } from '../log';
 import { startEmbeddedStack } from '../stack/embeddedStack';
-import { parseHostPort, waitForStopSignal } from './support';
+import { EXIT, parseCli, parseHostPort, processIo, waitForStopSignal } from './support';
 
 const USAGE = `usage: amtprov start [options]      (npm start -- [options])
 
@@ -27,27 +26,19 @@ Options:
 `;
 
 export async function runStartCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        demo: { type: 'string', default: '3' },
-        'time-scale': { type: 'string', default: '60' },
-        listen: { type: 'string', default: process.env.AMTPROV_HELLO_LISTEN ?? `127.0.0.1:${HELLO_PORT}` },
-        'site-api': { type: 'string', default: process.env.AMTPROV_SITE_API_LISTEN ?? `127.0.0.1:${SITE_API_DEFAULT_PORT}` },
-        'no-samba': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCli(argv, {
+    demo: { type: 'string', default: '3' },
+    'time-scale': { type: 'string', default: '60' },
+    listen: { type: 'string', default: process.env.AMTPROV_HELLO_LISTEN ?? `127.0.0.1:${HELLO_PORT}` },
+    'site-api': { type: 'string', default: process.env.AMTPROV_SITE_API_LISTEN ?? `127.0.0.1:${SITE_API_DEFAULT_PORT}` },
+    'no-samba': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  }, processIo, USAGE);
+  if (!parsed) return EXIT.usage;
+  const { values } = parsed;
   if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
+    processIo.out(USAGE);
+    return EXIT.ok;
   }
   const demo = Number(values.demo);
   const timeScale = Number(values['time-scale']);

@@ -34,18 +34,20 @@ export async function startDemoFleet(options: {
     return { line: i + 1, netbiosName: name, fqdn: `${name.toLowerCase()}.${DEMO_DOMAIN}`, uuid: deviceUuid(DEMO_UUID_SEED, i), mac: null, mebxPassword: null, adminPassword: null };
   });
   importComputers(options.store, rows, 'stack:demo');
-  return startFleet({
-    count: options.count,
-    baseIp: DEMO_BASE_IP,
+  return startFleet({ ...demoDevices(options), count: options.count, baseIp: DEMO_BASE_IP, uuidSeed: DEMO_UUID_SEED });
+}
+
+/** What every demo device shares: the demo domain and root, the site's device password, a control API. */
+function demoDevices(options: { site: DemoSite; stateDir: string; listener: { host: string; port: number }; timeScale: number }) {
+  return {
     stateDir: options.stateDir,
     provisionServer: options.listener,
     domainSuffix: DEMO_DOMAIN,
     trustedRootHashes: trustedHashesOfRoot(options.site.rootPem),
     adminPasswords: [options.site.deviceAdminPassword],
     timeScale: options.timeScale,
-    uuidSeed: DEMO_UUID_SEED,
     control: { host: '127.0.0.1', port: 0 },
-  });
+  };
 }
 
 export interface InBandDemo {
@@ -69,19 +71,8 @@ export async function startInBandDemo(options: {
   timeScale: number;
   log: Logger;
 }): Promise<InBandDemo> {
-  const fleet = await startFleet({
-    count: 1,
-    baseIp: IN_BAND_DEMO_IP,
-    stateDir: options.stateDir,
-    provisionServer: options.listener,
-    domainSuffix: DEMO_DOMAIN,
-    trustedRootHashes: trustedHashesOfRoot(options.site.rootPem),
-    adminPasswords: [options.site.deviceAdminPassword],
-    timeScale: options.timeScale,
-    uuidSeed: `${DEMO_UUID_SEED}-inband`,
-    // Its own control API, so an operator can unprovision it and run the agent again by hand.
-    control: { host: '127.0.0.1', port: 0 },
-  });
+  // Its own control API, so an operator can unprovision it and run the agent again by hand.
+  const fleet = await startFleet({ ...demoDevices(options), count: 1, baseIp: IN_BAND_DEMO_IP, uuidSeed: `${DEMO_UUID_SEED}-inband` });
   try {
     const enrolled = enrollAgent(options.store, `${IN_BAND_DEMO_HOST_NAME}.${DEMO_DOMAIN}`, options.agentDir, { actor: 'stack:demo', force: true });
     const device = fleet.devices[0].summary();

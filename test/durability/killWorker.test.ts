@@ -6,6 +6,7 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { statusQuery } from '../../src/workflows/definitions';
 import { withAdminClient } from '../support/ad';
+import { findSecrets, historySecretsScan } from '../support/secretScan';
 import { useProvisioningStacks, type ProvisioningStack } from '../support/provisioningStack';
 
 interface DeviceView { firmware: { provisioningState: string; stagedSettings: string[] } }
@@ -25,6 +26,10 @@ describe('kill -9 of the worker mid-run', () => {
       filter: `(sAMAccountName=${computer.netbiosName}$)`, attributes: ['dn'],
     })).searchEntries);
     assert.equal(accounts.length, 1, 'one AD object');
+    // The killed and the restarted worker logged nothing secret, and the history holds none.
+    const secrets = [password, s.devicePassword, s.store.vault.getSecret(computer.secretRefs.adAccountPassword!)];
+    assert.deepEqual(findSecrets(s.logs.join('\n'), secrets), []);
+    assert.deepEqual(await historySecretsScan(s.client, s.workflowId(0), s.codecKeys, secrets), []);
   }
 
   async function pollDevice(s: ProvisioningStack, until: (view: DeviceView) => boolean, what: string): Promise<void> {

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CliIo } from '../../../src/site/cliSupport';
+import type { CliIo } from '../../../src/cli/support';
 import { openSiteStore, type SiteStore } from '../../../src/site/store';
 
 export interface SiteFixture {

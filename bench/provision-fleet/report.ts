@@ -1,0 +1,124 @@
+// The benchmark's output: a summary table on stdout (failures first and loud) and the
+// results file bench/provision-fleet/results/<date>-<N>.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ListenerStats } from '../../src/listener/helloListener';
+import type { WindowCost } from './procSampler';
+import type { Distribution, PhaseSummary } from './runAnalysis';
+import type { OperationTime, ServerMetrics } from './temporalMetrics';
+
+export interface PhaseResult {
+  summary: PhaseSummary;
+  /** CPU and memory between the phase's first start and last finish. */
+  costs: WindowCost;
+  /** Devices that got more than one run (a Hello after a closed run); should be 0. */
+  extraRuns: number;
+  /** Kernel high-water mark of the measured process (worker or plain), whole lifetime. */
+  peakRssMiB: Record<string, number>;
+  listener?: ListenerStats;
+  /** First forwarded Hello of the first device to that of the last device. */
+  hellosForwardedSpreadSeconds?: number;
+  signalsPerRun?: number;
+  workflowTaskWaitSeconds?: Distribution;
+  /** Event-loop delay of the benchmark process, which hosts the fleet and the listener. */
+  benchEventLoopDelayP99Ms: number;
+  logLines: Record<string, number>;
+  /** Worker threads' CPU during the phase, by thread name, busiest first. */
+  workerThreads?: { thread: string; cpuSeconds: number; averageCores: number }[];
+  serverMetrics?: ServerMetrics;
+}
+
+export interface BenchResults {
+  date: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+  devices: number;
+  firmwareVersion: string;
+  /** Activity slots the plain baseline had: those of the worker (200) unless --plain-concurrency says otherwise. */
+  plainConcurrency: number;
+  /** Dynamic config added to the project's for this run's Temporal server (experiments); empty for the reference runs. */
+  temporalDynamicConfig: Record<string, string | number | boolean>;
+  temporal: PhaseResult;
+  plain: PhaseResult;
+  overheadRatio: number;
+}
+
+const pad = (text: string | number, width: number): string => String(text).padEnd(width);
+const pair = (d: Distribution): string => `${d.p50} / ${d.p99}`;
+
+function cpu(phase: PhaseResult, group: string): string {
+  const g = phase.costs.groups[group];
+  return g ? `${g.cpuSeconds} s (${g.averageCores} cores)` : '-';
+}
+
+function failureLines(label: string, phase: PhaseResult): string[] {
+  const lines = Object.entries(phase.summary.failed).map(([type, n]) => `  ${label}: ${n} device(s) not provisioned: ${type}`);
+  if (phase.extraRuns > 0) lines.push(`  ${label}: ${phase.extraRuns} extra run(s) (a device provisioned twice)`);
+  return lines;
+}
+
+/** Attempts that failed and were retried cost time even when every device ends provisioned. */
+function retryLines(label: string, phase: PhaseResult): string[] {
+  return Object.entries(phase.summary.failedAttempts).map(([type, n]) => `  ${label}: ${n} failed activity attempt(s): ${type}`);
+}
+
+export function printSummary(r: BenchResults): void {
+  const { temporal: t, plain: p } = r;
+  const failures = [...failureLines('temporal', t), ...failureLines('plain', p)];
+  const retries = [...retryLines('temporal', t), ...retryLines('plain', p)];
+  const out: string[] = [];
+  if (failures.length > 0) {
+    out.push('', '!!!!!!!!!! THIS RUN HAD FAILURES: its figures are not a clean measurement !!!!!!!!!!', ...failures, ...retries, '');
+  } else if (retries.length > 0) {
+    out.push('', '!!! every device was provisioned, but some activity attempts failed and were retried (time included):', ...retries, '');
+  }
+  const w = 34;
+  const row = (name: string, a: string | number, b: string | number): string => `${pad(name, w)}${pad(a, 30)}${b}`;
+  out.push(
+    `provision-fleet: ${r.devices} devices, ${r.date}, ${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}`,
+    ...(Object.keys(r.temporalDynamicConfig).length > 0 ? [`EXPERIMENT: Temporal dynamic config ${JSON.stringify(r.temporalDynamicConfig)}`] : []),
+    row('', 'Temporal (amtprov worker)', `plain (no Temporal, ${r.plainConcurrency} slots)`),
+    row('provisioned', `${t.summary.provisioned}/${t.summary.devices}`, `${p.summary.provisioned}/${p.summary.devices}`),
+    row('wall time (s)', t.summary.wallSeconds, p.summary.wallSeconds),
+    row('devices per second', t.summary.devicesPerSecond, p.summary.devicesPerSecond),
+    row('latency p50 / p99 (s)', pair(t.summary.latencySeconds), pair(p.summary.latencySeconds)),
+    row('worker / plain process CPU', cpu(t, 'worker'), cpu(p, 'plain')),
+    row('worker / plain peak RSS (MiB)', t.peakRssMiB.worker ?? '-', p.peakRssMiB.plain ?? '-'),
+    row('Temporal server CPU', cpu(t, 'temporal-server'), '-'),
+    row('Samba DC CPU', cpu(t, 'samba'), cpu(p, 'samba')),
+    row('bench process (fleet, listener)', cpu(t, 'bench (fleet, listener)'), cpu(p, 'bench (fleet, listener)')),
+    row('machine busy cores', `${t.costs.system.busyCores} of ${t.costs.system.cores}`, `${p.costs.system.busyCores} of ${p.costs.system.cores}`),
+    row('  of which other processes', t.costs.system.othersBusyCores, p.costs.system.othersBusyCores),
+    row('peak concurrent activities', t.summary.peakConcurrentActivities, p.summary.peakConcurrentActivities),
+    `orchestration overhead (Temporal wall / plain wall): ${r.overheadRatio}`,
+    '',
+    `${pad('activity: wait / run p50 / p99 (s)', w)}${pad('Temporal', 30)}plain`,
+  );
+  for (const name of Object.keys(t.summary.activities)) {
+    const a = t.summary.activities[name];
+    const b = p.summary.activities[name];
+    out.push(row(`  ${name}`, `${pair(a.wait)} | ${pair(a.run)}`, b ? `${pair(b.wait)} | ${pair(b.run)}` : '-'));
+  }
+  if (t.workflowTaskWaitSeconds) out.push(row('  workflow task wait', pair(t.workflowTaskWaitSeconds), '-'));
+  if (t.workerThreads) {
+    out.push(`worker threads (CPU s): ${t.workerThreads.slice(0, 6).map((th) => `${th.thread} ${th.cpuSeconds}`).join(', ')}`);
+  }
+  const m = t.serverMetrics;
+  if (m) {
+    const ops = (list: OperationTime[]): string => list.slice(0, 3).map((op) => `${op.operation} ${op.calls} x ${op.meanMs} ms`).join(', ');
+    out.push(
+      `Temporal server persistence: ${m.persistenceTotalSeconds} s in all; ${ops(m.persistence)}`,
+      `Temporal server waits: semaphores ${m.semaphoreWaitSeconds} s (${ops(m.semaphores)}), locks ${m.lockWaitSeconds} s`,
+    );
+  }
+  out.push(failures.length > 0 ? `FAILURES: ${failures.length} kind(s), see above` : `failures: none; retried attempts: ${retries.length === 0 ? 'none' : 'see above'}`);
+  console.log(out.join('\n'));
+}
+
+export function writeResults(r: BenchResults): string {
+  const dir = path.join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const experiment = Object.keys(r.temporalDynamicConfig).length > 0 ? '-experiment' : '';
+  const file = path.join(dir, `${r.date.slice(0, 10)}-${r.devices}${experiment}.json`);
+  writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+  return file;
+}

@@ -1,0 +1,312 @@
+// Benchmark (not a test): N emulated devices provisioned out-of-band through the real stack
+// (Hello -> listener -> Temporal -> `amtprov worker` child -> devices and Samba DC), then the
+// same activity calls made by a plain script for a second, fresh set of N devices. Reports
+// devices/s, Hello-to-Provisioned latency, worker CPU and memory, the orchestration overhead
+// (Temporal wall time / plain wall time) and every failure by type. See README.md.
+//   npx tsx bench/provision-fleet/run.ts --devices 100 [--firmware-version 11.8.50] [--timeout-minutes 30]
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import type { Fleet } from '../../src/emulator/fleet';
+import { startHelloListener, type HelloListener, type ProvisionRequest } from '../../src/listener/helloListener';
+import { siteHelloLookups } from '../../src/listener/siteLookups';
+import { helloToWorkflow } from '../../src/listener/startProvisioning';
+import { createLogger } from '../../src/log';
+import { parseKeyRing } from '../../src/secrets/keyFile';
+import { ensureSamba, type SambaHandle } from '../../src/stack/samba';
+import { dataConverter } from '../../src/temporal/connection';
+import { testAdDir } from '../../test/support/ad';
+import { benchStateRoot, fleetDevicePassword, fleetLayout, helloRootHashes, resetFleetToFactory, startBenchFleet, type FleetSpec } from './benchFleet';
+import { benchPki, createBenchSite, createOu, type BenchOu } from './benchSite';
+import { startBenchTemporal, startPlainProcess, startWorkerProcess, type MeasuredChild } from './childProcesses';
+import { peakRssMiB, ProcSampler, round, threadCpuBetween, threadCpuSeconds } from './procSampler';
+import { readServerMetrics } from './temporalMetrics';
+import { printSummary, writeResults, type BenchResults, type PhaseResult } from './report';
+import { countOpenRuns, distribution, summarisePhase, temporalDeviceRecords, type DeviceRecord } from './runAnalysis';
+
+// Loopback plan (brief): devices 127.2.0.0/16 (Temporal set) and 127.3.0.0/16 (plain set),
+// listener and control APIs on 127.2.255.x. The Temporal dev server stays on 127.0.0.1 (free
+// ports): bound to any other address, its front end dials its internal services on 127.0.0.1
+// and every call fails Unavailable (Temporal CLI 1.9.1).
+const SERVICE_HOST = '127.2.255.1';
+const TEMPORAL_HOST = '127.0.0.1';
+
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '100' },
+    'firmware-version': { type: 'string' },
+    'timeout-minutes': { type: 'string', default: '30' },
+    // The activity slots `amtprov worker` runs with (createProvisioningWorker's default in src/worker.ts).
+    'plain-concurrency': { type: 'string', default: '200' },
+    /** Extra dynamic config for the benchmark's Temporal server, KEY=JSON (repeatable), for experiments. */
+    'dynamic-config': { type: 'string', multiple: true, default: [] },
+  },
+});
+const count = Number(values.devices);
+if (!Number.isInteger(count) || count < 1 || count > 60_000) throw new Error(`--devices must be a positive integer, got ${values.devices}`);
+const timeoutMs = Number(values['timeout-minutes']) * 60_000;
+const plainConcurrency = Number(values['plain-concurrency']);
+if (!Number.isInteger(plainConcurrency) || plainConcurrency < 1) throw new Error(`--plain-concurrency must be a positive integer, got ${values['plain-concurrency']}`);
+const dynamicConfig = Object.fromEntries(values['dynamic-config'].map((pair) => {
+  const at = pair.indexOf('=');
+  if (at < 1) throw new Error(`--dynamic-config wants KEY=JSON, got ${pair}`);
+  return [pair.slice(0, at), JSON.parse(pair.slice(at + 1)) as string | number | boolean];
+}));
+const firmware = values['firmware-version'] ? { firmwareVersion: values['firmware-version'] } : {};
+const specs: Record<'temporal' | 'plain', FleetSpec> = {
+  temporal: { label: 'temporal', count, baseIp: '127.2.0.1', controlHost: '127.2.255.2', ...firmware },
+  plain: { label: 'plain', count, baseIp: '127.3.0.1', controlHost: '127.2.255.3', ...firmware },
+};
+
+const log = createLogger('bench', { level: 'warn' });
+const cleanups: (() => Promise<void>)[] = [];
+/** Registers a cleanup that also runs if the benchmark fails; calling the result runs it early (once). */
+function onCleanup(fn: () => Promise<void> | void): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  const once = (): Promise<void> => (done ??= Promise.resolve().then(fn));
+  cleanups.push(once);
+  return once;
+}
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** The promise's value, or 'timeout' after ms; the timer never outlives the race (it would keep the process up). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+const step = (text: string): void => console.error(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
+
+function countLines(file: string, pattern: RegExp): number {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter((line) => pattern.test(line)).length;
+  } catch {
+    return 0;
+  }
+}
+
+interface Shared {
+  samba: SambaHandle;
+  rootPem: string;
+  pki: ReturnType<typeof benchPki>;
+  devicePassword: string;
+  tmp: string;
+  logDir: string;
+  sampler: ProcSampler;
+  masterKeyRing: string;
+}
+
+async function freshOu(shared: Shared, label: string): Promise<BenchOu> {
+  const ou = await createOu(shared.samba, label);
+  onCleanup(() => ou.remove());
+  return ou;
+}
+
+async function temporalPhase(shared: Shared): Promise<PhaseResult> {
+  const layout = fleetLayout(specs.temporal);
+  const ou = await freshOu(shared, 'temporal');
+  const siteDb = path.join(shared.tmp, 'site-temporal.sqlite');
+  const store = createBenchSite({
+    file: siteDb, keyRing: parseKeyRing(shared.masterKeyRing, 'bench master'), pki: shared.pki, samba: shared.samba, ou: ou.dn,
+    devicePassword: shared.devicePassword, devices: layout.uuids.map((uuid) => ({ uuid })), namePrefix: 'PT',
+  });
+  onCleanup(() => store.close());
+  const server = await startBenchTemporal(TEMPORAL_HOST, shared.tmp, shared.logDir, dynamicConfig);
+  const stopServer = onCleanup(() => server.stop());
+  shared.sampler.watch('temporal-server', { pid: server.pid, tree: true });
+  const codecKeyRing = `bench:${randomBytes(32).toString('base64')}`;
+  step(`Temporal dev server on ${server.address}; starting amtprov worker`);
+  const workerLog = path.join(shared.logDir, 'worker.log');
+  const worker = await startWorkerProcess({
+    temporalAddress: server.address, namespace: server.namespace, siteDb, masterKeyRing: shared.masterKeyRing, codecKeyRing, dataDir: shared.tmp,
+  }, workerLog);
+  const stopWorker = onCleanup(() => worker.stop());
+  shared.sampler.watch('worker', { pid: worker.pid, tree: false });
+
+  const connection = await Connection.connect({ address: server.address });
+  onCleanup(() => connection.close());
+  const client = new Client({ connection, namespace: server.namespace, dataConverter: dataConverter(parseKeyRing(codecKeyRing, 'bench codec')) });
+  const firstForward = new Map<string, number>();
+  let workerThreadsAtStart = { at: Date.now(), cpu: threadCpuSeconds(worker.pid) };
+  const forward = helloToWorkflow(client);
+  const inFlight = new Set<Promise<void>>();
+  const listener: HelloListener = await startHelloListener({
+    host: SERVICE_HOST, port: 0, lookups: siteHelloLookups(store), log: log.child('listener'),
+    provision: async (request: ProvisionRequest) => {
+      const at = Date.now();
+      const call = forward(request);
+      inFlight.add(call);
+      try {
+        await call;
+      } finally {
+        inFlight.delete(call);
+      }
+      if (firstForward.size === 0) workerThreadsAtStart = { at, cpu: threadCpuSeconds(worker.pid) };
+      if (!firstForward.has(request.uuid)) firstForward.set(request.uuid, at);
+    },
+  });
+  onCleanup(async () => {
+    await listener.close();
+    // A signalWithStart still retrying must end before its connection closes under it.
+    await within(Promise.allSettled(inFlight), 15_000);
+  });
+
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  step(`powering on ${count} devices (${specs.temporal.baseIp}...); their Hellos start the runs`);
+  const fleet: Fleet = await startBenchFleet({ spec: specs.temporal, rootPem: shared.rootPem, devicePassword: shared.devicePassword, helloTarget: listener });
+  const stopFleet = onCleanup(() => fleet.stop());
+  const deadline = Date.now() + timeoutMs;
+  let lastReport = 0;
+  for (;;) {
+    const open = await countOpenRuns(client);
+    if (firstForward.size === count && open === 0) break;
+    if (Date.now() > deadline) {
+      step(`TIMEOUT: ${firstForward.size}/${count} devices forwarded, ${open} runs still open; analysing what finished`);
+      break;
+    }
+    if (Date.now() - lastReport > 10_000) {
+      step(`${firstForward.size}/${count} devices forwarded, ${open} runs open`);
+      lastReport = Date.now();
+    }
+    await sleep(500);
+  }
+  loop.disable();
+  const workerThreads = threadCpuBetween(workerThreadsAtStart.cpu, threadCpuSeconds(worker.pid), (Date.now() - workerThreadsAtStart.at) / 1000);
+  const workerPeakRss = peakRssMiB(worker.pid);
+  const serverMetrics = await readServerMetrics(server.logFile);
+  const logLines = {
+    workerErrors: countLines(workerLog, / (ERROR|WARN) /),
+    sqliteBusy: countLines(workerLog, /SQLITE_BUSY|database is locked/i) + countLines(server.logFile, /SQLITE_BUSY|database is locked/i),
+    temporalServerWarnings: countLines(server.logFile, /level=(WARN|ERROR)/),
+  };
+  await stopFleet();
+  step('runs closed; reading histories');
+  const { devices, extraRuns } = await temporalDeviceRecords(client, layout.uuids, firstForward);
+  const summary = summarisePhase(devices);
+  const costs = shared.sampler.cost(summary.firstStart, summary.lastFinish);
+  const helloTimes = [...firstForward.values()];
+  await stopWorker();
+  await stopServer();
+  return {
+    summary, costs, extraRuns,
+    peakRssMiB: { worker: workerPeakRss },
+    listener: listener.stats(),
+    hellosForwardedSpreadSeconds: round((Math.max(...helloTimes) - Math.min(...helloTimes)) / 1000, 3),
+    signalsPerRun: devices.reduce((n, d) => n + (d.signals ?? 0), 0) / devices.length,
+    workflowTaskWaitSeconds: distribution(devices.flatMap((d) => d.workflowTaskWaitsMs ?? [])),
+    benchEventLoopDelayP99Ms: round(loop.percentile(99) / 1e6, 1),
+    logLines, workerThreads, serverMetrics,
+  };
+}
+
+async function plainPhase(shared: Shared, concurrency: number): Promise<PhaseResult> {
+  const layout = fleetLayout(specs.plain);
+  const ou = await freshOu(shared, 'plain');
+  const siteDb = path.join(shared.tmp, 'site-plain.sqlite');
+  const store = createBenchSite({
+    file: siteDb, keyRing: parseKeyRing(shared.masterKeyRing, 'bench master'), pki: shared.pki, samba: shared.samba, ou: ou.dn,
+    devicePassword: shared.devicePassword, devices: layout.uuids.map((uuid) => ({ uuid })), namePrefix: 'PP',
+  });
+  store.close();
+  const fleet = await startBenchFleet({ spec: specs.plain, rootPem: shared.rootPem, devicePassword: shared.devicePassword, helloTarget: null });
+  const stopFleet = onCleanup(() => fleet.stop());
+  const inputFile = path.join(shared.tmp, 'plain-input.json');
+  const outputFile = path.join(shared.tmp, 'plain-output.json');
+  writeFileSync(inputFile, JSON.stringify({
+    siteDb, concurrency, trustedRootHashes: helloRootHashes(shared.rootPem),
+    devices: layout.uuids.map((uuid, i) => ({ uuid, address: layout.addresses[i] })),
+  }));
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  step(`plain baseline: ${count} devices (${specs.plain.baseIp}...), at most ${concurrency} activities at once`);
+  const plainLog = path.join(shared.logDir, 'plain.log');
+  const plain: MeasuredChild = startPlainProcess(inputFile, outputFile, shared.masterKeyRing, plainLog);
+  onCleanup(() => plain.stop());
+  shared.sampler.watch('plain', { pid: plain.pid, tree: false });
+  let peak = 0;
+  const rssWatch = setInterval(() => { peak = Math.max(peak, peakRssMiB(plain.pid)); }, 250);
+  const code = await within(plain.exited, timeoutMs);
+  clearInterval(rssWatch);
+  loop.disable();
+  if (code !== 0) throw new Error(`plain baseline ${code === 'timeout' ? 'timed out' : `exited with code ${code}`} (see ${plainLog})`);
+  await stopFleet();
+  const { devices } = JSON.parse(readFileSync(outputFile, 'utf8')) as { devices: DeviceRecord[] };
+  const summary = summarisePhase(devices);
+  return {
+    summary, costs: shared.sampler.cost(summary.firstStart, summary.lastFinish), extraRuns: 0,
+    peakRssMiB: { plain: peak }, benchEventLoopDelayP99Ms: round(loop.percentile(99) / 1e6, 1),
+    logLines: { workerErrors: countLines(plainLog, / (ERROR|WARN) /), sqliteBusy: countLines(plainLog, /SQLITE_BUSY|database is locked/i) },
+  };
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const loadAverageAtStart = os.loadavg().map((l) => round(l, 1));
+  const stateRoot = benchStateRoot(count);
+  const logDir = path.join(stateRoot, 'logs');
+  rmSync(logDir, { recursive: true, force: true });
+  mkdirSync(logDir, { recursive: true });
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'amtprov-bench-'));
+  onCleanup(() => rmSync(tmp, { recursive: true, force: true }));
+  step(`Samba AD DC (${testAdDir()})`);
+  const samba = await ensureSamba(testAdDir());
+  onCleanup(() => samba.stop());
+  const pki = benchPki();
+  const shared: Shared = {
+    samba, pki, rootPem: pki.root.certPem, devicePassword: fleetDevicePassword(count), tmp, logDir,
+    sampler: new ProcSampler(), masterKeyRing: `bench:${randomBytes(32).toString('base64')}`,
+  };
+  for (const spec of Object.values(specs)) {
+    step(`resetting the ${spec.label} fleet (${fleetLayout(spec).stateDir}) to factory state`);
+    const prepared = await resetFleetToFactory({ spec, rootPem: shared.rootPem, devicePassword: shared.devicePassword });
+    step(`  ${prepared.firstBoot ? 'first boot (RSA keys made)' : 'warm boot'} in ${prepared.bootMs} ms; all ${count} devices unprovisioned`);
+  }
+  shared.sampler.watch('samba', { pid: samba.pid, tree: true });
+  shared.sampler.watch('bench (fleet, listener)', { pid: process.pid, tree: false });
+  shared.sampler.start();
+  onCleanup(() => shared.sampler.stop());
+
+  const temporal = await temporalPhase(shared);
+  const plain = await plainPhase(shared, plainConcurrency);
+  const results: BenchResults = {
+    date: started.toISOString(),
+    machine: {
+      cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version, platform: `${os.platform()} ${os.release()}`, loadAverageAtStart, loadAverageAtEnd: os.loadavg().map((l) => round(l, 1)),
+    },
+    devices: count,
+    firmwareVersion: values['firmware-version'] ?? 'emulator default',
+    plainConcurrency,
+    temporalDynamicConfig: dynamicConfig,
+    temporal,
+    plain,
+    overheadRatio: plain.summary.wallSeconds > 0 ? round(temporal.summary.wallSeconds / plain.summary.wallSeconds, 2) : 0,
+  };
+  printSummary(results);
+  const file = writeResults(results);
+  step(`results written to ${path.relative(process.cwd(), file)}; logs in ${path.relative(process.cwd(), logDir)}`);
+}
+
+async function cleanUp(): Promise<void> {
+  for (const cleanup of cleanups.reverse()) {
+    try {
+      await cleanup();
+    } catch (err) {
+      console.error(`cleanup: ${(err as Error).message}`);
+    }
+  }
+  cleanups.length = 0;
+}
+
+process.once('SIGINT', () => { void cleanUp().then(() => process.exit(130)); });
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exitCode = 1;
+}).finally(() => cleanUp());

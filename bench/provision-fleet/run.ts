@@ -189,6 +189,7 @@ async function temporalPhase(shared: Shared): Promise<PhaseResult> {
   await stopFleet();
   step('runs closed; reading histories');
   const { devices, extraRuns } = await temporalDeviceRecords(client, layout.uuids, firstForward);
+  writeFileSync(path.join(shared.logDir, 'devices-temporal.json'), JSON.stringify(devices));
   const summary = summarisePhase(devices);
   const costs = shared.sampler.cost(summary.firstStart, summary.lastFinish);
   const helloTimes = [...firstForward.values()];
@@ -238,6 +239,7 @@ async function plainPhase(shared: Shared, concurrency: number): Promise<PhaseRes
   if (code !== 0) throw new Error(`plain baseline ${code === 'timeout' ? 'timed out' : `exited with code ${code}`} (see ${plainLog})`);
   await stopFleet();
   const { devices } = JSON.parse(readFileSync(outputFile, 'utf8')) as { devices: DeviceRecord[] };
+  writeFileSync(path.join(shared.logDir, 'devices-plain.json'), JSON.stringify(devices));
   const summary = summarisePhase(devices);
   return {
     summary, costs: shared.sampler.cost(summary.firstStart, summary.lastFinish), extraRuns: 0,

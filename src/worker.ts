@@ -7,6 +7,9 @@ import { failureMappingInterceptor } from './activities/failureMapping';
 import { dataConverter, type TemporalSettings } from './temporal/connection';
 import { TASK_QUEUE } from './workflows/definitions';
 
+/** Activity slots per worker: device calls mostly wait on the network, so many run at once. */
+export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 200;
+
 export interface ProvisioningWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -27,7 +30,7 @@ export function createProvisioningWorker(options: ProvisioningWorkerOptions): Pr
     activities: options.activities,
     dataConverter: dataConverter(options.codecKeys),
     interceptors: { activity: [failureMappingInterceptor] },
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 200,
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
     // Let in-flight device calls finish (they are idempotent either way) before exiting.
     shutdownGraceTime: '10 seconds',
   });

@@ -33,7 +33,7 @@ export interface BenchResults {
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
   devices: number;
   firmwareVersion: string;
-  /** Activity slots the plain baseline had: those of the worker (200) unless --plain-concurrency says otherwise. */
+  /** Activity slots the plain baseline had: those of the worker (DEFAULT_MAX_CONCURRENT_ACTIVITIES) unless --plain-concurrency says otherwise. */
   plainConcurrency: number;
   /** Dynamic config added to the project's for this run's Temporal server (experiments); empty for the reference runs. */
   temporalDynamicConfig: Record<string, string | number | boolean>;

@@ -27,6 +27,7 @@ import { peakRssMiB, ProcSampler, round, threadCpuBetween, threadCpuSeconds } fr
 import { readServerMetrics } from './temporalMetrics';
 import { printSummary, writeResults, type BenchResults, type PhaseResult } from './report';
 import { countOpenRuns, distribution, summarisePhase, temporalDeviceRecords, type DeviceRecord } from './runAnalysis';
+import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from '../../src/worker';
 
 // Loopback plan (brief): devices 127.2.0.0/16 (Temporal set) and 127.3.0.0/16 (plain set),
 // listener and control APIs on 127.2.255.x. The Temporal dev server stays on 127.0.0.1 (free
@@ -41,7 +42,7 @@ const { values } = parseArgs({
     'firmware-version': { type: 'string' },
     'timeout-minutes': { type: 'string', default: '30' },
     // The activity slots `amtprov worker` runs with (createProvisioningWorker's default in src/worker.ts).
-    'plain-concurrency': { type: 'string', default: '200' },
+    'plain-concurrency': { type: 'string', default: String(DEFAULT_MAX_CONCURRENT_ACTIVITIES) },
     /** Extra dynamic config for the benchmark's Temporal server, KEY=JSON (repeatable), for experiments. */
     'dynamic-config': { type: 'string', multiple: true, default: [] },
   },

@@ -165,9 +165,17 @@ describe('out-of-band provisioning end to end', () => {
     assert.deepEqual(logins.map((id) => id.replace(/:\d+$/, '')), ['digest-account', 'admin-current', 'admin-mebx']);
   });
 
-  test('Digest rotation: the first configured account is rejected, the next one works', async (t) => {
-    const s = await stack(t, { baseIp: '127.0.41.11', digestPasswords: (p) => ['Wrong!Pass1', p] });
+  test('Digest rotation: the first configured account is rejected, the next one works (ConfigMgr SP1 behaviour)', async (t) => {
+    const s = await stack(t, {
+      baseIp: '127.0.41.11', digestPasswords: (p) => ['Wrong!Pass1', p],
+      // SP1 ignores the configured power scheme (always 5) and has no wireless or 802.1X step.
+      amt: { configMgrBehaviour: 'SP1', powerScheme: 3, wireless: [{ profileName: 'corp', ssid: 'CORP', authentication: 'WPA2-PSK', passphrase: new SecretValue('wifi-passphrase', 'correct horse battery') }] },
+    });
     assert.equal((await s.waitForResult(0)).outcome, 'Provisioned');
+    const fw = (await s.control<FirmwareView>('GET', `/devices/${s.uuids[0]}`)).firmware;
+    assert.equal(fw.powerScheme, 'SCHEME 5');
+    assert.deepEqual(fw.wirelessProfiles, []);
+    assert.equal(fw.ieee8021x, null);
     const login = s.store.audit.forComputer(s.uuids[0]).find((a) => a.action === 'provisioning.digest-login');
     assert.equal(login?.detail?.rejectedBefore, 1);
     assert.match(String(login?.detail?.credential), /^digest-account:/);

@@ -48,8 +48,7 @@ function addCommand(file: string, passphraseFile: string | undefined, db: string
 
 function certsCommand(argv: string[], io: CliIo): number {
   const args = parseCli(argv, { ...DB_OPTION, 'passphrase-file': { type: 'string' }, json: { type: 'boolean' } }, io, USAGE);
-  if (!args) return EXIT.usage;
-  if (args.values.help) { io.out(USAGE); return EXIT.ok; }
+  if (typeof args === 'number') return args;
   const [sub, ...rest] = args.positionals;
   if (sub === 'add' && rest.length === 1) return addCommand(rest[0], args.values['passphrase-file'], args.values.db, io);
   if (sub === 'list' && rest.length === 0) {

@@ -22,8 +22,7 @@ export function runImportCommand(argv: string[], io: CliIo = processIo): Promise
 
 function importCommand(argv: string[], io: CliIo): number {
   const args = parseCli(argv, { ...DB_OPTION, 'dry-run': { type: 'boolean' } }, io, USAGE);
-  if (!args) return EXIT.usage;
-  if (args.values.help) { io.out(USAGE); return EXIT.ok; }
+  if (typeof args === 'number') return args;
   if (args.positionals.length !== 1) { io.err(USAGE); return EXIT.usage; }
   const [file] = args.positionals as [string];
 

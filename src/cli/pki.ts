@@ -46,8 +46,7 @@ function pkiCommand(argv: string[], io: CliIo): number {
     force: { type: 'boolean' },
     'no-register': { type: 'boolean' },
   }, io, USAGE);
-  if (!args) return EXIT.usage;
-  if (args.values.help) { io.out(USAGE); return EXIT.ok; }
+  if (typeof args === 'number') return args;
   if (args.positionals.length !== 1 || args.positionals[0] !== 'demo') { io.err(USAGE); return EXIT.usage; }
   try {
     return demoCommand(args.values, io);

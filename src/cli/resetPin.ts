@@ -1,7 +1,6 @@
 // `amtprov reset-pin`: forget the device certificate pinned on first contact, after an
 // operator has made sure the device really changed (e.g. a replaced board keeps its UUID).
-import { parseArgs } from 'node:util';
-import { operatorActor } from './support';
+import { EXIT, operatorActor, parseCli, processIo } from './support';
 import { findComputer, operatorContext } from './operatorClient';
 
 const USAGE = `usage: amtprov reset-pin <uuid or NetBIOS name>
@@ -11,12 +10,13 @@ whatever certificate the device presents, so do this only when you know why it c
 the pin is what stops another machine from answering at the device's address.`;
 
 export async function runResetPinCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
+  const parsed = parseCli(argv, {}, processIo, USAGE);
+  if (typeof parsed === 'number') return parsed;
+  const { positionals } = parsed;
+  if (positionals.length !== 1) {
+    processIo.err(`expected one computer (UUID or NetBIOS name)\n\n${USAGE}`);
+    return EXIT.usage;
   }
-  if (positionals.length !== 1) throw new Error(`expected one computer (UUID or NetBIOS name)\n\n${USAGE}`);
   const ctx = operatorContext();
   try {
     const computer = findComputer(ctx.store, positionals[0]);

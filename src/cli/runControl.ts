@@ -1,29 +1,30 @@
 // `amtprov retry` and `amtprov cancel`: an operator steering one device's run. Retry cuts
 // a running run's backoff short, or starts a new run for a device whose last run ended.
-import { parseArgs } from 'node:util';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { provisionDevice } from '../workflows';
 import { provisioningWorkflowId, retrySignal, searchAttributes, TASK_QUEUE } from '../workflows/definitions';
-import { operatorActor } from './support';
+import { EXIT, operatorActor, parseCli, processIo } from './support';
 import { findComputer, operatorContext } from './operatorClient';
 
-function parse(argv: string[], usage: string): { id?: string; taskQueue: string; help: boolean } {
-  const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true, strict: true,
-    options: { 'task-queue': { type: 'string', default: TASK_QUEUE }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help) process.stdout.write(`${usage}\n`);
-  else if (positionals.length !== 1) throw new Error(`expected one computer (UUID or NetBIOS name)\n\n${usage}`);
-  return { id: positionals[0], taskQueue: values['task-queue'], help: values.help === true };
+/** One computer and the task queue, or the exit code when the arguments were answered already. */
+function parseTarget(argv: string[], usage: string): { id: string; taskQueue: string } | number {
+  const parsed = parseCli(argv, { 'task-queue': { type: 'string', default: TASK_QUEUE } }, processIo, usage);
+  if (typeof parsed === 'number') return parsed;
+  if (parsed.positionals.length !== 1) {
+    processIo.err(`expected one computer (UUID or NetBIOS name)\n\n${usage}`);
+    return EXIT.usage;
+  }
+  return { id: parsed.positionals[0], taskQueue: parsed.values['task-queue'] };
 }
 
 export async function runRetryCommand(argv: string[]): Promise<number> {
   const usage = 'usage: amtprov retry <uuid or NetBIOS name> [--task-queue <name>]\n\nA running run retries its current stage now; otherwise a new run starts from the\ndevice\'s last known address and trusted root hashes.';
-  const { id, taskQueue, help } = parse(argv, usage);
-  if (help) return 0;
+  const target = parseTarget(argv, usage);
+  if (typeof target === 'number') return target;
+  const { id, taskQueue } = target;
   const ctx = operatorContext();
   try {
-    const computer = findComputer(ctx.store, id!);
+    const computer = findComputer(ctx.store, id);
     const client = await ctx.client();
     const workflowId = provisioningWorkflowId(computer.uuid);
     const handle = client.workflow.getHandle<typeof provisionDevice>(workflowId);
@@ -54,11 +55,11 @@ export async function runRetryCommand(argv: string[]): Promise<number> {
 
 export async function runCancelCommand(argv: string[]): Promise<number> {
   const usage = 'usage: amtprov cancel <uuid or NetBIOS name>\n\nCancels the running run; it reports the computer Failed ("cancelled by an operator").';
-  const { id, help } = parse(argv, usage);
-  if (help) return 0;
+  const target = parseTarget(argv, usage);
+  if (typeof target === 'number') return target;
   const ctx = operatorContext();
   try {
-    const computer = findComputer(ctx.store, id!);
+    const computer = findComputer(ctx.store, target.id);
     await (await ctx.client()).workflow.getHandle(provisioningWorkflowId(computer.uuid)).cancel();
     ctx.store.audit.recordAudit({ actor: operatorActor(), action: 'provisioning.cancel', computerUuid: computer.uuid, outcome: 'info' });
     process.stdout.write(`${provisioningWorkflowId(computer.uuid)}: cancel requested\n`);

@@ -1,8 +1,8 @@
 // `amtprov runs`: provisioning runs as Temporal's visibility lists them, filtered by the
 // search attributes the workflow keeps up to date.
-import { parseArgs } from 'node:util';
 import { searchAttributes } from '../workflows/definitions';
 import { operatorContext } from './operatorClient';
+import { parseCli, processIo } from './support';
 
 const USAGE = `usage: amtprov runs [--status <AmtStatus>] [--stage <stage>] [--limit <n>] [--json]
 
@@ -14,14 +14,9 @@ report, done.`;
 const QUOTABLE = /^[A-Za-z0-9 _.-]+$/;
 
 export async function runRunsCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv, strict: true,
-    options: { status: { type: 'string' }, stage: { type: 'string' }, limit: { type: 'string', default: '50' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCli(argv, { status: { type: 'string' }, stage: { type: 'string' }, limit: { type: 'string', default: '50' }, json: { type: 'boolean' } }, processIo, USAGE);
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive whole number, got "${values.limit}"`);
   const clauses = [`WorkflowType = 'provisionDevice'`];

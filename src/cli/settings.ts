@@ -56,8 +56,7 @@ function applyCommand(file: string, db: string | undefined, io: CliIo): number {
 
 function settingsCommand(argv: string[], io: CliIo): number {
   const args = parseCli(argv, { ...DB_OPTION, json: { type: 'boolean' } }, io, USAGE);
-  if (!args) return EXIT.usage;
-  if (args.values.help) { io.out(USAGE); return EXIT.ok; }
+  if (typeof args === 'number') return args;
   const [sub, ...rest] = args.positionals;
   if (sub === 'show' && rest.length === 0) {
     return withStore(args.values.db, (store) => {

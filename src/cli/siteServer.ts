@@ -7,7 +7,7 @@ import { inBandRunStarter } from '../site/api/startInBandRun';
 import { openSiteStore } from '../site/store';
 import { connectClient, loadCodecKeyRing, temporalSettingsFromEnv } from '../temporal/connection';
 import { TASK_QUEUE } from '../workflows/definitions';
-import { EXIT, parseCli, parseHostPort, processIo, waitForStopSignal } from './support';
+import { parseCli, parseHostPort, processIo, waitForStopSignal } from './support';
 
 const USAGE = `usage: amtprov site-server [--listen <host:port>] [--server-name <name>]... [--task-queue <name>]
 
@@ -31,14 +31,9 @@ export async function runSiteServerCommand(argv: string[]): Promise<number> {
     listen: { type: 'string', default: process.env.AMTPROV_SITE_API_LISTEN ?? `127.0.0.1:${SITE_API_DEFAULT_PORT}` },
     'server-name': { type: 'string', multiple: true, default: [] },
     'task-queue': { type: 'string', default: TASK_QUEUE },
-    help: { type: 'boolean', short: 'h' },
   }, processIo, USAGE);
-  if (!parsed) return EXIT.usage;
+  if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
-  if (values.help) {
-    processIo.out(USAGE);
-    return EXIT.ok;
-  }
   const listen = parseHostPort(values.listen, '--listen');
   const log = createLogger('site-server');
   const store = openSiteStore();

@@ -3,7 +3,7 @@ import { HELLO_PORT } from '../contract/ports';
 import { SITE_API_DEFAULT_PORT } from '../site/api/siteApiServer';
 import { createLogger } from '../log';
 import { startEmbeddedStack } from '../stack/embeddedStack';
-import { EXIT, parseCli, parseHostPort, processIo, waitForStopSignal } from './support';
+import { parseCli, parseHostPort, processIo, waitForStopSignal } from './support';
 
 const USAGE = `usage: amtprov start [options]      (npm start -- [options])
 
@@ -32,14 +32,9 @@ export async function runStartCommand(argv: string[]): Promise<number> {
     listen: { type: 'string', default: process.env.AMTPROV_HELLO_LISTEN ?? `127.0.0.1:${HELLO_PORT}` },
     'site-api': { type: 'string', default: process.env.AMTPROV_SITE_API_LISTEN ?? `127.0.0.1:${SITE_API_DEFAULT_PORT}` },
     'no-samba': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h' },
   }, processIo, USAGE);
-  if (!parsed) return EXIT.usage;
+  if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
-  if (values.help) {
-    processIo.out(USAGE);
-    return EXIT.ok;
-  }
   const demo = Number(values.demo);
   const timeScale = Number(values['time-scale']);
   if (!Number.isInteger(demo) || demo < 0 || demo > 1000) {

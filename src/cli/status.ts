@@ -1,10 +1,10 @@
 // `amtprov status [computer] [--json]`: what the site store knows (AMT status, reason, mode,
 // last address, audit trail) and, for one computer, its provisioning run in Temporal.
-import { parseArgs } from 'node:util';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Computer } from '../site/computers';
 import { provisioningWorkflowId, statusQuery, type ProvisioningStatus } from '../workflows/definitions';
 import { findComputer, operatorContext, type OperatorContext } from './operatorClient';
+import { parseCli, processIo } from './support';
 
 const USAGE = `usage: amtprov status [<uuid or NetBIOS name>] [--json]
 
@@ -34,11 +34,9 @@ async function runOf(ctx: OperatorContext, uuid: string): Promise<Record<string,
 }
 
 export async function runStatusCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCli(argv, { json: { type: 'boolean' } }, processIo, USAGE);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
   const ctx = operatorContext();
   try {
     if (positionals.length === 0) {

@@ -31,16 +31,27 @@ export function operatorActor(): string {
   return `operator:${name}`;
 }
 
-export const DB_OPTION = { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+export const DB_OPTION = { db: { type: 'string' } } as const;
 
-/** parseArgs that reports a usage error instead of throwing. */
+const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+
+/**
+ * parseArgs for a command, with -h/--help added: the parsed arguments, or the exit code when
+ * it already answered (usage printed for --help: 0; a usage error: 2).
+ */
 export function parseCli<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, io: CliIo, usage: string) {
+  let parsed;
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: { ...options, ...HELP_OPTION }, allowPositionals: true, strict: true });
   } catch (err) {
     io.err(`${(err as Error).message}\n\n${usage}`);
-    return undefined;
+    return EXIT.usage;
   }
+  if ((parsed.values as { help?: boolean }).help) {
+    io.out(usage);
+    return EXIT.ok;
+  }
+  return parsed;
 }
 
 /** Opens the store (`--db` or the default), runs `fn`, always closes it. */

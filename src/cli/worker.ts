@@ -1,7 +1,6 @@
 // `amtprov worker`: one provisioning worker against TEMPORAL_ADDRESS (production runs many,
 // all sharing the site store). Stops gracefully on SIGINT/SIGTERM: in-flight activities
 // get their grace time, and anything cut off is retried by Temporal elsewhere.
-import { parseArgs } from 'node:util';
 import { createActivities } from '../activities';
 import { createLogger } from '../log';
 import { openSiteStore } from '../site/store';
@@ -9,7 +8,7 @@ import { loadCodecKeyRing, temporalSettingsFromEnv } from '../temporal/connectio
 import { installRuntime } from '../temporal/runtime';
 import { connectWorkerConnection, createProvisioningWorker } from '../worker';
 import { TASK_QUEUE } from '../workflows/definitions';
-import { waitForStopSignal } from './support';
+import { parseCli, processIo, waitForStopSignal } from './support';
 
 const USAGE = `usage: amtprov worker [--task-queue <name>]
 
@@ -22,13 +21,9 @@ AMTPROV_SITE_DB the site store, AMTPROV_DATA_DIR, AMTPROV_LOG_LEVEL.
 `;
 
 export async function runWorkerCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv, options: { 'task-queue': { type: 'string', default: TASK_QUEUE }, help: { type: 'boolean', short: 'h' } }, strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCli(argv, { 'task-queue': { type: 'string', default: TASK_QUEUE } }, processIo, USAGE);
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const log = createLogger('worker');
   installRuntime(log.child('temporal'));
   const settings = temporalSettingsFromEnv();

@@ -13,17 +13,8 @@ import { ensureSamba, type SambaHandle } from '../../src/stack/samba';
 /** Env var naming the connection-facts file of the shared test DC. */
 export const TEST_AD_ENV = 'AMTPROV_TEST_AD';
 
-export interface TestDirectoryFacts {
-  url: string;
-  realm: string;
-  baseDn: string;
-  bindDn: string;
-  bindPassword: string;
-  caCertPem: string;
-  tlsServerName: string;
-  krb5ConfigPath: string;
-  dir: string;
-}
+/** The connection facts of the shared DC that test processes read from the file the runner wrote. */
+export type TestDirectoryFacts = Pick<SambaHandle, 'url' | 'realm' | 'baseDn' | 'bindDn' | 'bindPassword' | 'caCertPem' | 'tlsServerName' | 'krb5ConfigPath' | 'dir'>;
 
 /** The test DC's directory: outside data/ (the dev stack's), kept across runs (provisioning costs seconds). */
 export function testAdDir(): string {

@@ -108,10 +108,10 @@ export const SUPPORTED_EAP: ReadonlySet<number> = new Set([0, 1, 2, 3, 4, 5, 10]
 /** Write-only properties: kept by the device, never returned. */
 const SECRET_PROPERTIES = new Set(['Password', 'PACPassword', 'PSK', 'ProtectedAccessCredential']);
 
-const ieee8021xFields = {
+/** The CIM_IEEE8021xSettings properties an 802.1X profile carries, wired (here) or wireless (AddWiFiSettings). */
+export const IEEE8021X_PROFILE_FIELDS = {
   ElementName: { type: 'string' },
   InstanceID: { type: 'string' },
-  Enabled: { type: 'uint', required: true },
   AuthenticationProtocol: { type: 'uint' },
   RoamingIdentity: { type: 'string' },
   ServerCertificateName: { type: 'string' },
@@ -122,6 +122,11 @@ const ieee8021xFields = {
   ProtectedAccessCredential: { type: 'base64' },
   PACPassword: { type: 'string' },
   PSK: { type: 'base64' },
+} as const satisfies FieldSpecs;
+
+const ieee8021xFields = {
+  ...IEEE8021X_PROFILE_FIELDS,
+  Enabled: { type: 'uint', required: true },
   PxeTimeout: { type: 'uint' },
   AvailableInS0: { type: 'boolean' },
 } as const satisfies FieldSpecs;

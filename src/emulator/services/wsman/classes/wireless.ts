@@ -10,7 +10,7 @@ import { refuse } from '../../refusal';
 import { amtUri, AMT_SYSTEM, cimUri, serviceInstance, settingInstance, wsmanMethod, type ClassContext, type WsmanClass } from '../classModel';
 import type { FieldSpecs, FieldValuesOf } from '../fields';
 import { endpointReference } from '../response';
-import { certificateHandleOf, SUPPORTED_EAP } from './certificates';
+import { certificateHandleOf, IEEE8021X_PROFILE_FIELDS, SUPPORTED_EAP } from './certificates';
 
 /** A stable, locally administered MAC per device and port, AMT's text form (a4-bb-6d-89-52-e4). */
 export function macAddress(uuid: string, port: number): string {
@@ -104,20 +104,7 @@ const addWiFiSettingsInput = {
   IEEE8021xSettingsInput: {
     type: {
       embedded: cimUri('CIM_IEEE8021xSettings'),
-      fields: {
-        ElementName: { type: 'string' },
-        InstanceID: { type: 'string' },
-        AuthenticationProtocol: { type: 'uint', required: true },
-        RoamingIdentity: { type: 'string' },
-        ServerCertificateName: { type: 'string' },
-        ServerCertificateNameComparison: { type: 'uint' },
-        Username: { type: 'string' },
-        Password: { type: 'string' },
-        Domain: { type: 'string' },
-        ProtectedAccessCredential: { type: 'base64' },
-        PACPassword: { type: 'string' },
-        PSK: { type: 'base64' },
-      },
+      fields: { ...IEEE8021X_PROFILE_FIELDS, AuthenticationProtocol: { type: 'uint', required: true } },
     },
   },
   ClientCredential: { type: 'epr' },

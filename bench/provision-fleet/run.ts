@@ -109,14 +109,20 @@ async function freshOu(shared: Shared, label: string): Promise<BenchOu> {
   return ou;
 }
 
-async function temporalPhase(shared: Shared): Promise<PhaseResult> {
-  const layout = fleetLayout(specs.temporal);
-  const ou = await freshOu(shared, 'temporal');
-  const siteDb = path.join(shared.tmp, 'site-temporal.sqlite');
+/** Each phase's own device set, OU and site store (same settings, different computer names). */
+async function phaseSite(shared: Shared, phase: 'temporal' | 'plain', namePrefix: string) {
+  const layout = fleetLayout(specs[phase]);
+  const ou = await freshOu(shared, phase);
+  const siteDb = path.join(shared.tmp, `site-${phase}.sqlite`);
   const store = createBenchSite({
     file: siteDb, keyRing: parseKeyRing(shared.masterKeyRing, 'bench master'), pki: shared.pki, samba: shared.samba, ou: ou.dn,
-    devicePassword: shared.devicePassword, devices: layout.uuids.map((uuid) => ({ uuid })), namePrefix: 'PT',
+    devicePassword: shared.devicePassword, devices: layout.uuids.map((uuid) => ({ uuid })), namePrefix,
   });
+  return { layout, ou, siteDb, store };
+}
+
+async function temporalPhase(shared: Shared): Promise<PhaseResult> {
+  const { layout, siteDb, store } = await phaseSite(shared, 'temporal', 'PT');
   onCleanup(() => store.close());
   const server = await startBenchTemporal(TEMPORAL_HOST, shared.tmp, shared.logDir, dynamicConfig);
   const stopServer = onCleanup(() => server.stop());
@@ -209,13 +215,7 @@ async function temporalPhase(shared: Shared): Promise<PhaseResult> {
 }
 
 async function plainPhase(shared: Shared, concurrency: number): Promise<PhaseResult> {
-  const layout = fleetLayout(specs.plain);
-  const ou = await freshOu(shared, 'plain');
-  const siteDb = path.join(shared.tmp, 'site-plain.sqlite');
-  const store = createBenchSite({
-    file: siteDb, keyRing: parseKeyRing(shared.masterKeyRing, 'bench master'), pki: shared.pki, samba: shared.samba, ou: ou.dn,
-    devicePassword: shared.devicePassword, devices: layout.uuids.map((uuid) => ({ uuid })), namePrefix: 'PP',
-  });
+  const { layout, siteDb, store } = await phaseSite(shared, 'plain', 'PP');
   store.close();
   const fleet = await startBenchFleet({ spec: specs.plain, rootPem: shared.rootPem, devicePassword: shared.devicePassword, helloTarget: null });
   const stopFleet = onCleanup(() => fleet.stop());

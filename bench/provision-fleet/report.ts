@@ -1,7 +1,8 @@
 // The benchmark's output: a summary table on stdout (failures first and loud) and the
-// results file bench/provision-fleet/results/<date>-<N>.json.
+// results file bench/provision-fleet/results/<date>-<N>-<family>.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { FirmwareFamily } from '../../src/contract/firmwareFamilies';
 import type { ListenerStats } from '../../src/listener/helloListener';
 import type { WindowCost } from './procSampler';
 import type { Distribution, PhaseSummary } from './runAnalysis';
@@ -33,6 +34,7 @@ export interface BenchResults {
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
   devices: number;
   firmwareVersion: string;
+  firmwareFamily: FirmwareFamily;
   /** Activity slots the plain baseline had: those of the worker (DEFAULT_MAX_CONCURRENT_ACTIVITIES) unless --plain-concurrency says otherwise. */
   plainConcurrency: number;
   /** Dynamic config added to the project's for this run's Temporal server (experiments); empty for the reference runs. */
@@ -118,7 +120,7 @@ export function writeResults(r: BenchResults): string {
   const dir = path.join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const experiment = Object.keys(r.temporalDynamicConfig).length > 0 ? '-experiment' : '';
-  const file = path.join(dir, `${r.date.slice(0, 10)}-${r.devices}${experiment}.json`);
+  const file = path.join(dir, `${r.date.slice(0, 10)}-${r.devices}-${r.firmwareFamily}${experiment}.json`);
   writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
   return file;
 }

@@ -3,7 +3,7 @@
 // same activity calls made by a plain script for a second, fresh set of N devices. Reports
 // devices/s, Hello-to-Provisioned latency, worker CPU and memory, the orchestration overhead
 // (Temporal wall time / plain wall time) and every failure by type. See README.md.
-//   npx tsx bench/provision-fleet/run.ts --devices 100 [--firmware-version 11.8.50] [--timeout-minutes 30]
+//   npx tsx bench/provision-fleet/run.ts --devices 100 [--firmware modern|early | --firmware-version 11.8.50] [--timeout-minutes 30]
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -28,6 +28,7 @@ import { readServerMetrics } from './temporalMetrics';
 import { printSummary, writeResults, type BenchResults, type PhaseResult } from './report';
 import { countOpenRuns, distribution, summarisePhase, temporalDeviceRecords, type DeviceRecord } from './runAnalysis';
 import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from '../../src/worker';
+import { DEFAULT_FIRMWARE_VERSION, firmwareFamily } from '../../src/contract/firmwareFamilies';
 
 // Loopback plan (brief): devices 127.2.0.0/16 (Temporal set) and 127.3.0.0/16 (plain set),
 // listener and control APIs on 127.2.255.x. The Temporal dev server stays on 127.0.0.1 (free
@@ -39,6 +40,8 @@ const TEMPORAL_HOST = '127.0.0.1';
 const { values } = parseArgs({
   options: {
     devices: { type: 'string', default: '100' },
+    /** A firmware family's default version (src/contract/firmwareFamilies.ts); --firmware-version names one exactly. */
+    firmware: { type: 'string', default: 'modern' },
     'firmware-version': { type: 'string' },
     'timeout-minutes': { type: 'string', default: '30' },
     // The activity slots `amtprov worker` runs with (createProvisioningWorker's default in src/worker.ts).
@@ -57,7 +60,9 @@ const dynamicConfig = Object.fromEntries(values['dynamic-config'].map((pair) => 
   if (at < 1) throw new Error(`--dynamic-config wants KEY=JSON, got ${pair}`);
   return [pair.slice(0, at), JSON.parse(pair.slice(at + 1)) as string | number | boolean];
 }));
-const firmware = values['firmware-version'] ? { firmwareVersion: values['firmware-version'] } : {};
+if (values.firmware !== 'modern' && values.firmware !== 'early') throw new Error(`--firmware must be modern or early, got ${values.firmware}`);
+const firmwareVersion = values['firmware-version'] ?? DEFAULT_FIRMWARE_VERSION[values.firmware];
+const firmware = { firmwareVersion };
 const specs: Record<'temporal' | 'plain', FleetSpec> = {
   temporal: { label: 'temporal', count, baseIp: '127.2.0.1', controlHost: '127.2.255.2', ...firmware },
   plain: { label: 'plain', count, baseIp: '127.3.0.1', controlHost: '127.2.255.3', ...firmware },
@@ -285,7 +290,8 @@ async function main(): Promise<void> {
       node: process.version, platform: `${os.platform()} ${os.release()}`, loadAverageAtStart, loadAverageAtEnd: os.loadavg().map((l) => round(l, 1)),
     },
     devices: count,
-    firmwareVersion: values['firmware-version'] ?? 'emulator default',
+    firmwareVersion,
+    firmwareFamily: firmwareFamily(firmwareVersion),
     plainConcurrency,
     temporalDynamicConfig: dynamicConfig,
     temporal,

@@ -1,11 +1,15 @@
 // The hello listener (seed steps 1-3): accepts a device's TCP connection, reads one Hello
 // (bounded in size and time), and either drops it with a counted, logged reason or hands it
-// to the provisioning run of that device. Bad input never takes the listener down.
+// to the provisioning run of that device. Bad input never takes the listener down, and slow
+// or hostile peers cannot hold it: every socket has a total deadline, not only an idle timer,
+// and connection caps evict the idlest socket rather than refuse a newcomer (connectionBudget.ts).
 import net from 'node:net';
 import { HelloRejected } from '../amt/errors';
 import { parseHello } from '../amt/helloCodec';
 import { HELLO_MAX_BYTES } from '../contract/hello';
 import type { Logger } from '../log';
+import { RateBoundedLog, type LogRate } from '../logRate';
+import { ConnectionBudget, type ConnectionLimits, type TrackedConnection } from './connectionBudget';
 import { decideHello, type HelloLookups } from './helloPolicy';
 import { AddressRateLimiter, type RateLimit } from './rateLimiter';
 
@@ -23,10 +27,20 @@ export interface HelloListenerOptions {
   /** Starts the device's run or signals the running one (signalWithStart). */
   provision: (request: ProvisionRequest) => Promise<void>;
   log: Logger;
+  /** Idle time allowed between bytes. */
   readTimeoutMs?: number;
+  /** Total time a connection may stay open from accept, however it trickles. */
+  connectionDeadlineMs?: number;
   rateLimit?: RateLimit;
-  maxConnections?: number;
+  connectionLimits?: ConnectionLimits;
+  /** How many drop lines per reason are logged per window (the counters keep every drop). */
+  dropLogRate?: LogRate;
 }
+
+/** A device sends one Hello at a time; 32 leaves room for retransmissions, while one address can never hold the listener. */
+/** A Hello is under 1 KB in one write; ten seconds from accept is generous, and bounds a trickle. */
+export const DEFAULT_CONNECTION_DEADLINE_MS = 10_000;
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { perAddress: 32, total: 2_000 };
 
 export interface ListenerStats {
   connections: number;
@@ -50,10 +64,15 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
   const { log } = options;
   const limiter = new AddressRateLimiter(options.rateLimit ?? { perSecond: 2, burst: 30 });
   const stats: ListenerStats = { connections: 0, forwarded: 0, dropped: {}, forwardFailed: 0 };
+  const dropLog = new RateBoundedLog(log, options.dropLogRate);
   const drop = (reason: string, fields: Record<string, string | number | undefined>): void => {
     stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
-    log.info('hello dropped', { reason, ...fields });
+    dropLog.info(reason, 'hello dropped', { reason, ...fields });
   };
+  const limits = options.connectionLimits ?? DEFAULT_CONNECTION_LIMITS;
+  const budget = new ConnectionBudget(limits);
+  const idleMs = options.readTimeoutMs ?? 5_000;
+  const deadlineMs = options.connectionDeadlineMs ?? DEFAULT_CONNECTION_DEADLINE_MS;
 
   const handle = async (data: Buffer, peer: string): Promise<void> => {
     let hello;
@@ -92,19 +111,29 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    const tracked: TrackedConnection = { peer, lastActivity: Date.now(), evict: (reason) => finish(reason) };
+    const deadline = setTimeout(() => finish('read-deadline'), deadlineMs);
+    const settle = (): void => {
+      done = true;
+      clearTimeout(deadline);
+      budget.release(tracked);
+    };
     const finish = (reason?: string): void => {
       if (done) return;
-      done = true;
+      settle();
       socket.destroy();
       if (reason) drop(reason, { peer, bytes: size });
     };
-    socket.setTimeout(options.readTimeoutMs ?? 5_000, () => finish('read-timeout'));
+    budget.admit(tracked);
+    socket.setTimeout(idleMs, () => finish('read-timeout'));
     socket.on('error', () => finish('connection-error'));
+    socket.on('close', () => finish());
     socket.on('data', (chunk) => {
       if (done) return;
+      tracked.lastActivity = Date.now();
       if (size === 0 && chunk.subarray(0, 4).toString('latin1') === 'GET ') {
         // Someone browsing to the port: say what this is, like MeshCentral does.
-        done = true;
+        settle();
         socket.end(HTTP_PAGE);
         return;
       }
@@ -117,14 +146,16 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
     });
     socket.on('end', () => {
       if (done) return;
-      done = true;
+      settle();
       socket.end();
       handle(Buffer.concat(chunks), peer).catch((err: unknown) => {
         log.error('hello handling failed', { peer, error: err instanceof Error ? err.message : String(err) });
       });
     });
   });
-  server.maxConnections = options.maxConnections ?? 2_000;
+  // A backstop above the budget (which evicts before this is reached); what it refuses is counted too.
+  server.maxConnections = limits.total + 64;
+  server.on('drop', (data) => drop('server-full', { peer: data?.remoteAddress }));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(
@@ -137,6 +168,9 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
     host: bound.address,
     port: bound.port,
     stats: () => structuredClone(stats),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => new Promise<void>((resolve) => server.close(() => {
+      dropLog.close();
+      resolve();
+    })),
   };
 }

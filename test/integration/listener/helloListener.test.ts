@@ -163,6 +163,54 @@ describe('hello listener', () => {
     assert.ok(limited >= 30, `expected most of the 60 noisy Hellos to be rate limited, got ${limited}`);
   });
 
+  /** A peer that writes one byte every `everyMs` and never finishes its Hello. */
+  function trickle(port: number, from: string, everyMs: number): { socket: net.Socket; closed: Promise<void> } {
+    const socket = net.connect({ host: LISTENER_IP, port, localAddress: from });
+    const timer = setInterval(() => socket.write(Buffer.from([0])), everyMs);
+    socket.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => socket.on('close', () => {
+      clearInterval(timer);
+      resolve();
+    }));
+    return { socket, closed };
+  }
+
+  test('a peer trickling bytes is cut at the total deadline, not kept open by its own trickle', async (t) => {
+    const slow = await startHelloListener({
+      host: LISTENER_IP, port: 0, lookups: siteHelloLookups(store), provision: helloToWorkflow(client, uniqueTaskQueue('listener-slow')),
+      log: createLogger('listener', { level: 'debug', sink: () => undefined }), readTimeoutMs: 400, connectionDeadlineMs: 900,
+    });
+    t.after(() => slow.close());
+    const peer = trickle(slow.port, '127.0.40.20', 100);
+    await peer.closed;
+    assert.equal(slow.stats().dropped['read-deadline'], 1);
+    assert.equal(slow.stats().dropped['read-timeout'], undefined, 'the idle timer never fired: the trickle kept it alive');
+  });
+
+  test('sockets held open by trickling peers never lock a device out: the idlest are evicted, counted, logged at a bounded rate', async (t) => {
+    const lines: string[] = [];
+    const capped = await startHelloListener({
+      host: LISTENER_IP, port: 0, lookups: siteHelloLookups(store), provision: helloToWorkflow(client, uniqueTaskQueue('listener-capped')),
+      log: createLogger('listener', { level: 'debug', sink: (line) => lines.push(line) }),
+      readTimeoutMs: 5_000, connectionDeadlineMs: 30_000,
+      connectionLimits: { perAddress: 3, total: 30 }, dropLogRate: { burst: 2, windowMs: 60_000 },
+    });
+    t.after(() => capped.close());
+    // Ten hostile addresses open four sockets each: the fourth of each evicts that address's idlest.
+    const peers = Array.from({ length: 10 }, (_, a) => Array.from({ length: 4 }, () => trickle(capped.port, `127.0.40.${100 + a}`, 200))).flat();
+    t.after(() => peers.forEach((p) => p.socket.destroy()));
+    await waitFor(() => (capped.stats().dropped['evicted:per-address'] ?? 0) === 10, 'each address to lose one socket to its own cap');
+    const uuid = importComputer();
+    await send(helloBytes({ uuid, hashes: [{ algorithm: 2, hex: trustedSha256 }] }), '127.0.40.120', capped.port);
+    await waitFor(() => workflowExists(uuid), 'the device to get in while the listener is full');
+    assert.ok((capped.stats().dropped['evicted:total'] ?? 0) >= 1, 'the newcomer made room by evicting an idle socket');
+    const dropLines = lines.filter((l) => l.includes('hello dropped') && l.includes('reason=evicted:per-address'));
+    assert.equal(dropLines.length, 2, 'drop lines per reason are bounded per window');
+    peers.forEach((p) => p.socket.destroy());
+    await capped.close();
+    assert.ok(lines.some((l) => l.includes('log lines suppressed') && l.includes('key=evicted:per-address') && l.includes('suppressed=8')));
+  });
+
   test('a browser GET gets a small page that says what this port is', async () => {
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = net.connect({ host: LISTENER_IP, port: listener.port }, () => socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));

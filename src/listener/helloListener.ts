@@ -9,7 +9,7 @@ import { parseHello } from '../amt/helloCodec';
 import { HELLO_MAX_BYTES } from '../contract/hello';
 import type { Logger } from '../log';
 import { RateBoundedLog, type LogRate } from '../logRate';
-import { ConnectionBudget, type ConnectionLimits, type TrackedConnection } from './connectionBudget';
+import { ConnectionBudget, type ConnectionLimits, type TrackedConnection } from '../net/connectionBudget';
 import { decideHello, type HelloLookups } from './helloPolicy';
 import { AddressRateLimiter, type RateLimit } from './rateLimiter';
 

@@ -13,6 +13,8 @@ import https from 'node:https';
 import type net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../log';
+import { RateBoundedLog } from '../../logRate';
+import { ConnectionBudget, type ConnectionLimits, type TrackedConnection } from '../../net/connectionBudget';
 import type { SiteStore } from '../store';
 import { agentCertificateProblem, agentNameOf, issueSiteServerCertificate } from './apiCertificates';
 import { ApiError, readJsonBody, sendJson } from './httpJson';
@@ -32,10 +34,17 @@ export interface SiteApiLimits {
   requestTimeoutMs: number;
   /** Idle socket between requests or mid-request. */
   idleTimeoutMs: number;
+  /**
+   * Sockets not yet shown to be an enrolled agent's (bare TCP, a handshake in progress, a
+   * foreign certificate): capped per address and in all, the idlest evicted for a newcomer.
+   */
+  unauthenticated: ConnectionLimits;
 }
 
 export const DEFAULT_SITE_API_LIMITS: SiteApiLimits = {
-  maxBodyBytes: MAX_BODY_BYTES, handshakeTimeoutMs: 10_000, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, idleTimeoutMs: 30_000,
+  // A handshake takes milliseconds on a LAN; 3 s bounds what a silent socket can hold.
+  maxBodyBytes: MAX_BODY_BYTES, handshakeTimeoutMs: 3_000, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, idleTimeoutMs: 30_000,
+  unauthenticated: { perAddress: 8, total: 512 },
 };
 
 export interface SiteApiOptions {
@@ -142,7 +151,40 @@ export async function startSiteApi(options: SiteApiOptions): Promise<SiteApi> {
     });
   });
   server.timeout = limits.idleTimeoutMs;
-  server.maxConnections = 1_000;
+  // Agents' sockets are not capped by the budget below; this backstop is well above it.
+  server.maxConnections = limits.unauthenticated.total + 1_000;
+  const refusals = new RateBoundedLog(log);
+  const unauthenticated = new ConnectionBudget(limits.unauthenticated);
+  const pending = new Map<string, TrackedConnection>();
+  const socketKey = (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string => `${socket.remoteAddress}:${socket.remotePort}`;
+  server.on('connection', (socket: net.Socket) => {
+    const key = socketKey(socket);
+    const tracked: TrackedConnection = {
+      peer: (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, ''),
+      lastActivity: Date.now(),
+      evict: (reason) => {
+        forget();
+        refusals.info(reason, 'connection evicted before it proved to be an agent', { peer: tracked.peer, reason });
+        socket.destroy();
+      },
+    };
+    const forget = (): void => {
+      unauthenticated.release(tracked);
+      pending.delete(key);
+    };
+    unauthenticated.admit(tracked);
+    pending.set(key, tracked);
+    socket.once('close', forget);
+  });
+  // An enrolled agent's socket leaves the budget once its handshake is done; others stay evictable.
+  server.on('secureConnection', (socket: TLSSocket) => {
+    const tracked = pending.get(socketKey(socket));
+    if (!tracked) return;
+    const certificate = socket.getPeerX509Certificate();
+    if (agentCertificateProblem({ authorized: socket.authorized, authorizationError: socket.authorizationError, certificate }, issuingCa)) return;
+    unauthenticated.release(tracked);
+    pending.delete(socketKey(socket));
+  });
   server.on('tlsClientError', (err, socket) => {
     log.debug('TLS handshake failed', { peer: socket.remoteAddress, error: err.message });
   });
@@ -162,7 +204,10 @@ export async function startSiteApi(options: SiteApiOptions): Promise<SiteApi> {
     port: bound.port,
     caChainPem: credential.caChainPem,
     close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      server.close(() => {
+        refusals.close();
+        resolve();
+      });
       server.closeAllConnections();
     }),
   };

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import tls from 'node:tls';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -164,5 +165,23 @@ describe('site server API', () => {
     const slowBody = await answerBeforeClose('POST /v1/in-band-requests HTTP/1.1\r\nHost: site\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"uuid":"1');
     assert.match(slowBody, /^HTTP\/1\.1 408 Request Timeout/);
     assert.equal(registrations(), before);
+  });
+
+  test('a thousand bare TCP connections that never start TLS do not starve an enrolled agent', async () => {
+    const sockets = await Promise.all(Array.from({ length: 1_000 }, (_, i) => new Promise<net.Socket>((resolve) => {
+      const socket = net.connect({ host: API_HOST, port: api.port, localAddress: `127.0.61.${30 + (i % 10)}` }, () => resolve(socket));
+      socket.on('error', () => resolve(socket));
+    })));
+    try {
+      const answer = await httpsRequest(api.url, { path: '/v1/provisioning-roots', localAddress: AGENT_ADDRESS, ...agent });
+      assert.equal(answer.status, 200);
+      // Each hostile address keeps at most its cap of silent sockets; the rest were evicted.
+      await new Promise((r) => setTimeout(r, 200));
+      const open = sockets.filter((s) => !s.destroyed && s.readyState === 'open').length;
+      assert.ok(open <= 10 * 8, `at most 8 silent sockets per address stay open, found ${open}`);
+      assert.ok(logs.some((l) => l.includes('connection evicted before it proved to be an agent')));
+    } finally {
+      sockets.forEach((s) => s.destroy());
+    }
   });
 });

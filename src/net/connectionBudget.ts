@@ -1,4 +1,5 @@
-// Who may hold a listener socket open. A Hello is one short write, so a socket that stays
+// Who may hold a server socket open (hello listener; site API before a client proves it is an
+// agent). A Hello is one short write and a TLS handshake a few, so a socket that stays
 // open is either slow or hostile; neither may lock real devices out. Caps per address and
 // overall; when a cap is reached the connection that has been silent longest makes room
 // (from that address first, else from anyone), so a newcomer always gets in and a trickling

@@ -1,7 +1,7 @@
 // The listener's connection budget: caps per address and in all, the idlest socket evicted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConnectionBudget, type TrackedConnection } from '../../../src/listener/connectionBudget';
+import { ConnectionBudget, type TrackedConnection } from '../../../src/net/connectionBudget';
 
 function connection(budget: ConnectionBudget, peer: string, lastActivity: number, evicted: string[]): TrackedConnection {
   const c: TrackedConnection = {

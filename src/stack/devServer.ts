@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { grpc } from '@temporalio/proto';
 import type { DevStackConfig } from './devStackConfig';
-import { projectRoot } from './paths';
+import { dataDir } from './paths';
 import { assertPortsFree } from './ports';
 import { resolveTemporalCli } from './temporalCli';
 
@@ -55,6 +55,11 @@ export async function waitForTemporal(address: string, timeoutMs: number, child?
   throw new Error(`Temporal at ${address} not healthy after ${timeoutMs} ms: ${lastError}`);
 }
 
+/** The dev server's SQLite file: in the data dir, with the codec key its payloads were encrypted with (they belong together). */
+export function devServerDbFile(config: DevStackConfig): string {
+  return path.resolve(dataDir(), config.server.dbFile);
+}
+
 export async function startDevServer(config: DevStackConfig, options: { logDir: string; codecEndpoint?: string; timeoutMs?: number }): Promise<DevServerHandle> {
   const s = config.server;
   await assertPortsFree([
@@ -62,7 +67,7 @@ export async function startDevServer(config: DevStackConfig, options: { logDir: 
     { host: s.ip, port: s.uiPort, what: 'Temporal Web UI, server.uiPort in temporal-dev.yaml' },
   ]);
   const cli = await resolveTemporalCli();
-  const dbFile = path.resolve(projectRoot(), s.dbFile);
+  const dbFile = devServerDbFile(config);
   mkdirSync(path.dirname(dbFile), { recursive: true });
   mkdirSync(options.logDir, { recursive: true });
   const logFile = path.join(options.logDir, 'temporal.log');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { defaultDevStackConfigPath, parseDevStackConfig } from '../../../src/stack/devStackConfig';
-import { devServerArgs } from '../../../src/stack/devServer';
+import { devServerArgs, devServerDbFile } from '../../../src/stack/devServer';
 
 const shipped = readFileSync(defaultDevStackConfigPath(), 'utf8');
 
@@ -15,6 +15,18 @@ test('the shipped temporal-dev.yaml is valid and becomes the dev server argument
   }
   assert.ok(args.includes('--ui-codec-endpoint'));
   assert.ok(args.includes('history.maximumSignalsPerExecution=10000'));
+});
+
+test('the dev server database lives in the data dir, so AMTPROV_DATA_DIR moves it with the codec key', () => {
+  const config = parseDevStackConfig(shipped, 'temporal-dev.yaml');
+  const saved = process.env.AMTPROV_DATA_DIR;
+  process.env.AMTPROV_DATA_DIR = '/srv/amtprov-b';
+  try {
+    assert.equal(devServerDbFile(config), '/srv/amtprov-b/temporal.sqlite');
+  } finally {
+    if (saved === undefined) delete process.env.AMTPROV_DATA_DIR;
+    else process.env.AMTPROV_DATA_DIR = saved;
+  }
 });
 
 test('an unknown key is named, with its path', () => {

@@ -9,10 +9,15 @@ import { requestInBandProvisioning, type AgentOptions } from '../agent/requestIn
 import { createLogger } from '../log';
 import { enrollAgent } from '../site/api/agentEnrollment';
 import { checkAgentName } from '../site/api/apiCertificates';
+import type { SiteStore } from '../site/store';
+import { findComputer } from './operatorClient';
 import { operatorActor, processIo, withStore, type CliIo } from './support';
 
 export const AGENT_USAGE = `usage: amtprov agent --device-socket <path> --site https://<host>:<port> --cert <file> --key <file> --ca <file> [options]
-       amtprov agent enroll <name> --out <dir> [--force] [--db <site.sqlite>]
+       amtprov agent enroll <name> --computer <fqdn> [--uuid <uuid>] --out <dir> [--force] [--db <site.sqlite>]
+       amtprov agent revoke <name> [--db <site.sqlite>]
+       amtprov agent list [--db <site.sqlite>]
+       amtprov agent clear-in-band <uuid or name> [--db <site.sqlite>]
 
 The in-band client agent (AMT-PROTOCOL.md section 7), run on the AMT computer's host OS:
 checks the HECI driver and the firmware's state, checks that one of the site's provisioning
@@ -34,8 +39,15 @@ Options:
   --request-timeout <s>   per-request timeout (default 15)
   -h, --help              this text
 
-enroll: issues <name> a client certificate from the site's issuing CA and writes
-agent.key.pem, agent.cert.pem and site-ca.pem (0600) to --out; recorded in the audit log.
+enroll: issues <name> a client certificate from the site's issuing CA, bound to one
+computer, and writes agent.key.pem, agent.cert.pem and site-ca.pem (0600) to --out;
+recorded in the agents table and the audit log. The agent may ask only for --computer (its
+FQDN); its UUID is bound by --uuid, or else by its first accepted request. A known computer
+with another FQDN is renamed by its agent only when enrolled with --uuid. Anything else is
+refused 403 and recorded as a security event.
+revoke: every enrolment under <name> is refused (401) from its next request on.
+list: enrolments with their binding and state.
+clear-in-band: the computer is out-of-band managed again (its Hellos are accepted).
 
 Exit codes:
   ${AGENT_EXIT.ok}  requested: the site accepted the request and the network interface is started
@@ -112,22 +124,27 @@ export function parseAgentArguments(argv: string[], logSink: (line: string) => v
 function enrollCommand(argv: string[], io: CliIo): number {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { out: { type: 'string' }, force: { type: 'boolean' }, db: { type: 'string' } } });
+    parsed = parseArgs({
+      args: argv, allowPositionals: true, strict: true,
+      options: { out: { type: 'string' }, computer: { type: 'string' }, uuid: { type: 'string' }, force: { type: 'boolean' }, db: { type: 'string' } },
+    });
   } catch (err) {
     io.err(`amtprov agent enroll: ${(err as Error).message}`);
     return AGENT_EXIT.badArguments;
   }
   const [name, ...extra] = parsed.positionals;
   const problem = name === undefined ? 'an agent name is required' : extra.length > 0 ? `unexpected argument "${extra[0]}"` : checkAgentName(name);
-  if (problem || !parsed.values.out) {
-    io.err(`amtprov agent enroll: ${problem ?? '--out <dir> is required'}`);
+  const missing = !parsed.values.out ? '--out <dir> is required' : !parsed.values.computer ? '--computer <fqdn> is required: an agent speaks for one computer' : undefined;
+  if (problem || missing) {
+    io.err(`amtprov agent enroll: ${problem ?? missing}`);
     return AGENT_EXIT.badArguments;
   }
-  const out = parsed.values.out;
+  const out = parsed.values.out!;
+  const computer = { fqdn: parsed.values.computer!, ...(parsed.values.uuid ? { uuid: parsed.values.uuid } : {}) };
   return withStore(parsed.values.db, (store) => {
     try {
-      const enrolled = enrollAgent(store, name, out, { actor: operatorActor(), force: parsed.values.force === true });
-      io.out(`enrolled agent ${enrolled.name} (certificate sha256 ${enrolled.fingerprintSha256}, valid until ${enrolled.notAfter.toISOString()})`);
+      const enrolled = enrollAgent(store, name, out, { actor: operatorActor(), computer, force: parsed.values.force === true });
+      io.out(`enrolled agent ${enrolled.name} for ${computer.fqdn.toLowerCase()}${computer.uuid ? ` (${computer.uuid})` : ''} (certificate sha256 ${enrolled.fingerprintSha256}, valid until ${enrolled.notAfter.toISOString()})`);
       io.out(`  ${enrolled.certFile}\n  ${enrolled.keyFile}\n  ${enrolled.caFile}`);
       return AGENT_EXIT.ok;
     } catch (err) {
@@ -137,8 +154,63 @@ function enrollCommand(argv: string[], io: CliIo): number {
   });
 }
 
+/** The site-side subcommands that take one positional argument and --db. */
+function siteCommand(sub: string, argv: string[], io: CliIo, run: (store: SiteStore, arg: string) => string): number {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { db: { type: 'string' } } });
+  } catch (err) {
+    io.err(`amtprov agent ${sub}: ${(err as Error).message}`);
+    return AGENT_EXIT.badArguments;
+  }
+  const wanted = sub === 'list' ? 0 : 1;
+  if (parsed.positionals.length !== wanted) {
+    io.err(`amtprov agent ${sub}: ${wanted === 0 ? 'takes no argument' : 'expected one argument'}; see "amtprov agent --help".`);
+    return AGENT_EXIT.badArguments;
+  }
+  return withStore(parsed.values.db, (store) => {
+    try {
+      io.out(run(store, parsed.positionals[0] ?? ''));
+      return AGENT_EXIT.ok;
+    } catch (err) {
+      io.err(`amtprov agent ${sub}: ${(err as Error).message}`);
+      return AGENT_EXIT.internalError;
+    }
+  });
+}
+
+function revokeAgent(store: SiteStore, name: string): string {
+  const actor = operatorActor();
+  const revoked = store.transaction(() => {
+    const count = store.agents.revoke(name, actor);
+    if (count === 0) throw new Error(`no active enrolment named "${name}" (amtprov agent list)`);
+    store.audit.recordAudit({ actor, action: 'agent.revoke', outcome: 'success', detail: { name, enrolments: count } });
+    return count;
+  });
+  return `revoked agent ${name} (${revoked} enrolment${revoked === 1 ? '' : 's'}): its next request is refused`;
+}
+
+function listAgents(store: SiteStore): string {
+  const rows = store.agents.list().map((a) =>
+    `${a.name.padEnd(24)} ${a.fqdn.padEnd(32)} ${(a.uuid ?? '(first request binds)').padEnd(36)} ${a.revokedAt ? `revoked ${a.revokedAt}` : `valid until ${a.notAfter}`}`);
+  return rows.length === 0 ? 'no agents enrolled' : [`${'name'.padEnd(24)} ${'computer'.padEnd(32)} ${'uuid'.padEnd(36)} state`, ...rows].join('\n');
+}
+
+function clearInBand(store: SiteStore, id: string): string {
+  const computer = findComputer(store, id);
+  if (!computer.inBandManaged) return `${computer.netbiosName} is not in-band managed; nothing to do`;
+  store.transaction(() => {
+    store.computers.setDeviceFacts(computer.id, { inBandManaged: false });
+    store.audit.recordAudit({ actor: operatorActor(), action: 'computer.in-band-cleared', computerUuid: computer.uuid, outcome: 'info', detail: {} });
+  });
+  return `${computer.netbiosName} is out-of-band managed again: its Hellos are accepted`;
+}
+
 export async function runAgentCommand(argv: string[], io: CliIo = processIo): Promise<number> {
   if (argv[0] === 'enroll') return enrollCommand(argv.slice(1), io);
+  if (argv[0] === 'revoke') return siteCommand('revoke', argv.slice(1), io, revokeAgent);
+  if (argv[0] === 'list') return siteCommand('list', argv.slice(1), io, listAgents);
+  if (argv[0] === 'clear-in-band') return siteCommand('clear-in-band', argv.slice(1), io, clearInBand);
   let options: AgentOptions | 'help';
   try {
     options = parseAgentArguments(argv, (line) => io.err(line));

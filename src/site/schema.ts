@@ -134,4 +134,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE computers ADD COLUMN trusted_root_hashes TEXT;
     `,
   },
+  {
+    version: 4,
+    description: 'enrolled agents: each bound to one computer (FQDN, and its UUID once known), revocable',
+    sql: `
+      CREATE TABLE agents (
+        serial_number TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        fqdn TEXT NOT NULL,
+        uuid TEXT,
+        fingerprint_sha256 TEXT NOT NULL,
+        not_after TEXT NOT NULL,
+        enrolled_at TEXT NOT NULL,
+        revoked_at TEXT,
+        revoked_by TEXT
+      );
+      CREATE INDEX agents_name ON agents (name);
+    `,
+  },
 ];

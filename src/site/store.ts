@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadKeyRing, type KeyRing } from '../secrets/keyFile';
 import { dataDir } from '../stack/paths';
 import { AdminCredentials } from './adminCredentials';
+import { Agents } from './agents';
 import { InBandRegistrations } from './inBandRegistrations';
 import { AuditLog } from './auditLog';
 import { IssuingCa, ProvisioningCertificates } from './certificates';
@@ -40,6 +41,7 @@ export class SiteStore {
   readonly issuingCa: IssuingCa;
   readonly audit: AuditLog;
   readonly inBand: InBandRegistrations;
+  readonly agents: Agents;
 
   constructor(
     readonly db: SiteDb,
@@ -54,6 +56,7 @@ export class SiteStore {
     this.issuingCa = new IssuingCa(db, this.vault, now);
     this.audit = new AuditLog(db, now);
     this.inBand = new InBandRegistrations(db, this.vault, now);
+    this.agents = new Agents(db, now);
   }
 
   /** Runs `fn` in one transaction (nested calls become savepoints); a throw rolls it all back. */

@@ -74,8 +74,9 @@ export async function startInBandDemo(options: {
   // Its own control API, so an operator can unprovision it and run the agent again by hand.
   const fleet = await startFleet({ ...demoDevices(options), count: 1, baseIp: IN_BAND_DEMO_IP, uuidSeed: `${DEMO_UUID_SEED}-inband` });
   try {
-    const enrolled = enrollAgent(options.store, `${IN_BAND_DEMO_HOST_NAME}.${DEMO_DOMAIN}`, options.agentDir, { actor: 'stack:demo', force: true });
     const device = fleet.devices[0].summary();
+    const fqdn = `${IN_BAND_DEMO_HOST_NAME}.${DEMO_DOMAIN}`;
+    const enrolled = enrollAgent(options.store, fqdn, options.agentDir, { actor: 'stack:demo', computer: { fqdn, uuid: device.uuid }, force: true });
     const outcome = await requestInBandProvisioning({
       deviceSocket: device.hostInterfacePath ?? '',
       siteUrl: options.siteApiUrl,

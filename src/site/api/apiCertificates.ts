@@ -68,10 +68,22 @@ export function checkAgentName(name: string): string | undefined {
   return /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name) ? undefined : `agent name "${name}" must be 1-63 letters, digits, dots, hyphens or underscores`;
 }
 
-export function issueAgentCertificate(issuer: DeviceCertificateIssuer, name: string, options: { now?: Date } = {}): IssuedTlsCredential {
+/** The one computer an agent speaks for: its FQDN, and its SMBIOS UUID when the operator knows it. */
+export interface AgentBinding {
+  fqdn: string;
+  uuid?: string;
+}
+
+/**
+ * The binding is written into the certificate (SAN dNSName, and `urn:uuid:` URI) for anyone
+ * who reads it; the site API enforces the binding from its own agents table, looked up by
+ * serial number, which is also where revocation lives.
+ */
+export function issueAgentCertificate(issuer: DeviceCertificateIssuer, name: string, binding: AgentBinding, options: { now?: Date } = {}): IssuedTlsCredential {
   const problem = checkAgentName(name);
   if (problem) throw new Error(problem);
-  return issue(issuer, { commonName: name, extendedKeyUsage: { clientAuth: true }, altNames: [], validityDays: AGENT_VALIDITY_DAYS, ...options });
+  const altNames = [{ type: 2, value: binding.fqdn.toLowerCase() }, ...(binding.uuid ? [{ type: 6, value: `urn:uuid:${binding.uuid}` }] : [])];
+  return issue(issuer, { commonName: name, extendedKeyUsage: { clientAuth: true }, altNames, validityDays: AGENT_VALIDITY_DAYS, ...options });
 }
 
 /** The server's certificate for the names (DNS names or IP addresses) agents reach it by. */

@@ -2,15 +2,16 @@
 // steps 2-3), store side: record the computer, creating it from the client's registration
 // when it was never imported ("system discovery / client registration"), take host name and
 // domain from the registration, mark it in-band managed (its Hellos are dropped from now on),
-// and keep the OTP hash in the vault for the run's identity check. One transaction: a
-// refused request changes nothing.
+// and keep the OTP hash in the vault for the run's identity check. An agent speaks only for
+// the computer it was enrolled for (FQDN, and UUID once bound): anything else is 403. One
+// transaction: a refused request changes nothing.
+import type { EnrolledAgentRecord } from '../agents';
 import type { Computer } from '../computers';
 import type { SiteStore } from '../store';
 import { ApiError } from './httpJson';
 import type { ValidInBandRequest } from './schemas';
 
-export interface RequestingAgent {
-  name: string;
+export interface RequestingAgent extends Pick<EnrolledAgentRecord, 'name' | 'serialNumber' | 'fqdn' | 'uuid'> {
   /** TCP peer address of the agent: the device's own address. */
   address: string;
 }
@@ -19,6 +20,21 @@ export interface RecordedInBandRequest {
   computer: Computer;
   /** True when the computer was unknown until this request (client registration). */
   discovered: boolean;
+}
+
+/**
+ * The binding rules. The FQDN asked for must be the agent's; its UUID must be the agent's
+ * once bound; and a known computer must already carry that FQDN, unless the operator bound
+ * the agent to that UUID at enrolment (then the host OS may rename it, as the seed's client
+ * registration does). Without the last rule any agent could take over an imported computer
+ * by asking for its UUID under its own name.
+ */
+function assertAgentSpeaksFor(agent: RequestingAgent, uuid: string, fqdn: string, known: Computer | undefined): void {
+  if (fqdn !== agent.fqdn) throw new ApiError(403, `agent ${agent.name} is enrolled for ${agent.fqdn}, not ${fqdn}`);
+  if (agent.uuid !== null && agent.uuid !== uuid) throw new ApiError(403, `agent ${agent.name} is bound to computer ${agent.uuid}, not ${uuid}`);
+  if (known && known.fqdn !== fqdn && agent.uuid !== uuid) {
+    throw new ApiError(403, `computer ${uuid} is ${known.fqdn}; agent ${agent.name} (enrolled for ${agent.fqdn}) may not rename it unless enrolled with --uuid ${uuid}`);
+  }
 }
 
 function assertNamesFree(store: SiteStore, netbiosName: string, fqdn: string, uuid: string): void {
@@ -31,30 +47,46 @@ function assertNamesFree(store: SiteStore, netbiosName: string, fqdn: string, uu
 export function recordInBandRequest(store: SiteStore, request: ValidInBandRequest, agent: RequestingAgent): RecordedInBandRequest {
   const netbiosName = request.hostName;
   const fqdn = `${netbiosName.toLowerCase()}.${request.domain}`;
-  return store.transaction(() => {
-    assertNamesFree(store, netbiosName, fqdn, request.uuid);
-    const known = store.computers.findByUuid(request.uuid);
-    const actor = `agent:${agent.name}`;
-    let computer: Computer;
-    if (!known) {
-      computer = store.computers.add({ uuid: request.uuid, netbiosName, fqdn });
-      store.audit.recordAudit({ actor, action: 'computer.discover', computerUuid: computer.uuid, outcome: 'success', detail: { netbiosName, fqdn, source: 'client-registration' } });
-    } else if (known.netbiosName !== netbiosName || known.fqdn !== fqdn) {
-      // The host OS is the authority on its own name and domain (seed: "from discovery or client registration").
-      computer = store.computers.updateIdentity(known.id, { netbiosName, fqdn });
+  try {
+    return store.transaction(() => recordBoundRequest(store, request, agent, netbiosName, fqdn));
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 403) {
+      // A security event: an enrolled agent asked for a computer it does not speak for.
       store.audit.recordAudit({
-        actor, action: 'computer.rename', computerUuid: computer.uuid, outcome: 'info',
-        detail: { fromName: known.netbiosName, fromFqdn: known.fqdn, netbiosName, fqdn, source: 'client-registration' },
+        actor: `agent:${agent.name}`, action: 'security.agent-request-refused', computerUuid: request.uuid, outcome: 'failure',
+        detail: { address: agent.address, fqdn, reason: err.message },
       });
-    } else {
-      computer = known;
     }
-    computer = store.computers.setDeviceFacts(computer.id, { inBandManaged: true });
-    store.inBand.record(computer.id, request.otpHash, { hostName: netbiosName.toLowerCase(), domain: request.domain, agentAddress: agent.address });
+    throw err;
+  }
+}
+
+function recordBoundRequest(store: SiteStore, request: ValidInBandRequest, agent: RequestingAgent, netbiosName: string, fqdn: string): RecordedInBandRequest {
+  const known = store.computers.findByUuid(request.uuid);
+  // The binding as stored now: a concurrent first request of the same agent may have bound it.
+  assertAgentSpeaksFor({ ...agent, ...store.agents.bySerial(agent.serialNumber) }, request.uuid, fqdn, known);
+  assertNamesFree(store, netbiosName, fqdn, request.uuid);
+  store.agents.bindUuid(agent.serialNumber, request.uuid);
+  const actor = `agent:${agent.name}`;
+  let computer: Computer;
+  if (!known) {
+    computer = store.computers.add({ uuid: request.uuid, netbiosName, fqdn });
+    store.audit.recordAudit({ actor, action: 'computer.discover', computerUuid: computer.uuid, outcome: 'success', detail: { netbiosName, fqdn, source: 'client-registration' } });
+  } else if (known.netbiosName !== netbiosName || known.fqdn !== fqdn) {
+    // The host OS is the authority on its own name and domain (seed: "from discovery or client registration").
+    computer = store.computers.updateIdentity(known.id, { netbiosName, fqdn });
     store.audit.recordAudit({
-      actor, action: 'provisioning.in-band-request', computerUuid: computer.uuid, outcome: 'info',
-      detail: { address: agent.address, fqdn, discovered: !known, trustedRoots: request.trustedRootHashes.length },
+      actor, action: 'computer.rename', computerUuid: computer.uuid, outcome: 'info',
+      detail: { fromName: known.netbiosName, fromFqdn: known.fqdn, netbiosName, fqdn, source: 'client-registration' },
     });
-    return { computer, discovered: !known };
+  } else {
+    computer = known;
+  }
+  computer = store.computers.setDeviceFacts(computer.id, { inBandManaged: true });
+  store.inBand.record(computer.id, request.otpHash, { hostName: netbiosName.toLowerCase(), domain: request.domain, agentAddress: agent.address });
+  store.audit.recordAudit({
+    actor, action: 'provisioning.in-band-request', computerUuid: computer.uuid, outcome: 'info',
+    detail: { address: agent.address, fqdn, discovered: !known, trustedRoots: request.trustedRootHashes.length },
   });
+  return { computer, discovered: !known };
 }

@@ -15,6 +15,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../log';
 import { RateBoundedLog } from '../../logRate';
 import { ConnectionBudget, type ConnectionLimits, type TrackedConnection } from '../../net/connectionBudget';
+import type { EnrolledAgentRecord } from '../agents';
 import type { SiteStore } from '../store';
 import { agentCertificateProblem, agentNameOf, issueSiteServerCertificate } from './apiCertificates';
 import { ApiError, readJsonBody, sendJson } from './httpJson';
@@ -69,10 +70,11 @@ export interface SiteApi {
 }
 
 const NOT_AN_AGENT = 'a client certificate issued by the site CA is required (amtprov agent enroll)';
+const REVOKED_AGENT = 'this agent was revoked (amtprov agent enroll issues a new one)';
 const ROUTES: Record<string, string> = { [API_PATHS.provisioningRoots]: 'GET', [API_PATHS.inBandRequests]: 'POST' };
 
 interface RequestContext {
-  agent: string;
+  agent: EnrolledAgentRecord;
   peer: string;
 }
 
@@ -83,13 +85,24 @@ export async function startSiteApi(options: SiteApiOptions): Promise<SiteApi> {
   const issuingCa = new X509Certificate(issuer.certPem);
   const credential = issueSiteServerCertificate(issuer, [options.host, ...(options.serverNames ?? [])]);
 
+  /** The active enrolment behind a TLS peer: certificate rules first, then the agents table (binding, revocation). */
+  const enrolledAgentOf = (socket: TLSSocket): { agent?: EnrolledAgentRecord; problem?: string; revoked?: boolean } => {
+    const certificate = socket.getPeerX509Certificate();
+    const problem = agentCertificateProblem({ authorized: socket.authorized, authorizationError: socket.authorizationError, certificate }, issuingCa);
+    if (problem) return { problem };
+    const agent = store.agents.bySerial(certificate!.serialNumber);
+    if (!agent) return { problem: `certificate ${certificate!.serialNumber} (${agentNameOf(certificate!)}) is not an enrolment of this site (enrolled before agents were bound to computers?)` };
+    if (agent.revokedAt) return { problem: `agent ${agent.name} was revoked at ${agent.revokedAt} by ${agent.revokedBy ?? 'unknown'}`, revoked: true };
+    return { agent };
+  };
+
   const provisioningRoots = (): { roots: ProvisioningRoot[] } => ({
     roots: store.provisioningCertificates.list().map((c) => ({ subjectCn: c.subjectCn, dnsSuffix: c.dnsSuffix, ...c.rootHashes })),
   });
 
   const acceptInBandRequest = async (req: http.IncomingMessage, context: RequestContext): Promise<InBandAccepted> => {
     const body = await readJsonBody(req, inBandRequestSchema, limits.maxBodyBytes);
-    const { computer, discovered } = recordInBandRequest(store, body, { name: context.agent, address: context.peer });
+    const { computer, discovered } = recordInBandRequest(store, body, { ...context.agent, address: context.peer });
     let workflowId: string;
     try {
       workflowId = await options.startRun({ uuid: computer.uuid, address: context.peer, trustedRootHashes: body.trustedRootHashes });
@@ -97,7 +110,7 @@ export async function startSiteApi(options: SiteApiOptions): Promise<SiteApi> {
       log.error('in-band request recorded, but its run could not be started', { uuid: computer.uuid, error: err instanceof Error ? err.message : String(err) });
       throw new ApiError(503, 'the request was recorded but its provisioning run could not be started; try again');
     }
-    log.info('in-band request accepted', { uuid: computer.uuid, fqdn: computer.fqdn, discovered, agent: context.agent, peer: context.peer, workflowId });
+    log.info('in-band request accepted', { uuid: computer.uuid, fqdn: computer.fqdn, discovered, agent: context.agent.name, peer: context.peer, workflowId });
     return { workflowId, computer: { uuid: computer.uuid, netbiosName: computer.netbiosName, fqdn: computer.fqdn, discovered } };
   };
 
@@ -130,18 +143,18 @@ export async function startSiteApi(options: SiteApiOptions): Promise<SiteApi> {
   }, (req, res) => {
     const socket = req.socket as TLSSocket;
     const peer = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
-    const certificate = socket.getPeerX509Certificate();
-    const problem = agentCertificateProblem({ authorized: socket.authorized, authorizationError: socket.authorizationError, certificate }, issuingCa);
-    if (problem) {
-      log.warn('request refused: not an enrolled agent', { peer, method: req.method, path: req.url, reason: problem });
-      sendJson(res, 401, { error: NOT_AN_AGENT }, { Connection: 'close' });
+    const enrolled = enrolledAgentOf(socket);
+    if (!enrolled.agent) {
+      log.warn('request refused: not an enrolled agent', { peer, method: req.method, path: req.url, reason: enrolled.problem });
+      sendJson(res, 401, { error: enrolled.revoked ? REVOKED_AGENT : NOT_AN_AGENT }, { Connection: 'close' });
       return;
     }
-    const context = { agent: agentNameOf(certificate!), peer };
+    const context = { agent: enrolled.agent, peer };
+    const fields = { agent: enrolled.agent.name, peer, method: req.method, path: req.url };
     route(req, res, context).catch((err: unknown) => {
       const refusal = err instanceof ApiError ? err : undefined;
-      if (refusal) log.info('request refused', { ...context, method: req.method, path: req.url, status: refusal.status, reason: refusal.message });
-      else log.error('request failed', { ...context, method: req.method, path: req.url, error: err instanceof Error ? err.message : String(err) });
+      if (refusal) log.info('request refused', { ...fields, status: refusal.status, reason: refusal.message });
+      else log.error('request failed', { ...fields, error: err instanceof Error ? err.message : String(err) });
       if (res.headersSent) {
         res.destroy();
         return;
@@ -179,9 +192,7 @@ export async function startSiteApi(options: SiteApiOptions): Promise<SiteApi> {
   // An enrolled agent's socket leaves the budget once its handshake is done; others stay evictable.
   server.on('secureConnection', (socket: TLSSocket) => {
     const tracked = pending.get(socketKey(socket));
-    if (!tracked) return;
-    const certificate = socket.getPeerX509Certificate();
-    if (agentCertificateProblem({ authorized: socket.authorized, authorizationError: socket.authorizationError, certificate }, issuingCa)) return;
+    if (!tracked || !enrolledAgentOf(socket).agent) return;
     unauthenticated.release(tracked);
     pending.delete(socketKey(socket));
   });

@@ -59,10 +59,19 @@ describe('amtprov agent refusals', () => {
     await env?.teardown();
   });
 
+  /** An agent speaks for one computer: one enrolled per host name the tests register. */
+  const agents = new Map<string, AgentFiles>();
+  after(() => agents.forEach((a) => a.cleanup()));
+  function agentFor(hostName: string): AgentFiles {
+    if (!agents.has(hostName)) agents.set(hostName, enrollTestAgent(site.store, `agent-${hostName}`, { fqdn: `${hostName}.amt.test` }));
+    return agents.get(hostName)!;
+  }
+
   function target(fleet: Fleet, index: number, overrides: Partial<AgentTarget> = {}): AgentTarget {
     const device = fleet.devices[index];
+    const hostName = overrides.hostName ?? `refuse${index}`;
     return {
-      socket: path.join(stateDir, `${device.firmware.uuid}.sock`), site: api.url, files, localAddress: device.config.ip, hostName: `refuse${index}`, ...overrides,
+      socket: path.join(stateDir, `${device.firmware.uuid}.sock`), site: api.url, files: agentFor(hostName), localAddress: device.config.ip, hostName, ...overrides,
     };
   }
 

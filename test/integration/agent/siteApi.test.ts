@@ -38,7 +38,8 @@ describe('site server API', () => {
     env = await startTestTemporal();
     client = codecClient(env);
     site = openTestSite();
-    files = enrollTestAgent(site.store, 'pc-api-test');
+    // The shared agent speaks for apiaccept1.amt.test, the computer its accepted request registers.
+    files = enrollTestAgent(site.store, 'pc-api-test', { fqdn: 'apiaccept1.amt.test' });
     agent = { cert: readFileSync(files.cert, 'utf8'), key: readFileSync(files.key, 'utf8'), ca: readFileSync(files.ca, 'utf8') };
     api = await startTestSiteApi({
       store: site.store, client, taskQueue: uniqueTaskQueue('site-api'), host: API_HOST, logs,
@@ -76,7 +77,7 @@ describe('site server API', () => {
 
   test('no client certificate, another site\'s agent, or a device certificate: 401, and nothing is stored', async () => {
     const other = createDemoPki({ domain: 'amt.test' });
-    const foreign = issueAgentCertificate({ certPem: other.issuingCa.certPem, keyPem: other.issuingCa.keyPem, chainPem: other.issuingCa.chainPem }, 'pc-api-test');
+    const foreign = issueAgentCertificate({ certPem: other.issuingCa.certPem, keyPem: other.issuingCa.keyPem, chainPem: other.issuingCa.chainPem }, 'pc-api-test', { fqdn: 'apiaccept1.amt.test' });
     const deviceKey = generateRsaKeyPair();
     const device = issueDeviceCertificate({ fqdn: 'pc-api-test.amt.test', key: { publicKeyPem: forge.pki.publicKeyToPem(deviceKey.publicKey) } }, site.store.issuingCa.loadIssuer());
     const uuid = randomUUID();
@@ -165,6 +166,39 @@ describe('site server API', () => {
     const slowBody = await answerBeforeClose('POST /v1/in-band-requests HTTP/1.1\r\nHost: site\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"uuid":"1');
     assert.match(slowBody, /^HTTP\/1\.1 408 Request Timeout/);
     assert.equal(registrations(), before);
+  });
+
+  test('an agent asking for an imported computer or another FQDN gets 403, a security event, and nothing else changes', async (t) => {
+    const victim = site.store.computers.add({ uuid: randomUUID(), netbiosName: 'APIVICTIM', fqdn: 'apivictim.amt.test' });
+    const thief = enrollTestAgent(site.store, 'pc-api-thief', { fqdn: 'apithief.amt.test' });
+    t.after(() => thief.cleanup());
+    const credentials = { cert: readFileSync(thief.cert, 'utf8'), key: readFileSync(thief.key, 'utf8') };
+    const auditBefore = site.store.audit.recent(1000).length;
+    const takeover = await post(validBody({ uuid: victim.uuid, hostName: 'apithief' }), credentials);
+    assert.equal(takeover.status, 403);
+    assert.match(String(takeover.body?.error), /computer .* is apivictim\.amt\.test; agent pc-api-thief .* may not rename it/);
+    const otherName = await post(validBody({ hostName: 'apivictim' }), credentials);
+    assert.equal(otherName.status, 403);
+    assert.match(String(otherName.body?.error), /enrolled for apithief\.amt\.test, not apivictim\.amt\.test/);
+    const after = site.store.computers.get(victim.id);
+    assert.deepEqual([after.netbiosName, after.fqdn, after.inBandManaged, after.lastAddress], ['APIVICTIM', 'apivictim.amt.test', false, null]);
+    await assert.rejects(client.workflow.getHandle(provisioningWorkflowId(victim.uuid)).describe(), WorkflowNotFoundError);
+    const events = site.store.audit.recent(1000).slice(0, site.store.audit.recent(1000).length - auditBefore);
+    assert.deepEqual(events.map((e) => e.action), ['security.agent-request-refused', 'security.agent-request-refused']);
+  });
+
+  test('a revoked agent is refused from its next request on', async () => {
+    const doomed = enrollTestAgent(site.store, 'pc-doomed');
+    const credentials = { cert: readFileSync(doomed.cert, 'utf8'), key: readFileSync(doomed.key, 'utf8') };
+    try {
+      assert.equal((await httpsRequest(api.url, { path: '/v1/provisioning-roots', ca: agent.ca, ...credentials })).status, 200);
+      site.store.agents.revoke('pc-doomed', 'operator:test');
+      const refused = await httpsRequest(api.url, { path: '/v1/provisioning-roots', ca: agent.ca, ...credentials });
+      assert.deepEqual(refused, { status: 401, body: { error: 'this agent was revoked (amtprov agent enroll issues a new one)' } });
+      assert.ok(logs.some((l) => l.includes('not an enrolled agent') && l.includes('agent pc-doomed was revoked')));
+    } finally {
+      doomed.cleanup();
+    }
   });
 
   test('a thousand bare TCP connections that never start TLS do not starve an enrolled agent', async () => {

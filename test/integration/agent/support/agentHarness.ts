@@ -14,6 +14,7 @@ import { createDemoPki, type DemoPki } from '../../../../src/pki/demoPki';
 import { registerDemoPki } from '../../../../src/pki/register';
 import { parseKeyRing } from '../../../../src/secrets/keyFile';
 import { enrollAgent } from '../../../../src/site/api/agentEnrollment';
+import type { AgentBinding } from '../../../../src/site/api/apiCertificates';
 import { startSiteApi, type SiteApi, type SiteApiLimits } from '../../../../src/site/api/siteApiServer';
 import { inBandRunStarter } from '../../../../src/site/api/startInBandRun';
 import { openSiteStore, type SiteStore } from '../../../../src/site/store';
@@ -25,9 +26,10 @@ export interface AgentFiles {
   cleanup(): void;
 }
 
-export function enrollTestAgent(store: SiteStore, name: string): AgentFiles {
+/** An agent enrolled for `computer` (default: the FQDN `<name>.amt.test`, UUID bound by its first request). */
+export function enrollTestAgent(store: SiteStore, name: string, computer: AgentBinding = { fqdn: `${name}.amt.test` }): AgentFiles {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'amtprov-agent-'));
-  const enrolled = enrollAgent(store, name, dir, { actor: 'test' });
+  const enrolled = enrollAgent(store, name, dir, { actor: 'test', computer });
   return { cert: enrolled.certFile, key: enrolled.keyFile, ca: enrolled.caFile, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

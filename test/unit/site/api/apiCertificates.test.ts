@@ -26,9 +26,10 @@ describe('site API certificates', () => {
   const verified = (pem: string) => ({ authorized: true, certificate: new X509Certificate(pem) });
 
   test('an enrolled agent certificate: clientAuth, CN = agent name, issued by the issuing CA, key matches', () => {
-    const agent = issueAgentCertificate(issuer, 'pc-0042.amt.test');
+    const agent = issueAgentCertificate(issuer, 'pc-0042.amt.test', { fqdn: 'PC-0042.amt.test', uuid: '8d3c2f5e-0000-4000-8000-000000000042' });
     const cert = new X509Certificate(agent.certPem);
     assert.deepEqual(cert.keyUsage, [CLIENT_AUTH_OID]);
+    assert.equal(cert.subjectAltName, 'DNS:pc-0042.amt.test, URI:urn:uuid:8d3c2f5e-0000-4000-8000-000000000042', 'the binding is in the certificate');
     assert.equal(agentNameOf(cert), 'pc-0042.amt.test');
     assert.ok(cert.checkIssued(issuingCa));
     assert.ok(cert.checkPrivateKey(createPrivateKey(agent.keyPem)));
@@ -47,25 +48,25 @@ describe('site API certificates', () => {
 
   test('refused: no certificate, another CA, a device certificate, the provisioning certificate, a chain TLS did not verify', () => {
     assert.match(agentCertificateProblem({ authorized: false, certificate: undefined }, issuingCa) ?? '', /no client certificate/);
-    const foreign = issueAgentCertificate({ certPem: other.issuingCa.certPem, keyPem: other.issuingCa.keyPem, chainPem: other.issuingCa.chainPem }, 'intruder');
+    const foreign = issueAgentCertificate({ certPem: other.issuingCa.certPem, keyPem: other.issuingCa.keyPem, chainPem: other.issuingCa.chainPem }, 'intruder', { fqdn: 'intruder.amt.test' });
     // The site's rules hold even where the TLS layer would have let a certificate through.
     assert.match(agentCertificateProblem(verified(foreign.certPem), issuingCa) ?? '', /not issued by the site issuing CA/);
     const device = issueDeviceCertificate({ fqdn: 'pc-0042.amt.test', key: { publicKeyPem: publicPem() } }, issuer);
     assert.match(agentCertificateProblem(verified(device.certPem), issuingCa) ?? '', /not for client authentication/);
     assert.match(agentCertificateProblem(verified(pki.provisioning.certPem), issuingCa) ?? '', /not issued by the site issuing CA/);
-    const agent = issueAgentCertificate(issuer, 'pc-0042');
+    const agent = issueAgentCertificate(issuer, 'pc-0042', { fqdn: 'pc-0042.amt.test' });
     assert.match(agentCertificateProblem({ authorized: false, authorizationError: 'CERT_REVOKED', certificate: new X509Certificate(agent.certPem) }, issuingCa) ?? '',
       /failed TLS chain verification \(CERT_REVOKED\)/);
   });
 
   test('refused: an agent certificate past its validity', () => {
-    const agent = issueAgentCertificate(issuer, 'old-agent');
+    const agent = issueAgentCertificate(issuer, 'old-agent', { fqdn: 'old-agent.amt.test' });
     const later = new Date(Date.now() + 800 * 86_400_000);
     assert.match(agentCertificateProblem(verified(agent.certPem), issuingCa, later) ?? '', /expired or not yet valid/);
   });
 
   test('agent names are checked', () => {
-    assert.throws(() => issueAgentCertificate(issuer, 'bad name/with slash'), /agent name/);
+    assert.throws(() => issueAgentCertificate(issuer, 'bad name/with slash', { fqdn: 'x.amt.test' }), /agent name/);
   });
 });
 

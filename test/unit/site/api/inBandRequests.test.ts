@@ -1,11 +1,12 @@
 // What an accepted in-band request does to the site store (in-memory SQLite): discovery of
 // an unknown computer, names from the registration, in-band marking, the OTP hash in the
-// vault, audit records without secrets; and a refused request (name taken) changes nothing.
+// vault, audit records without secrets; a refused request (name taken) changes nothing; and an
+// agent speaks only for the computer it was enrolled for.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ApiError } from '../../../../src/site/api/httpJson';
-import { recordInBandRequest } from '../../../../src/site/api/inBandRequests';
+import { recordInBandRequest, type RequestingAgent } from '../../../../src/site/api/inBandRequests';
 import { inBandRequestSchema } from '../../../../src/site/api/schemas';
 import { openSiteDb } from '../../../../src/site/db';
 import { SiteStore } from '../../../../src/site/store';
@@ -21,14 +22,21 @@ function request(overrides: Record<string, unknown> = {}) {
   });
 }
 
-const agent = { name: 'ibpc1.amt.test', address: '127.0.60.9' };
+/** An agent enrolled (in the store's agents table) for `fqdn`, optionally bound to a UUID. */
+function enrolled(store: SiteStore, fqdn: string, uuid: string | null = null, name = fqdn): RequestingAgent {
+  const serialNumber = randomBytes(8).toString('hex');
+  store.agents.record({ serialNumber, name, fqdn, uuid, fingerprintSha256: 'f'.repeat(64), notAfter: new Date(Date.now() + 86_400_000) });
+  return { name, serialNumber, fqdn, uuid, address: '127.0.60.9' };
+}
 
 describe('recordInBandRequest', () => {
   test('an unknown computer is discovered from the registration, marked in-band, its OTP hash sealed', () => {
     const store = memoryStore();
     const body = request();
+    const agent = enrolled(store, 'ibpc1.amt.test');
     const { computer, discovered } = recordInBandRequest(store, body, agent);
     assert.equal(discovered, true);
+    assert.equal(store.agents.bySerial(agent.serialNumber)?.uuid, body.uuid, 'the first accepted request binds the UUID');
     assert.equal(computer.uuid, body.uuid);
     assert.equal(computer.netbiosName, 'IBPC1');
     assert.equal(computer.fqdn, 'ibpc1.amt.test');
@@ -40,9 +48,10 @@ describe('recordInBandRequest', () => {
     assert.ok(!JSON.stringify(audit).includes(body.otpHash), 'no hash in the audit log');
   });
 
-  test('an imported computer takes host name and domain from the registration; a new request replaces the hash', () => {
+  test('an imported computer takes host name and domain from the registration of an agent bound to its UUID; a new request replaces the hash', () => {
     const store = memoryStore();
     const first = request();
+    const agent = enrolled(store, 'ibpc2.amt.test', first.uuid);
     const imported = store.computers.add({ uuid: first.uuid, netbiosName: 'OLDNAME', fqdn: 'oldname.old.test' });
     recordInBandRequest(store, request({ uuid: first.uuid, hostName: 'ibpc2' }), agent);
     const second = request({ uuid: first.uuid, hostName: 'ibpc2' });
@@ -61,9 +70,34 @@ describe('recordInBandRequest', () => {
     const store = memoryStore();
     store.computers.add({ uuid: randomUUID(), netbiosName: 'TAKEN', fqdn: 'taken.amt.test' });
     const body = request({ hostName: 'taken' });
+    const agent = enrolled(store, 'taken.amt.test');
     const auditBefore = store.audit.recent().length;
     assert.throws(() => recordInBandRequest(store, body, agent), (err) => err instanceof ApiError && err.status === 409 && /TAKEN already belongs/.test(err.message));
     assert.equal(store.computers.findByUuid(body.uuid), undefined);
     assert.equal(store.audit.recent().length, auditBefore);
+    assert.equal(store.agents.bySerial(agent.serialNumber)?.uuid, null, 'a refused request binds nothing');
+  });
+
+  test('an agent asking for another FQDN, another UUID, or an imported computer under its own name is refused 403, recorded, nothing else changes', () => {
+    const store = memoryStore();
+    const victim = store.computers.add({ uuid: randomUUID(), netbiosName: 'VICTIM', fqdn: 'victim.amt.test' });
+    const agent = enrolled(store, 'demo.amt.test');
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ hostName: 'victim' }, /enrolled for demo\.amt\.test, not victim\.amt\.test/],
+      [{ uuid: victim.uuid, hostName: 'demo' }, /computer .* is victim\.amt\.test; agent demo\.amt\.test .* may not rename it/],
+    ];
+    for (const [overrides, message] of cases) {
+      assert.throws(() => recordInBandRequest(store, request(overrides), agent), (err) => err instanceof ApiError && err.status === 403 && message.test(err.message));
+    }
+    const after = store.computers.get(victim.id);
+    assert.deepEqual([after.fqdn, after.inBandManaged], ['victim.amt.test', false]);
+    assert.equal(store.inBand.get(victim.id), undefined);
+    assert.equal(store.agents.bySerial(agent.serialNumber)?.uuid, null);
+    const events = store.audit.recent().filter((a) => a.action === 'security.agent-request-refused');
+    assert.equal(events.length, 2);
+    // Once bound by its first request, the agent cannot speak for another UUID even under its own name.
+    const own = request({ hostName: 'demo' });
+    recordInBandRequest(store, own, agent);
+    assert.throws(() => recordInBandRequest(store, request({ hostName: 'demo' }), agent), (err) => err instanceof ApiError && err.status === 403 && /bound to computer/.test(err.message));
   });
 });

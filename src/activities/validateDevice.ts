@@ -18,16 +18,25 @@ export function validateDevice(deps: ActivityDeps, input: ValidateDeviceInput): 
     throw new ProvisioningRefused('InBandManaged', `${computer.netbiosName} is managed in-band; its agent starts provisioning, not a Hello`);
   }
   const domain = dnsDomainOf(computer.fqdn);
-  const [certificate] = store.provisioningCertificates.matchingDevice(input.trustedRootHashes, domain);
-  if (!certificate) {
+  const candidates = store.provisioningCertificates.matchingDevice(input.trustedRootHashes, domain);
+  if (candidates.length === 0) {
     throw new ProvisioningRefused('NoTrustedProvisioningCertificate',
       `no provisioning certificate for domain "${domain}" has a root among the ${input.trustedRootHashes.length} hash(es) ${computer.netbiosName} trusts`);
   }
-  const problems = checkProvisioningChain(certificate.chainPem, { trustedRootHashes: input.trustedRootHashes, dnsSuffix: domain, now: deps.now?.() });
-  if (problems.length > 0) {
-    throw new ProvisioningRefused('ProvisioningCertificateInvalid',
-      `provisioning certificate ${certificate.subjectCn} fails rule(s): ${problems.map((p) => `${p.rule} (${p.message})`).join('; ')}`);
+  // The firmware version is known from an earlier run (digest login records it); with it, a
+  // chain this generation refuses (e.g. a 3072-bit CA before AMT 16) is skipped for another.
+  const checked = candidates.map((candidate) => ({
+    candidate,
+    problems: checkProvisioningChain(candidate.chainPem, {
+      trustedRootHashes: input.trustedRootHashes, dnsSuffix: domain, now: deps.now?.(), firmwareVersion: computer.firmwareVersion ?? undefined,
+    }),
+  }));
+  const usable = checked.find((c) => c.problems.length === 0);
+  if (!usable) {
+    throw new ProvisioningRefused('ProvisioningCertificateInvalid', checked.map(({ candidate, problems }) =>
+      `provisioning certificate ${candidate.subjectCn} fails rule(s): ${problems.map((p) => `${p.rule} (${p.message})`).join('; ')}`).join(' | '));
   }
+  const certificate = usable.candidate;
   const settings = store.settings.get();
   if (!settings.directory) throw new ProvisioningRefused('SiteNotConfigured', 'no directory is configured (amtprov settings apply)');
   if (!store.issuingCa.get()) throw new ProvisioningRefused('SiteNotConfigured', 'no issuing CA for device TLS certificates (amtprov pki demo, or register one)');

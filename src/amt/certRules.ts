@@ -3,9 +3,11 @@
 // "root hash not trusted by this device" instead of a TLS alert.
 import { createHash } from 'node:crypto';
 import forge from 'node-forge';
-import { AMT_PROVISIONING_EKU_OID, AMT_PROVISIONING_OU, MAX_CA_RSA_KEY_BITS } from '../contract/oids';
+import { firmwareMajor } from '../contract/firmwareFamilies';
+import { cryptoGenerationOf, describeGeneration, FIRMWARE_CRYPTO_GENERATIONS, type FirmwareCryptoGeneration } from '../contract/firmwareCrypto';
+import { AMT_PROVISIONING_EKU_OID, AMT_PROVISIONING_OU } from '../contract/oids';
 
-export type CertRuleId = 'eku-or-ou' | 'chain' | 'root-trusted' | 'domain-suffix' | 'validity' | 'ca-key-size';
+export type CertRuleId = 'eku-or-ou' | 'chain' | 'root-trusted' | 'domain-suffix' | 'validity' | 'ca-key-size' | 'key-size' | 'sha1-signature';
 export interface CertRuleFailure { rule: CertRuleId; message: string }
 export interface RootHashes { sha1: string; sha256: string; sha384: string } // lowercase hex of the root's DER
 
@@ -16,6 +18,19 @@ export interface ProvisioningChainOptions {
   dnsSuffix?: string;
   /** Validity is checked at this time; defaults to now (validity is always checked). */
   now?: Date;
+  /**
+   * The device's firmware version: key sizes and signatures are judged by its generation
+   * (contract/firmwareCrypto.ts). Omitted: the chain passes when some generation takes it.
+   */
+  firmwareVersion?: string;
+}
+
+/** Whether one firmware generation takes a chain, and why not. */
+export interface GenerationVerdict {
+  /** "AMT 16-21". */
+  label: string;
+  generation: FirmwareCryptoGeneration;
+  failures: CertRuleFailure[];
 }
 
 export function rootHashes(rootDer: Buffer): RootHashes {
@@ -44,8 +59,59 @@ export function checkProvisioningChain(chainPem: string[], opts: ProvisioningCha
   if (opts.trustedRootHashes !== undefined) add('root-trusted', checkRootTrusted(chain[chain.length - 1], opts.trustedRootHashes));
   if (opts.dnsSuffix !== undefined) add('domain-suffix', checkDomainSuffix(chain[0], opts.dnsSuffix));
   add('validity', checkValidity(chain, opts.now ?? new Date()));
-  add('ca-key-size', checkCaKeySize(chain));
+  failures.push(...generationFailures(chain, opts.firmwareVersion));
   return failures;
+}
+
+/** The verdict of every firmware generation on a chain (leaf first) that parses. */
+export function firmwareGenerationVerdicts(chainPem: string[]): GenerationVerdict[] {
+  const chain = chainPem.map((pem) => forge.pki.certificateFromPem(pem));
+  return FIRMWARE_CRYPTO_GENERATIONS.map((generation) => verdictOf(chain, generation));
+}
+
+function generationFailures(chain: forge.pki.Certificate[], firmwareVersion: string | undefined): CertRuleFailure[] {
+  if (firmwareVersion !== undefined) {
+    const verdict = verdictOf(chain, cryptoGenerationOf(firmwareMajor(firmwareVersion)));
+    return verdict.failures.map((f) => ({ rule: f.rule, message: `${verdict.label} (this device runs ${firmwareVersion}): ${f.message}` }));
+  }
+  const verdicts = FIRMWARE_CRYPTO_GENERATIONS.map((generation) => verdictOf(chain, generation));
+  if (verdicts.some((verdict) => verdict.failures.length === 0)) return [];
+  const closest = verdicts.reduce((best, verdict) => (verdict.failures.length < best.failures.length ? verdict : best));
+  return closest.failures.map((f) => ({ rule: f.rule, message: `no AMT generation takes this chain; ${closest.label}: ${f.message}` }));
+}
+
+const SHA1_SIGNATURE_OIDS = new Set([forge.pki.oids.sha1WithRSAEncryption, forge.pki.oids.sha1WithRSASignature]);
+
+function rsaBits(cert: forge.pki.Certificate): number {
+  return (cert.publicKey as forge.pki.rsa.PublicKey).n.bitLength();
+}
+
+/**
+ * Key sizes and signature hashes against one generation's limits: CA keys (every certificate
+ * above the leaf, or a lone self-signed leaf) at most maxCaRsaKeyBits, every key at least
+ * minRsaKeyBits and the leaf's at least minLeafRsaKeyBits, no SHA-1 signature where refused.
+ */
+function verdictOf(chain: forge.pki.Certificate[], generation: FirmwareCryptoGeneration): GenerationVerdict {
+  const problems = new Map<CertRuleId, string[]>();
+  const note = (rule: CertRuleId, message: string) => problems.set(rule, [...(problems.get(rule) ?? []), message]);
+  const cas = chain.length === 1 ? chain : chain.slice(1);
+  for (const ca of cas) {
+    const bits = rsaBits(ca);
+    if (bits > generation.maxCaRsaKeyBits) note('ca-key-size', `CA ${describeCert(ca)} has a ${bits}-bit RSA key, at most ${generation.maxCaRsaKeyBits} accepted`);
+  }
+  chain.forEach((cert, index) => {
+    const bits = rsaBits(cert);
+    const floor = index === 0 ? Math.max(generation.minRsaKeyBits, generation.minLeafRsaKeyBits) : generation.minRsaKeyBits;
+    if (bits < floor) note('key-size', `${index === 0 ? 'leaf' : 'CA'} ${describeCert(cert)} has a ${bits}-bit RSA key, at least ${floor} needed`);
+    if (!generation.sha1SignaturesAccepted && SHA1_SIGNATURE_OIDS.has(cert.signatureOid ?? '')) {
+      note('sha1-signature', `${describeCert(cert)} is signed with SHA-1, which is refused`);
+    }
+  });
+  return {
+    label: describeGeneration(generation),
+    generation,
+    failures: [...problems].map(([rule, messages]) => ({ rule, message: messages.join('; ') })),
+  };
 }
 
 function position(index: number, length: number): string {
@@ -135,16 +201,6 @@ function checkValidity(chain: forge.pki.Certificate[], now: Date): string | unde
     if (now < cert.validity.notBefore) return [`${describeCert(cert)} is not valid before ${cert.validity.notBefore.toISOString()}`];
     if (now > cert.validity.notAfter) return [`${describeCert(cert)} expired ${cert.validity.notAfter.toISOString()}`];
     return [];
-  });
-  return problems.length > 0 ? problems.join('; ') : undefined;
-}
-
-/** CA certificates (every one above the leaf, or a lone self-signed leaf) need RSA keys of at most 2048 bits. */
-function checkCaKeySize(chain: forge.pki.Certificate[]): string | undefined {
-  const cas = chain.length === 1 ? chain : chain.slice(1);
-  const problems = cas.flatMap((cert) => {
-    const bits = (cert.publicKey as forge.pki.rsa.PublicKey).n.bitLength();
-    return bits > MAX_CA_RSA_KEY_BITS ? [`CA ${describeCert(cert)} has a ${bits}-bit RSA key; AMT accepts at most ${MAX_CA_RSA_KEY_BITS}`] : [];
   });
   return problems.length > 0 ? problems.join('; ') : undefined;
 }

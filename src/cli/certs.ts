@@ -1,8 +1,10 @@
 // `amtprov certs add <pfx>` checks a provisioning certificate (PKCS#12) against the rules an
 // AMT device applies (AMT-PROTOCOL.md section 3) and names each rule it fails; when it
-// passes, the chain, root hashes and DNS suffix are stored and the key goes to the vault.
+// passes, the chain, root hashes and DNS suffix are stored and the key goes to the vault, and
+// it prints which firmware generations the chain can provision (docs/amt-protocol.md section 10).
 // `amtprov certs list` shows what is registered.
 import { readFileSync } from 'node:fs';
+import { firmwareGenerationVerdicts } from '../amt/certRules';
 import { splitPkcs12 } from '../amt/pkcs12';
 import { registerProvisioningCertificate } from '../pki/register';
 import type { ProvisioningCertificate } from '../site/certificates';
@@ -17,6 +19,8 @@ export function describeProvisioningCertificate(cert: ProvisioningCertificate): 
     `    root SHA-1   ${cert.rootHashes.sha1}`,
     `    root SHA-256 ${cert.rootHashes.sha256}`,
     `    root SHA-384 ${cert.rootHashes.sha384}`,
+    ...firmwareGenerationVerdicts(cert.chainPem).map(({ label, failures }) =>
+      `    ${label}: ${failures.length === 0 ? 'yes' : `no (${failures.map((f) => f.message).join('; ')})`}`),
   ];
 }
 

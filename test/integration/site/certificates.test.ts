@@ -7,13 +7,17 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import forge from 'node-forge';
+import { validateDevice } from '../../../src/activities/validateDevice';
+import { rootHashes } from '../../../src/amt/certRules';
 import { runCertsCommand } from '../../../src/cli/certs';
 import { runPkiCommand } from '../../../src/cli/pki';
 import { runSettingsCommand } from '../../../src/cli/settings';
 import { AMT_PROVISIONING_EKU_OID, AMT_PROVISIONING_OU } from '../../../src/contract/oids';
+import { createLogger } from '../../../src/log';
 import { DEMO_PKI_FILES } from '../../../src/pki/demoPki';
+import { registerIssuingCa } from '../../../src/pki/register';
 import { writePkcs12 } from '../../../src/pki/pkcs12';
-import { addDays, caExtensions, generateRsaKeyPair, signCertificate, type RsaKeyPair } from '../../../src/pki/x509';
+import { addDays, caExtensions, certificateDer, generateRsaKeyPair, signCertificate, type RsaKeyPair } from '../../../src/pki/x509';
 import { captureIo, siteFixture } from './helpers';
 
 const fixture = siteFixture('certs');
@@ -21,9 +25,11 @@ void after(() => fixture.cleanup());
 const demoDir = path.join(fixture.dir, 'demo');
 const PASSPHRASE = 'pfx passphrase';
 
-let keys: { root: RsaKeyPair; intermediate: RsaKeyPair; leaf: RsaKeyPair; bigRoot: RsaKeyPair };
+let keys: { root: RsaKeyPair; intermediate: RsaKeyPair; leaf: RsaKeyPair; root3072: RsaKeyPair; bigRoot: RsaKeyPair };
 void before(() => {
-  keys = { root: generateRsaKeyPair(), intermediate: generateRsaKeyPair(), leaf: generateRsaKeyPair(), bigRoot: generateRsaKeyPair(4096) };
+  keys = {
+    root: generateRsaKeyPair(), intermediate: generateRsaKeyPair(), leaf: generateRsaKeyPair(), root3072: generateRsaKeyPair(3072), bigRoot: generateRsaKeyPair(4096),
+  };
 });
 
 const now = new Date();
@@ -32,6 +38,8 @@ const cn = (value: string) => [{ name: 'commonName', value }];
 function makeRoot(key: RsaKeyPair, name = 'Test Root') {
   return signCertificate({ subject: cn(name), publicKey: key.publicKey, notBefore: addDays(now, -1), notAfter: addDays(now, 3650), extensions: caExtensions() }, { privateKey: key.privateKey });
 }
+
+const generationLines = (stdout: string[]) => stdout.filter((line) => /^ {4}AMT /.test(line)).map((line) => line.trim());
 
 function makeLeaf(issuer: { cert: forge.pki.Certificate; privateKey: forge.pki.rsa.PrivateKey }, options: { eku?: object; subject?: forge.pki.CertificateField[]; notBefore?: Date; notAfter?: Date } = {}) {
   return signCertificate({
@@ -97,6 +105,11 @@ void describe('amtprov certs add', () => {
     const result = await certsAdd(path.join(demoDir, DEMO_PKI_FILES.provisioningPfx), path.join(demoDir, DEMO_PKI_FILES.provisioningPfxPassphrase));
     assert.equal(result.code, 0, result.stderr.join('\n'));
     assert.equal(result.stdout[0], 'registered provisioning certificate');
+    assert.deepEqual(generationLines(result.stdout), [
+      'AMT 3.2-15: yes',
+      'AMT 16-21: yes',
+      'AMT 22+: no (leaf "provisionserver.amt.test" has a 2048-bit RSA key, at least 3072 needed)',
+    ]);
 
     const store = fixture.open();
     try {
@@ -119,6 +132,8 @@ void describe('amtprov certs add', () => {
       assert.deepEqual(store.provisioningCertificates.matchingDevice([cert.rootHashes.sha1.toUpperCase()]).map((c) => c.id), [cert.id]);
       assert.deepEqual(store.provisioningCertificates.matchingDevice([cert.rootHashes.sha256], 'sub.amt.test').map((c) => c.id), [cert.id]);
       assert.deepEqual(store.provisioningCertificates.matchingDevice([cert.rootHashes.sha256], 'other.test'), []);
+      assert.deepEqual(store.provisioningCertificates.matchingDevice(['00'.repeat(20), cert.rootHashes.sha384.toUpperCase()]).map((c) => c.id), [cert.id],
+        'a device that sends only a SHA-384 hash of the root matches');
       assert.ok(store.provisioningCertificates.trustedRootHashes().has(cert.rootHashes.sha384));
       assert.equal(store.audit.recent(1)[0].action, 'certificate.provisioning.add');
     } finally {
@@ -154,6 +169,26 @@ void describe('amtprov certs add', () => {
     const intermediate = signCertificate({ subject: cn('Test Intermediate'), publicKey: keys.intermediate.publicKey, notBefore: addDays(now, -1), notAfter: addDays(now, 1000), extensions: caExtensions(0) },
       { cert: root, privateKey: keys.root.privateKey });
     return [makeLeaf({ cert: intermediate, privateKey: keys.intermediate.privateKey }), root];
+  });
+
+  void it('registers a 3072-bit CA chain and tells which firmware generations it can provision', async () => {
+    const root = makeRoot(keys.root3072, 'Root 3072');
+    const result = await certsAdd(pfxFile('root-3072', [makeLeaf({ cert: root, privateKey: keys.root3072.privateKey }, { subject: cn('provisionserver.r3072.test') }), root]));
+    assert.equal(result.code, 0, result.stderr.join('\n'));
+    assert.deepEqual(generationLines(result.stdout), [
+      'AMT 3.2-15: no (CA "Root 3072" has a 3072-bit RSA key, at most 2048 accepted)',
+      'AMT 16-21: yes',
+      'AMT 22+: no (leaf "provisionserver.r3072.test" has a 2048-bit RSA key, at least 3072 needed)',
+    ]);
+    const listed = captureIo();
+    assert.equal(await runCertsCommand(['list', '--db', fixture.db], listed), 0);
+    assert.ok(listed.stdout.includes('    AMT 3.2-15: no (CA "Root 3072" has a 3072-bit RSA key, at most 2048 accepted)'), listed.stdout.join('\n'));
+    const store = fixture.open(); // removed again: the tests below count what is registered
+    try {
+      store.provisioningCertificates.remove(store.provisioningCertificates.list().find((c) => c.dnsSuffix === 'r3072.test')!.id);
+    } finally {
+      store.close();
+    }
   });
 
   void rejects('a CA with a 4096-bit key', 'ca-key-size', () => {
@@ -192,5 +227,69 @@ void describe('amtprov certs add', () => {
     assert.match(show.stdout.join('\n'), /provisionserver\.ou\.test/);
     assert.ok(!show.stdout.join('\n').includes('PRIVATE KEY'));
     assert.ok(existsSync(fixture.db));
+  });
+});
+
+void describe('validateDevice picks a provisioning chain the device firmware takes', () => {
+  const uuid = '5a0e54b4-8a8d-4a8c-9c3b-1d2e3f405162';
+  const deps = () => ({ store: fixture.open(), log: createLogger('test', { sink: () => {} }) });
+  let hashes: { old: string; big: string };
+  let ids: { old: number; big: number };
+
+  void before(async () => {
+    // Same domain, two roots: a 2048-bit one (1 year) and a 3072-bit one (10 years, so listed first).
+    const oldRoot = makeRoot(keys.root, 'Gen Root 2048');
+    const bigRoot = makeRoot(keys.root3072, 'Gen Root 3072');
+    const leafFor = (root: forge.pki.Certificate, key: RsaKeyPair, days: number) =>
+      makeLeaf({ cert: root, privateKey: key.privateKey }, { subject: cn('provisionserver.gen.test'), notAfter: addDays(now, days) });
+    for (const [name, chain] of [['gen-2048', [leafFor(oldRoot, keys.root, 365), oldRoot]], ['gen-3072', [leafFor(bigRoot, keys.root3072, 3000), bigRoot]]] as const) {
+      const added = await certsAdd(pfxFile(name, [...chain]));
+      assert.equal(added.code, 0, added.stderr.join('\n'));
+    }
+    hashes = { old: rootHashes(certificateDer(oldRoot)).sha384, big: rootHashes(certificateDer(bigRoot)).sha384 };
+    process.env.GEN_TEST_BIND = 'bind-password';
+    const settingsFile = path.join(fixture.dir, 'gen-settings.yaml');
+    writeFileSync(settingsFile, `directory:
+  url: ldaps://dc1.gen.test
+  bindDn: CN=amtprov,CN=Users,DC=gen,DC=test
+  bindPassword: { passwordEnv: GEN_TEST_BIND }
+  computerOu: OU=AMT,DC=gen,DC=test
+  kerberosRealm: GEN.TEST
+`);
+    const applied = captureIo();
+    assert.equal(await runSettingsCommand(['apply', settingsFile, '--db', fixture.db], applied), 0, applied.stderr.join('\n'));
+    const store = fixture.open();
+    try {
+      registerIssuingCa(store, { certPem: forge.pki.certificateToPem(oldRoot), keyPem: keys.root.privateKeyPem, chainPem: [] }, 'test-operator');
+      store.computers.add({ uuid, netbiosName: 'GENPC', fqdn: 'genpc.gen.test' });
+      const byRoot = (sha384: string) => store.provisioningCertificates.list().find((c) => c.rootHashes.sha384 === sha384)!.id;
+      ids = { old: byRoot(hashes.old), big: byRoot(hashes.big) };
+    } finally {
+      store.close();
+    }
+  });
+
+  const validate = (firmwareVersion: string | undefined, trusted: string[]) => {
+    const d = deps();
+    try {
+      const computer = d.store.computers.findByUuid(uuid)!;
+      if (firmwareVersion) d.store.computers.setDeviceFacts(computer.id, { firmwareVersion });
+      return validateDevice(d, { uuid, mode: 'out-of-band', address: '127.0.0.1', trustedRootHashes: trusted });
+    } finally {
+      d.store.close();
+    }
+  };
+
+  void it('uses the 3072-bit chain on AMT 16 and the 2048-bit one on AMT 11, matched by SHA-384 root hashes', () => {
+    assert.equal(validate('16.1.27', [hashes.old, hashes.big]).certificateId, ids.big);
+    assert.equal(validate('11.8.50', [hashes.old, hashes.big]).certificateId, ids.old);
+  });
+
+  void it('refuses, naming the generation and rule, when the only trusted chain is too big for the firmware', () => {
+    assert.throws(() => validate('11.8.50', [hashes.big]), (err: Error) => {
+      assert.equal(err.name, 'ProvisioningCertificateInvalid');
+      assert.match(err.message, /ca-key-size \(AMT 3\.2-15 \(this device runs 11\.8\.50\): CA "Gen Root 3072" has a 3072-bit RSA key, at most 2048 accepted\)/);
+      return true;
+    });
   });
 });

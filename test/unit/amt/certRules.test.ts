@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { checkProvisioningChain, rootHashes, type CertRuleId } from '../../../src/amt/certRules';
+import { checkProvisioningChain, firmwareGenerationVerdicts, rootHashes, type CertRuleId } from '../../../src/amt/certRules';
 import { AMT_PROVISIONING_EKU_OID, AMT_PROVISIONING_OU } from '../../../src/contract/oids';
 import { certDer, issue, provisioningPki, rsaKey } from './support/testPki';
 
@@ -151,19 +151,53 @@ void describe('checkProvisioningChain', () => {
     });
   });
 
-  void describe('ca-key-size', () => {
-    void it('fails a CA with a key over 2048 bits', () => {
+  void describe('firmware generations (key sizes, SHA-1 signatures)', () => {
+    const bigRootChain = () => {
       const bigRoot = issue({ cn: 'Big Root', ca: true, key: rsaKey(3072) });
       const intermediate = issue({ cn: 'Test Issuing CA', ca: true, issuer: bigRoot, key: rsaKey(2048, 2) });
-      const leaf = issue({ cn: 'prov.amt.test', issuer: intermediate, eku: ['serverAuth', AMT_PROVISIONING_EKU_OID], key: rsaKey(2048, 3) });
-      const failures = checkProvisioningChain([leaf.certPem, intermediate.certPem, bigRoot.certPem], { dnsSuffix: 'amt.test' });
-      assert.deepEqual(rules(failures), ['ca-key-size']);
-      assert.match(failures[0].message, /3072-bit/);
+      const leaf = issue({ cn: 'prov.amt.test', issuer: intermediate, eku: ['serverAuth', AMT_PROVISIONING_EKU_OID], key: rsaKey(3072, 3) });
+      return [leaf.certPem, intermediate.certPem, bigRoot.certPem];
+    };
+
+    void it('takes a 3072-bit CA for AMT 16 and later, refuses it, named, for older firmware', () => {
+      const chain = bigRootChain();
+      assert.deepEqual(checkProvisioningChain(chain, { dnsSuffix: 'amt.test' }), [], 'some generation takes it, so it registers');
+      assert.deepEqual(checkProvisioningChain(chain, { dnsSuffix: 'amt.test', firmwareVersion: '16.1.27' }), []);
+      assert.deepEqual(checkProvisioningChain(chain, { dnsSuffix: 'amt.test', firmwareVersion: '22.0.10' }), []);
+      const old = checkProvisioningChain(chain, { dnsSuffix: 'amt.test', firmwareVersion: '11.8.50' });
+      assert.deepEqual(rules(old), ['ca-key-size']);
+      assert.match(old[0].message, /^AMT 3\.2-15 \(this device runs 11\.8\.50\): CA "Big Root" has a 3072-bit RSA key, at most 2048 accepted$/);
     });
 
-    void it('does not limit the leaf key', () => {
-      const chain = provisioningPki('amt.test', { key: rsaKey(3072) }).chainPem;
-      assert.deepEqual(checkProvisioningChain(chain, fullOptions), []);
+    void it('refuses a CA key no generation takes (4096 bits) at registration', () => {
+      const root = issue({ cn: 'Huge Root', ca: true, key: rsaKey(4096) });
+      const leaf = issue({ cn: 'prov.amt.test', issuer: root, eku: ['serverAuth', AMT_PROVISIONING_EKU_OID], key: rsaKey(3072, 3) });
+      const failures = checkProvisioningChain([leaf.certPem, root.certPem], { dnsSuffix: 'amt.test' });
+      assert.deepEqual(rules(failures), ['ca-key-size']);
+      assert.match(failures[0].message, /no AMT generation takes this chain; .*4096-bit/);
+    });
+
+    void it('needs a 3072-bit leaf on AMT 22, not before', () => {
+      assert.deepEqual(checkProvisioningChain(pki.chainPem, { ...fullOptions, firmwareVersion: '21.0.5' }), []);
+      const failures = checkProvisioningChain(pki.chainPem, { ...fullOptions, firmwareVersion: '22.0.10' });
+      assert.deepEqual(rules(failures), ['key-size']);
+      assert.match(failures[0].message, /AMT 22\+ .*leaf "prov\.amt\.test" has a 2048-bit RSA key, at least 3072 needed/);
+    });
+
+    void it('refuses SHA-1 signed certificates (root included) from AMT 16, takes them before', () => {
+      const sha1Root = issue({ cn: 'SHA-1 Root', ca: true, key: rsaKey(2048, 1), digest: 'sha1' });
+      const leaf = issue({ cn: 'prov.amt.test', issuer: sha1Root, eku: ['serverAuth', AMT_PROVISIONING_EKU_OID], key: rsaKey(2048, 3) });
+      const chain = [leaf.certPem, sha1Root.certPem];
+      assert.deepEqual(checkProvisioningChain(chain, { dnsSuffix: 'amt.test', firmwareVersion: '15.0.41' }), []);
+      const failures = checkProvisioningChain(chain, { dnsSuffix: 'amt.test', firmwareVersion: '16.1.27' });
+      assert.deepEqual(rules(failures), ['sha1-signature']);
+      assert.match(failures[0].message, /"SHA-1 Root" is signed with SHA-1/);
+    });
+
+    void it('gives every generation its verdict', () => {
+      const verdicts = (chain: string[]) => firmwareGenerationVerdicts(chain).map((v) => [v.label, rules(v.failures)]);
+      assert.deepEqual(verdicts(bigRootChain()), [['AMT 3.2-15', ['ca-key-size']], ['AMT 16-21', []], ['AMT 22+', []]]);
+      assert.deepEqual(verdicts(pki.chainPem), [['AMT 3.2-15', []], ['AMT 16-21', []], ['AMT 22+', ['key-size']]]);
     });
   });
 

@@ -87,6 +87,7 @@ void describe('parseHello', () => {
   void it('rejects a length byte that does not match the algorithm', () => {
     assert.equal(rejection(buildHello({ entries: [[1, 32, SHA256]] })).reason, 'hash-length-mismatch');
     assert.equal(rejection(buildHello({ entries: [[2, 20, SHA1]] })).reason, 'hash-length-mismatch');
+    assert.equal(rejection(buildHello({ entries: [[3, 32, SHA256]] })).reason, 'hash-length-mismatch', 'SHA-384 entries carry 48 bytes');
   });
 
   void it('rejects more than 16,000 bytes before looking at the content', () => {

@@ -31,6 +31,8 @@ export interface IssueOptions {
   san?: string[];
   notBefore?: Date;
   notAfter?: Date;
+  /** Signature hash; SHA-256 unless a test needs an old SHA-1 certificate. */
+  digest?: 'sha1' | 'sha256';
 }
 
 export function issue(options: IssueOptions): TestCert {
@@ -51,7 +53,7 @@ export function issue(options: IssueOptions): TestCert {
   if (options.san) extensions.push({ name: 'subjectAltName', altNames: options.san.map((value) => ({ type: 2, value })) });
   extensions.push({ name: 'subjectKeyIdentifier' });
   cert.setExtensions(extensions);
-  cert.sign(options.issuer?.key ?? key, forge.md.sha256.create());
+  cert.sign(options.issuer?.key ?? key, forge.md[options.digest ?? 'sha256'].create());
   return { cert, key, certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(key) };
 }
 

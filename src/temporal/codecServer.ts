@@ -35,7 +35,8 @@ export interface CodecServer {
 }
 
 export async function startCodecServer(options: { host: string; port: number; keys: KeyRing; allowedOrigin: string }): Promise<CodecServer> {
-  const codec = new AesGcmPayloadCodec(options.keys);
+  // Operators see what was sent, encrypted or not; only the worker refuses plaintext input.
+  const codec = new AesGcmPayloadCodec(options.keys, 'pass');
   const server = http.createServer((req, res) => {
     res.setHeader('Access-Control-Allow-Origin', options.allowedOrigin);
     res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');

@@ -1,18 +1,33 @@
 // AES-256-GCM payload codec: every payload (workflow inputs, results, signals, queries,
-// failure messages) is encrypted before it reaches Temporal. The key id travels in the
-// payload metadata so keys can rotate without losing old histories.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+// failure messages) is encrypted before it reaches Temporal. The key id and a fingerprint of
+// the key (a hash prefix, never the key) travel in the payload metadata, so keys can rotate
+// without losing old histories and a process missing a key can say which one it needs.
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { KeyRing } from '../secrets/keyFile';
+import { UNTRUSTED_PAYLOAD_FIELD, type UntrustedPayloadMarker } from '../workflows/untrustedPayload';
 
 const ENCODING = 'binary/encrypted';
 const KEY_ID = 'encryption-key-id';
+const KEY_FINGERPRINT = 'encryption-key-fingerprint';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
+/** First 16 hex digits of SHA-256 of the key: names a key in errors and metadata without revealing it. */
+export function codecKeyFingerprint(key: Buffer): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+
+/**
+ * What decode does with a payload that is not encrypted: the worker and clients replace it by
+ * the untrusted marker (src/workflows/untrustedPayload.ts) so the workflow refuses it by name;
+ * the UI's codec endpoint passes it through so an operator sees what was sent.
+ */
+export type PlaintextPolicy = 'mark-untrusted' | 'pass';
+
 export class AesGcmPayloadCodec implements PayloadCodec {
-  constructor(private readonly ring: KeyRing) {}
+  constructor(private readonly ring: KeyRing, private readonly plaintext: PlaintextPolicy = 'mark-untrusted') {}
 
   // Work happens in a then() so a failure is a rejected promise, never a synchronous throw.
   encode(payloads: Payload[]): Promise<Payload[]> {
@@ -26,6 +41,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
         metadata: {
           [METADATA_ENCODING_KEY]: Buffer.from(ENCODING),
           [KEY_ID]: Buffer.from(this.ring.activeId),
+          [KEY_FINGERPRINT]: Buffer.from(codecKeyFingerprint(key)),
         },
         data,
       };
@@ -34,18 +50,41 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
   decode(payloads: Payload[]): Promise<Payload[]> {
     return Promise.resolve().then(() => payloads.map((payload) => {
-      const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
-      if (!encoding || Buffer.from(encoding).toString() !== ENCODING) return payload;
-      const keyIdBytes = payload.metadata?.[KEY_ID];
-      const keyId = keyIdBytes ? Buffer.from(keyIdBytes).toString() : '';
+      const encoding = metadataText(payload, METADATA_ENCODING_KEY);
+      if (encoding !== ENCODING) return this.plaintext === 'pass' ? payload : untrustedMarker(encoding ?? 'none');
+      const keyId = metadataText(payload, KEY_ID) ?? '';
+      const fingerprint = metadataText(payload, KEY_FINGERPRINT) ?? 'not recorded';
       const key = this.ring.keys.get(keyId);
-      if (!key) throw new Error(`payload encrypted with unknown key id "${keyId}"; add it to the codec key ring`);
+      if (!key) {
+        throw new Error(`payload encrypted with codec key "${keyId}" (fingerprint ${fingerprint}), which this process's key ring ` +
+          `(${this.describeRing()}) lacks: run it with the data dir or AMTPROV_CODEC_KEY that holds that key`);
+      }
       const data = Buffer.from(payload.data ?? new Uint8Array());
       if (data.length < IV_BYTES + TAG_BYTES) throw new Error('encrypted payload too short');
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-      const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      let plain: Buffer;
+      try {
+        plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      } catch (err) {
+        throw new Error(`payload under codec key "${keyId}" (fingerprint ${fingerprint}) does not authenticate with this ring's ` +
+          `key "${keyId}" (fingerprint ${codecKeyFingerprint(key)}): another key under the same id, or a damaged payload`, { cause: err });
+      }
       return temporal.api.common.v1.Payload.decode(plain);
     }));
   }
+
+  private describeRing(): string {
+    return [...this.ring.keys].map(([id, key]) => `"${id}" ${codecKeyFingerprint(key)}`).join(', ');
+  }
+}
+
+function metadataText(payload: Payload, key: string): string | undefined {
+  const bytes = payload.metadata?.[key];
+  return bytes ? Buffer.from(bytes).toString() : undefined;
+}
+
+function untrustedMarker(encoding: string): Payload {
+  const marker: UntrustedPayloadMarker = { [UNTRUSTED_PAYLOAD_FIELD]: true, encoding };
+  return { metadata: { [METADATA_ENCODING_KEY]: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(marker)) };
 }

@@ -10,6 +10,9 @@ export interface ImportSummary {
   updated: number;
 }
 
+/** Told after every `step` rows written and after the last one (rows written, rows in all). */
+export type ImportProgress = (done: number, total: number) => void;
+
 export class ImportRejectedError extends Error {
   override name = 'ImportRejectedError';
   constructor(readonly errors: RowError[]) {
@@ -35,7 +38,8 @@ function conflicts(store: SiteStore, rows: ImportRow[]): RowError[] {
  * Empty optional columns leave the stored value alone on re-import (a MAC or password once
  * imported is not erased by a file that omits it).
  */
-export function importComputers(store: SiteStore, rows: ImportRow[], actor: string): ImportSummary {
+export function importComputers(store: SiteStore, rows: ImportRow[], actor: string, onProgress?: ImportProgress): ImportSummary {
+  const step = Math.max(1, Math.ceil(rows.length / 20));
   return store.transaction(() => {
     const errors = conflicts(store, rows);
     if (errors.length > 0) throw new ImportRejectedError(errors);
@@ -69,6 +73,7 @@ export function importComputers(store: SiteStore, rows: ImportRow[], actor: stri
           suppliedAdmin: row.adminPassword !== null,
         },
       });
+      if (onProgress && ((index + 1) % step === 0 || index + 1 === rows.length)) onProgress(index + 1, rows.length);
     });
     return summary;
   });

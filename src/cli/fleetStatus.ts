@@ -68,6 +68,11 @@ export function formatCounts(counts: FleetCounts): string[] {
   return [`  AMT status  ${tally(counts.byStatus)}`, `  mode        ${tally(counts.byMode)}`];
 }
 
+/** The counts on one line, for `status --watch`. */
+export function countsLine(counts: FleetCounts): string {
+  return `AMT status ${tally(counts.byStatus)}; mode ${tally(counts.byMode)}`;
+}
+
 export function describeFilter(filter: FleetFilter): string {
   return Object.entries(filter).map(([k, v]) => `${k} ${String(v)}`).join(', ');
 }

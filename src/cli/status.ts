@@ -4,7 +4,7 @@
 import type { Computer } from '../site/computers';
 import { RunControl } from '../runs/runControl';
 import type { ProvisioningStatus } from '../workflows/definitions';
-import { describeFilter, fleetCounts, formatCounts, parseFleetFilter, selectComputers, type FleetFilter } from './fleetStatus';
+import { countsLine, describeFilter, fleetCounts, formatCounts, parseFleetFilter, selectComputers, type FleetFilter } from './fleetStatus';
 import { findComputer, operatorContext, type OperatorContext } from './operatorClient';
 import { EXIT, parseCli, processIo, waitForStopSignal } from './support';
 
@@ -80,10 +80,9 @@ async function watchCommand(ctx: OperatorContext, intervalText: string, filter: 
   for (;;) {
     const open = await runs.openRuns();
     const counts = fleetCounts(selectComputers(ctx.store.computers.list(), filter));
-    const tally = formatCounts(counts).map((l) => l.trim()).join('; ');
-    process.stdout.write(`${new Date().toISOString()}  open runs ${open}; ${tally}\n`);
+    process.stdout.write(`${new Date().toISOString()}  open runs ${open}; ${countsLine(counts)}\n`);
     if (open === 0 || interrupted) break;
-    await Promise.race([new Promise((resolve) => setTimeout(resolve, intervalSeconds * 1000).unref()), stopped]);
+    await Promise.race([new Promise((resolve) => setTimeout(resolve, intervalSeconds * 1000)), stopped]);
     if (interrupted) break;
   }
   const all = ctx.store.computers.list();

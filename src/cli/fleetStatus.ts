@@ -58,10 +58,10 @@ export function fleetCounts(computers: Computer[]): FleetCounts {
   return counts;
 }
 
-/** `Provisioned 1500, Failed 12, ...`: non-zero entries only, biggest first (all zero: "none"). */
+/** `Provisioned 1500, Failed 12, ...`: non-zero entries only, biggest first (all zero: "-"). */
 function tally(entries: Record<string, number>): string {
   const shown = Object.entries(entries).filter(([, n]) => n > 0).sort(([, a], [, b]) => b - a);
-  return shown.length === 0 ? 'none' : shown.map(([k, n]) => `${k} ${n}`).join(', ');
+  return shown.length === 0 ? '-' : shown.map(([k, n]) => `${k} ${n}`).join(', ');
 }
 
 export function formatCounts(counts: FleetCounts): string[] {

@@ -20,8 +20,8 @@ function progressReporter(io: CliIo, asked: boolean): ImportProgress | undefined
   const tty = io === processIo && process.stderr.isTTY;
   if (!tty && !asked) return undefined;
   const started = Date.now();
-  return (done, total) => {
-    const text = `importing: ${done}/${total} rows (${Math.floor((done * 100) / total)}%, ${((Date.now() - started) / 1000).toFixed(1)} s)`;
+  return (phase, done, total) => {
+    const text = `${phase}: ${done}/${total} rows (${Math.floor((done * 100) / total)}%, ${((Date.now() - started) / 1000).toFixed(1)} s)`;
     if (tty) process.stderr.write(`\r${text}${done === total ? '\n' : ''}`);
     else io.err(text);
   };

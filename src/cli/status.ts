@@ -32,7 +32,7 @@ const HEADER = 'NAME            UUID                                  STATUS    
 
 function row(c: Computer): string {
   const reason = c.statusReason ? `  ${c.statusReason.slice(0, 80)}` : '';
-  return `${c.netbiosName.padEnd(15)} ${c.uuid}  ${c.amtStatus.padEnd(15)} ${(c.provisioningMode ?? '-').padEnd(11)}${reason}`;
+  return `${c.netbiosName.padEnd(15)} ${c.uuid}  ${c.amtStatus.padEnd(15)} ${(c.provisioningMode ?? '-').padEnd(11)}${reason}`.trimEnd();
 }
 
 function wholeNumber(flag: string, value: string, min: number): number {

@@ -24,7 +24,7 @@ import {
 export const WORKFLOW_TYPE = 'provisionDevice';
 
 /** Visibility query for the provisioning runs still open, e.g. for `amtprov status --watch`. */
-export const OPEN_RUNS_QUERY = `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`;
+const OPEN_RUNS_QUERY = `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`;
 
 /** What a run needs to know about its device when it starts. */
 export interface RunDevice {
@@ -56,7 +56,7 @@ export type RetryOutcome = RunRef & { action: 'signalled' | 'started' };
 const TRIGGER_TEXT: Record<ProvisionInput['trigger'], string> = { hello: 'Hello', agent: 'agent request', operator: 'operator retry' };
 
 /** The Web UI's one-line summary and its details (Temporal markdown), from facts only, never secrets. */
-export function runMetadata(input: ProvisionInput, hostname: string, triggerDetail: string): { staticSummary: string; staticDetails: string } {
+function runMetadata(input: ProvisionInput, hostname: string, triggerDetail: string): { staticSummary: string; staticDetails: string } {
   return {
     staticSummary: `${hostname}: ${input.mode} provisioning (${TRIGGER_TEXT[input.trigger]})`,
     staticDetails: [
@@ -64,7 +64,7 @@ export function runMetadata(input: ProvisionInput, hostname: string, triggerDeta
       `**UUID** ${input.uuid}`,
       `**Mode** ${input.mode}`,
       `**Trigger** ${triggerDetail}`,
-      `**Address** ${input.address}`,
+      `**Address at start** ${input.address}`,
     ].join('\n\n'),
   };
 }

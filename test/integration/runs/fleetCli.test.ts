@@ -32,9 +32,11 @@ describe('amtprov on a fleet of 2,000 computers', () => {
     assert.deepEqual(result.stdout.split('\n'), [
       'line 1: header, skipped', 'imported 2000, updated 0', 'site store: 2000 computers', '  AMT status  Unknown 2000', '  mode        none 2000', '']);
     const progress = result.stderr.trim().split('\n');
-    assert.equal(progress.length, 20, 'one line per twentieth of the rows');
-    assert.match(progress[0], /^importing: 100\/2000 rows \(5%, \d+\.\d s\)$/);
-    assert.match(progress[19], /^importing: 2000\/2000 rows \(100%, \d+\.\d s\)$/);
+    assert.equal(progress.length, 40, 'one line per twentieth of the rows, checking then writing');
+    assert.match(progress[0], /^checking: 100\/2000 rows \(5%, \d+\.\d s\)$/);
+    assert.match(progress[19], /^checking: 2000\/2000 rows \(100%, \d+\.\d s\)$/);
+    assert.match(progress[20], /^writing: 100\/2000 rows \(5%, \d+\.\d s\)$/);
+    assert.match(progress[39], /^writing: 2000\/2000 rows \(100%, \d+\.\d s\)$/);
 
     const again = await f.cli(['import', csv]);
     assert.equal(again.code, 0, again.stderr);

@@ -1,8 +1,7 @@
-// `amtprov retry` and `amtprov cancel`: an operator steering one device's run. Retry cuts
-// a running run's backoff short, or starts a new run for a device whose last run ended.
-import { WorkflowNotFoundError } from '@temporalio/client';
-import type { provisionDevice } from '../workflows';
-import { provisioningWorkflowId, retrySignal, searchAttributes, TASK_QUEUE } from '../workflows/definitions';
+// `amtprov retry` and `amtprov cancel`: an operator steering one device's run, through the
+// run-control module (src/runs/runControl.ts) the listener and the site API use too.
+import { RunControl } from '../runs/runControl';
+import { TASK_QUEUE } from '../workflows/definitions';
 import { EXIT, operatorActor, parseCli, processIo } from './support';
 import { findComputer, operatorContext } from './operatorClient';
 
@@ -21,32 +20,19 @@ export async function runRetryCommand(argv: string[]): Promise<number> {
   const usage = 'usage: amtprov retry <uuid or NetBIOS name> [--task-queue <name>]\n\nA running run retries its current stage now; otherwise a new run starts from the\ndevice\'s last known address and trusted root hashes.';
   const target = parseTarget(argv, usage);
   if (typeof target === 'number') return target;
-  const { id, taskQueue } = target;
   const ctx = operatorContext();
   try {
-    const computer = findComputer(ctx.store, id);
-    const client = await ctx.client();
-    const workflowId = provisioningWorkflowId(computer.uuid);
-    const handle = client.workflow.getHandle<typeof provisionDevice>(workflowId);
-    const running = await handle.describe().then((d) => d.status.name === 'RUNNING', (err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) return false;
-      throw err;
+    const computer = findComputer(ctx.store, target.id);
+    const outcome = await new RunControl(await ctx.client(), target.taskQueue).retry({
+      uuid: computer.uuid, hostname: computer.fqdn, address: computer.lastAddress, mode: computer.provisioningMode,
+      trustedRootHashes: computer.trustedRootHashes,
     });
-    if (running) {
-      await handle.signal(retrySignal);
-      process.stdout.write(`${workflowId}: asked the running run to retry its current stage now\n`);
+    if (outcome.action === 'signalled') {
+      process.stdout.write(`${outcome.workflowId}: asked the running run to retry its current stage now\n`);
       return 0;
     }
-    if (!computer.lastAddress || !computer.provisioningMode) {
-      throw new Error(`${computer.netbiosName} has never been reached: there is no address to retry; wait for its Hello or its agent`);
-    }
-    const started = await client.workflow.start<typeof provisionDevice>('provisionDevice', {
-      taskQueue, workflowId,
-      args: [{ uuid: computer.uuid, mode: computer.provisioningMode, address: computer.lastAddress, trustedRootHashes: computer.trustedRootHashes, trigger: 'operator' }],
-      typedSearchAttributes: [{ key: searchAttributes.uuid, value: computer.uuid }, { key: searchAttributes.mode, value: computer.provisioningMode }],
-    });
-    ctx.store.audit.recordAudit({ actor: operatorActor(), action: 'provisioning.retry', computerUuid: computer.uuid, outcome: 'info', detail: { runId: started.firstExecutionRunId } });
-    process.stdout.write(`${workflowId}: started a new run ${started.firstExecutionRunId} at ${computer.lastAddress}\n`);
+    ctx.store.audit.recordAudit({ actor: operatorActor(), action: 'provisioning.retry', computerUuid: computer.uuid, outcome: 'info', detail: { runId: outcome.runId } });
+    process.stdout.write(`${outcome.workflowId}: started a new run ${outcome.runId} at ${computer.lastAddress}\n`);
     return 0;
   } finally {
     await ctx.close();
@@ -54,15 +40,15 @@ export async function runRetryCommand(argv: string[]): Promise<number> {
 }
 
 export async function runCancelCommand(argv: string[]): Promise<number> {
-  const usage = 'usage: amtprov cancel <uuid or NetBIOS name>\n\nCancels the running run; it reports the computer Failed ("cancelled by an operator").';
+  const usage = 'usage: amtprov cancel <uuid or NetBIOS name> [--task-queue <name>]\n\nCancels the running run; it reports the computer Failed ("cancelled by an operator").';
   const target = parseTarget(argv, usage);
   if (typeof target === 'number') return target;
   const ctx = operatorContext();
   try {
     const computer = findComputer(ctx.store, target.id);
-    await (await ctx.client()).workflow.getHandle(provisioningWorkflowId(computer.uuid)).cancel();
-    ctx.store.audit.recordAudit({ actor: operatorActor(), action: 'provisioning.cancel', computerUuid: computer.uuid, outcome: 'info' });
-    process.stdout.write(`${provisioningWorkflowId(computer.uuid)}: cancel requested\n`);
+    const cancelled = await new RunControl(await ctx.client(), target.taskQueue).cancel(computer.uuid);
+    ctx.store.audit.recordAudit({ actor: operatorActor(), action: 'provisioning.cancel', computerUuid: computer.uuid, outcome: 'info', detail: { runId: cancelled.runId } });
+    process.stdout.write(`${cancelled.workflowId}: cancel requested\n`);
     return 0;
   } finally {
     await ctx.close();

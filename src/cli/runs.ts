@@ -1,5 +1,6 @@
 // `amtprov runs`: provisioning runs as Temporal's visibility lists them, filtered by the
 // search attributes the workflow keeps up to date.
+import { WORKFLOW_TYPE } from '../runs/runControl';
 import { searchAttributes } from '../workflows/definitions';
 import { operatorContext } from './operatorClient';
 import { parseCli, processIo } from './support';
@@ -19,7 +20,7 @@ export async function runRunsCommand(argv: string[]): Promise<number> {
   const { values } = parsed;
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive whole number, got "${values.limit}"`);
-  const clauses = [`WorkflowType = 'provisionDevice'`];
+  const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`];
   for (const [flag, attribute] of [['status', 'AmtStatus'], ['stage', 'ProvisioningStage']] as const) {
     const value = values[flag];
     if (value === undefined) continue;

@@ -15,6 +15,8 @@ import { AddressRateLimiter, type RateLimit } from './rateLimiter';
 
 export interface ProvisionRequest {
   uuid: string;
+  /** The computer's FQDN in the site store. */
+  hostname: string;
   trustedRootHashes: string[];
   retryCount: number;
   peerAddress: string;
@@ -89,7 +91,7 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
       return;
     }
     try {
-      await options.provision({ uuid: decision.uuid, trustedRootHashes: decision.trustedRootHashes, retryCount: hello.retryCount, peerAddress: peer });
+      await options.provision({ uuid: decision.uuid, hostname: decision.hostname, trustedRootHashes: decision.trustedRootHashes, retryCount: hello.retryCount, peerAddress: peer });
       stats.forwarded += 1;
       log.info('hello forwarded to provisioning run', { peer, uuid: hello.uuid, retryCount: hello.retryCount });
     } catch (err) {

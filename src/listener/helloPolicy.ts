@@ -6,13 +6,13 @@ export type DropReason = 'unknown-uuid' | 'in-band-managed' | 'root-not-trusted'
 
 export interface HelloLookups {
   /** The imported computer with this UUID, if any. */
-  computer(uuid: string): { inBandManaged: boolean } | undefined;
+  computer(uuid: string): { inBandManaged: boolean; fqdn: string } | undefined;
   /** Root hashes (lowercase hex, any algorithm) of the site's provisioning certificates. */
   provisioningRootHashes(): ReadonlySet<string>;
 }
 
 export type HelloDecision =
-  | { action: 'provision'; uuid: string; trustedRootHashes: string[] }
+  | { action: 'provision'; uuid: string; hostname: string; trustedRootHashes: string[] }
   | { action: 'drop'; reason: DropReason };
 
 export function decideHello(hello: Hello, lookups: HelloLookups): HelloDecision {
@@ -23,5 +23,5 @@ export function decideHello(hello: Hello, lookups: HelloLookups): HelloDecision 
   const ours = lookups.provisioningRootHashes();
   const offered = hello.rootHashes.map((h) => h.hex);
   if (!offered.some((hex) => ours.has(hex))) return { action: 'drop', reason: 'root-not-trusted' };
-  return { action: 'provision', uuid: hello.uuid, trustedRootHashes: offered };
+  return { action: 'provision', uuid: hello.uuid, hostname: computer.fqdn, trustedRootHashes: offered };
 }

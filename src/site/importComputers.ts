@@ -10,6 +10,18 @@ export interface ImportSummary {
   updated: number;
 }
 
+/**
+ * Told after every twentieth of the rows and after the last one, first while rows are checked
+ * against the store, then while they are written.
+ */
+export type ImportProgress = (phase: 'checking' | 'writing', done: number, total: number) => void;
+
+/** Calls `onProgress` for row `index` when it ends a twentieth of the rows, or is the last. */
+function progressAt(onProgress: ImportProgress | undefined, phase: 'checking' | 'writing', index: number, total: number): void {
+  const step = Math.max(1, Math.ceil(total / 20));
+  if (onProgress && ((index + 1) % step === 0 || index + 1 === total)) onProgress(phase, index + 1, total);
+}
+
 export class ImportRejectedError extends Error {
   override name = 'ImportRejectedError';
   constructor(readonly errors: RowError[]) {
@@ -17,16 +29,17 @@ export class ImportRejectedError extends Error {
   }
 }
 
-function conflicts(store: SiteStore, rows: ImportRow[]): RowError[] {
+function conflicts(store: SiteStore, rows: ImportRow[], onProgress?: ImportProgress): RowError[] {
   const inFile = new Set(rows.map((r) => r.uuid));
   const errors: RowError[] = [];
-  for (const row of rows) {
+  for (const [index, row] of rows.entries()) {
     const reasons: string[] = [];
     const byName = store.computers.findByName(row.netbiosName);
     if (byName && !inFile.has(byName.uuid)) reasons.push(`short name ${row.netbiosName} already belongs to computer ${byName.uuid}`);
     const byFqdn = store.computers.findByFqdn(row.fqdn);
     if (byFqdn && !inFile.has(byFqdn.uuid)) reasons.push(`FQDN ${row.fqdn} already belongs to computer ${byFqdn.uuid}`);
     if (reasons.length > 0) errors.push({ line: row.line, reasons });
+    progressAt(onProgress, 'checking', index, rows.length);
   }
   return errors;
 }
@@ -35,9 +48,9 @@ function conflicts(store: SiteStore, rows: ImportRow[]): RowError[] {
  * Empty optional columns leave the stored value alone on re-import (a MAC or password once
  * imported is not erased by a file that omits it).
  */
-export function importComputers(store: SiteStore, rows: ImportRow[], actor: string): ImportSummary {
+export function importComputers(store: SiteStore, rows: ImportRow[], actor: string, onProgress?: ImportProgress): ImportSummary {
   return store.transaction(() => {
-    const errors = conflicts(store, rows);
+    const errors = conflicts(store, rows, onProgress);
     if (errors.length > 0) throw new ImportRejectedError(errors);
     const existing = rows.map((row) => store.computers.findByUuid(row.uuid));
     // Names may move between computers of the same file (a swap); park the old names first
@@ -69,6 +82,7 @@ export function importComputers(store: SiteStore, rows: ImportRow[], actor: stri
           suppliedAdmin: row.adminPassword !== null,
         },
       });
+      progressAt(onProgress, 'writing', index, rows.length);
     });
     return summary;
   });

@@ -105,7 +105,7 @@ export async function startSiteApi(options: SiteApiOptions): Promise<SiteApi> {
     const { computer, discovered } = recordInBandRequest(store, body, { ...context.agent, address: context.peer });
     let workflowId: string;
     try {
-      workflowId = await options.startRun({ uuid: computer.uuid, address: context.peer, trustedRootHashes: body.trustedRootHashes });
+      workflowId = await options.startRun({ uuid: computer.uuid, hostname: computer.fqdn, address: context.peer, trustedRootHashes: body.trustedRootHashes });
     } catch (err) {
       log.error('in-band request recorded, but its run could not be started', { uuid: computer.uuid, error: err instanceof Error ? err.message : String(err) });
       throw new ApiError(503, 'the request was recorded but its provisioning run could not be started; try again');

@@ -142,8 +142,10 @@ describe('site server API', () => {
     const description = await handle.describe();
     assert.equal(description.typedSearchAttributes.get(searchAttributes.mode), 'in-band');
     const history = await client.workflowService.getWorkflowExecutionHistory({ namespace: env.namespace ?? 'default', execution: { workflowId: handle.workflowId } });
-    const decoded = await new AesGcmPayloadCodec(testCodecKeys).decode(collectPayloads(history.history));
-    const [input] = decoded.map((p) => JSON.parse(Buffer.from(p.data!).toString('utf8')) as unknown);
+    const codec = new AesGcmPayloadCodec(testCodecKeys);
+    const decoded = await codec.decode(collectPayloads(history.history));
+    const started = history.history!.events!.find((e) => e.workflowExecutionStartedEventAttributes)!.workflowExecutionStartedEventAttributes!;
+    const [input] = (await codec.decode(started.input!.payloads!)).map((p) => JSON.parse(Buffer.from(p.data!).toString('utf8')) as unknown);
     assert.deepEqual(input, { uuid, mode: 'in-band', address: AGENT_ADDRESS, trustedRootHashes: ['aa'.repeat(32)], trigger: 'agent' } satisfies ProvisionInput);
     const signals = history.history!.events!.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'agentRequest');
     assert.equal(signals.length, 1);

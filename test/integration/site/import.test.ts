@@ -57,7 +57,7 @@ void describe('amtprov import', () => {
       `PC2,pc2.amt.test,${UUID[1]}`,
     ]));
     assert.equal(result.code, 0, result.stderr.join('\n'));
-    assert.deepEqual(result.stdout, ['line 1: header, skipped', 'imported 2, updated 0']);
+    assert.deepEqual(result.stdout, ['line 1: header, skipped', 'imported 2, updated 0', 'site store: 2 computers', '  AMT status  Unknown 2', '  mode        none 2']);
 
     const store = fixture.open();
     try {
@@ -93,7 +93,7 @@ void describe('amtprov import', () => {
       `PC3,pc3.amt.test,${UUID[2]}`,
     ]));
     assert.equal(result.code, 0, result.stderr.join('\n'));
-    assert.deepEqual(result.stdout, ['imported 1, updated 2']);
+    assert.deepEqual(result.stdout.slice(0, 2), ['imported 1, updated 2', 'site store: 3 computers']);
 
     const store = fixture.open();
     try {

@@ -9,12 +9,12 @@ const hello = (uuid: string, hexes: string[]): Hello => ({
   adminCredentialsSet: false, interfaceVersion: 3, retryCount: 0, uuid, rootHashes: hexes.map((hex) => ({ algorithm: 'sha256', hex })),
 });
 const lookups = (computers: Record<string, { inBandManaged: boolean }>): HelloLookups => ({
-  computer: (uuid) => computers[uuid], provisioningRootHashes: () => new Set([TRUSTED]),
+  computer: (uuid) => computers[uuid] && { ...computers[uuid], fqdn: `${uuid}.amt.test` }, provisioningRootHashes: () => new Set([TRUSTED]),
 });
 
 test('a Hello from an imported device offering a site root is provisioned with all its hashes', () => {
   assert.deepEqual(decideHello(hello('u1', ['00'.repeat(32), TRUSTED]), lookups({ u1: { inBandManaged: false } })),
-    { action: 'provision', uuid: 'u1', trustedRootHashes: ['00'.repeat(32), TRUSTED] });
+    { action: 'provision', uuid: 'u1', hostname: 'u1.amt.test', trustedRootHashes: ['00'.repeat(32), TRUSTED] });
 });
 
 test('a Hello whose only match is the SHA-384 hash of a site root is provisioned', () => {

@@ -57,6 +57,8 @@ export interface ProvisioningStatus {
   hellosAbsorbed: number;
   /** In-band requests from the device's agent received while this run existed. */
   agentRequests: number;
+  /** Signals whose payload was not encrypted with a site codec key: ignored, counted here. */
+  untrustedSignals: number;
   address: string;
   hostname?: string;
   lastError?: StageError;

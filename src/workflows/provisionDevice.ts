@@ -10,6 +10,7 @@ import {
   type AmtStatus, type ProvisionInput, type ProvisionResult, type ProvisioningStatus, type Stage, type StageError,
 } from './definitions';
 import { runStage, StageFailed, type StageHooks, type StageRetryPolicy } from './stageRunner';
+import { isUntrustedPayload } from './untrustedPayload';
 
 // Retries happen in the workflow (stageRunner) so the run knows its attempt count; each
 // activity call is one attempt. Heartbeat timeouts notice a dead worker quickly.
@@ -36,17 +37,34 @@ function retryPolicy(validated: ValidatedDevice | undefined): StageRetryPolicy {
 }
 
 export async function provisionDevice(input: ProvisionInput): Promise<ProvisionResult> {
+  // Input that did not come through the site's own roles (not encrypted with a site codec
+  // key) is refused before anything is read, reported or changed.
+  if (isUntrustedPayload(input)) {
+    throw ApplicationFailure.create({
+      type: 'UntrustedStart', nonRetryable: true,
+      message: `refused: the run's input is not encrypted with a site codec key (arrived as ${input.encoding}); runs start only through the listener, the site server or amtprov`,
+    });
+  }
   const status: ProvisioningStatus = {
-    uuid: input.uuid, mode: input.mode, stage: 'validate', attempt: 0, hellosAbsorbed: 0, agentRequests: 0, address: input.address,
+    uuid: input.uuid, mode: input.mode, stage: 'validate', attempt: 0, hellosAbsorbed: 0, agentRequests: 0, untrustedSignals: 0, address: input.address,
   };
   let retryRequested = false;
   setHandler(statusQuery, () => status);
   setHandler(helloSignal, (hello) => {
+    // A signal nobody vouched for must not move the run's address.
+    if (isUntrustedPayload(hello)) {
+      status.untrustedSignals += 1;
+      return;
+    }
     status.hellosAbsorbed += 1;
     // A device that moved (new DHCP lease) is reached at its newest address.
     status.address = hello.peerAddress;
   });
   setHandler(agentRequestSignal, (request) => {
+    if (isUntrustedPayload(request)) {
+      status.untrustedSignals += 1;
+      return;
+    }
     status.agentRequests += 1;
     status.address = request.peerAddress;
   });

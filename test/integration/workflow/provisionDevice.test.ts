@@ -207,4 +207,36 @@ describe('provisionDevice workflow', () => {
       assert.match(reports[0].reason ?? '', /CancelledByOperator/);
     });
   });
+
+  test('a run started with plaintext input (not through the site\'s roles) fails UntrustedStart before any activity; a plaintext signal never moves a run', async () => {
+    let validations = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    await run({
+      validateDevice: () => { validations += 1; return Promise.resolve({ computerId: 7, netbiosName: 'PC7', fqdn: 'pc7.amt.test', certificateId: 1, unreachableDeadlineSeconds: 3600 }); },
+      phase1Soap: async () => { await gate; return { steps: [] }; },
+    }, async ({ taskQueue, reports }) => {
+      // env.client has no codec: what anyone who reaches Temporal can send.
+      const forged = input();
+      const plain = await env.client.workflow.start<typeof provisionDevice>('provisionDevice', { taskQueue, workflowId: `forged-${forged.uuid}`, args: [forged] });
+      const err = await plain.result().then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure);
+      assert.equal(err.cause.type, 'UntrustedStart');
+      assert.equal(validations, 0);
+      assert.equal(reports.length, 0, 'nothing is reported for a refused start');
+
+      const args = input();
+      const handle = await client.workflow.start<typeof provisionDevice>('provisionDevice', { taskQueue, workflowId: provisioningWorkflowId(args.uuid), args: [args] });
+      for (let i = 0; i < 50 && (await handle.query(statusQuery)).stage !== 'phase1'; i++) await new Promise((r) => setTimeout(r, 100));
+      await env.client.workflow.getHandle(handle.workflowId).signal(helloSignal, { retryCount: 1, peerAddress: '10.66.66.66' });
+      let status = await handle.query(statusQuery);
+      for (let i = 0; i < 50 && status.untrustedSignals === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = await handle.query(statusQuery);
+      }
+      assert.deepEqual([status.untrustedSignals, status.hellosAbsorbed, status.address], [1, 0, '127.0.40.1']);
+      release();
+      assert.equal((await handle.result()).outcome, 'Provisioned');
+    });
+  });
 });

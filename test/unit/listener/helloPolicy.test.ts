@@ -20,8 +20,8 @@ test('a Hello from an imported device offering a site root is provisioned with a
 test('a Hello whose only match is the SHA-384 hash of a site root is provisioned', () => {
   const sha384 = 'cd'.repeat(48);
   const sha384Hello: Hello = { ...hello('u6', []), rootHashes: [{ algorithm: 'sha1', hex: '11'.repeat(20) }, { algorithm: 'sha384', hex: sha384 }] };
-  const siteRoots: HelloLookups = { computer: () => ({ inBandManaged: false }), provisioningRootHashes: () => new Set(['ab'.repeat(20), 'ab'.repeat(32), sha384]) };
-  assert.deepEqual(decideHello(sha384Hello, siteRoots), { action: 'provision', uuid: 'u6', trustedRootHashes: ['11'.repeat(20), sha384] });
+  const siteRoots: HelloLookups = { computer: () => ({ inBandManaged: false, fqdn: 'u6.amt.test' }), provisioningRootHashes: () => new Set(['ab'.repeat(20), 'ab'.repeat(32), sha384]) };
+  assert.deepEqual(decideHello(sha384Hello, siteRoots), { action: 'provision', uuid: 'u6', hostname: 'u6.amt.test', trustedRootHashes: ['11'.repeat(20), sha384] });
 });
 
 test('drop reasons, checked in the order unknown, in-band, root', () => {

@@ -44,7 +44,10 @@ export interface CodecServerOptions {
   host: string;
   port: number;
   keys: KeyRing;
-  /** The Web UI's origin (scheme://host:port); browsers on any other origin are refused. */
+  /**
+   * The Web UI's origin (scheme://host:port); browsers on any other origin are refused. A
+   * 127.0.0.1 origin is also accepted as localhost (and back): operators type either.
+   */
   allowedOrigin: string;
   /** Required to listen on anything but a loopback address. */
   authorize?: CodecAuthorizer;
@@ -77,6 +80,15 @@ export function codecRoute(url: string | undefined): 'decode' | 'encode' | undef
   const segments = (url ?? '').split(/[?#]/, 1)[0].split('/').filter(Boolean);
   const last = segments.at(-1);
   return last === 'decode' || last === 'encode' ? last : undefined;
+}
+
+/** The origin and, for a loopback UI, the same UI under its other loopback name. */
+function uiOrigins(origin: string): Set<string> {
+  const url = new URL(origin);
+  const alias = url.hostname === '127.0.0.1' ? 'localhost' : url.hostname === 'localhost' ? '127.0.0.1' : undefined;
+  const origins = new Set([url.origin]);
+  if (alias) origins.add(`${url.protocol}//${alias}${url.port ? `:${url.port}` : ''}`);
+  return origins;
 }
 
 function isLoopback(host: string): boolean {
@@ -127,16 +139,17 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     throw new Error(`codec server: refusing to listen on ${options.host} without an authorizer; it decrypts the site's payloads (use a 127.x address)`);
   }
   const codec = new AesGcmPayloadCodec(options.keys);
+  const allowedOrigins = uiOrigins(options.allowedOrigin);
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const route = codecRoute(req.url);
     if (!route) throw new CodecRequestError(404, `unknown path ${(req.url ?? '').split('?')[0]}; POST <prefix>/decode or <prefix>/encode`);
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== options.allowedOrigin) {
-      throw new CodecRequestError(403, `origin ${origin} is not the Temporal Web UI's (${options.allowedOrigin})`);
+    if (origin !== undefined && !allowedOrigins.has(origin)) {
+      throw new CodecRequestError(403, `origin ${origin} is not the Temporal Web UI's (${[...allowedOrigins].join(' or ')})`);
     }
     if (origin !== undefined) {
-      res.setHeader('Access-Control-Allow-Origin', options.allowedOrigin);
+      res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Vary', 'Origin');
     }
     if (req.method === 'OPTIONS') {

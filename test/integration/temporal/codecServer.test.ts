@@ -41,6 +41,11 @@ test('the UI preflight is answered for its origin, with exactly the method and h
   const allowed = (response.headers.get('access-control-allow-headers') ?? '').split(',').map((h) => h.trim().toLowerCase());
   for (const header of ['content-type', 'x-namespace', 'authorization']) assert.ok(allowed.includes(header), `allows ${header}`);
   assert.equal(response.headers.get('access-control-allow-credentials'), null, 'no cookies needed, none allowed');
+  const viaLocalhost = await fetch(`${server.url}/decode${UI_QUERY}`, { method: 'OPTIONS', headers: { origin: 'http://localhost:8233', 'access-control-request-method': 'POST' } });
+  assert.equal(viaLocalhost.status, 204, 'the same UI opened as localhost');
+  assert.equal(viaLocalhost.headers.get('access-control-allow-origin'), 'http://localhost:8233');
+  const otherPort = await fetch(`${server.url}/decode`, { method: 'OPTIONS', headers: { origin: 'http://localhost:9999', 'access-control-request-method': 'POST' } });
+  assert.equal(otherPort.status, 403);
 });
 
 test("the UI's POST /decode?preserveStorageRefs=true returns the payloads in clear", async () => {
@@ -77,7 +82,7 @@ test('refusals: unknown path 404, other methods 405, foreign origin 403, non-JSO
   await expectRefusal(get, 405, /method GET not allowed/);
   await expectRefusal(await fetch(`${server.url}/decode`, { method: 'PUT', body: '{}' }), 405, /method PUT not allowed/);
   await expectRefusal(await fetch(`${server.url}/decode`, { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'application/json' }, body: '{"payloads":[]}' }),
-    403, /origin http:\/\/evil\.example is not the Temporal Web UI's \(http:\/\/127\.0\.0\.1:8233\)/);
+    403, /origin http:\/\/evil\.example is not the Temporal Web UI's \(http:\/\/127\.0\.0\.1:8233 or http:\/\/localhost:8233\)/);
   await expectRefusal(await fetch(`${server.url}/decode`, { method: 'POST', body: 'not json' }), 415, /content-type must be application\/json, got text\/plain/);
   await expectRefusal(await uiPost('/decode', 'not json'), 400, /body is not JSON/);
   await expectRefusal(await uiPost('/decode', '{"payloads":[{"data":"***"}]}'), 400, /body payloads\.0\.data: .*base64/);

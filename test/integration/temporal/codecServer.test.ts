@@ -88,6 +88,11 @@ test('refusals: unknown path 404, other methods 405, foreign origin 403, non-JSO
   await expectRefusal(await uiPost('/decode', '{"payloads":[{"data":"***"}]}'), 400, /body payloads\.0\.data: .*base64/);
   await expectRefusal(await uiPost('/decode', '{"items":[]}'), 400, /body payloads: /);
   await expectRefusal(await uiPost('/decode', JSON.stringify({ payloads: [{ data: 'A'.repeat(MAX_CODEC_BODY_BYTES) }] })), 413, /body larger than 4194304 bytes/);
+  // Streamed (chunked, no content-length): counted as it arrives.
+  const chunk = new TextEncoder().encode('A'.repeat(1024 * 1024));
+  let sent = 0;
+  const stream = new ReadableStream<Uint8Array>({ pull(controller) { if (sent++ < 6) controller.enqueue(chunk); else controller.close(); } });
+  await expectRefusal(await fetch(`${server.url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half' }), 413, /body larger than/);
   const foreignKey = await new AesGcmPayloadCodec(parseKeyRing(`k9:${randomBytes(32).toString('base64')}`, 'x')).encode([defaultPayloadConverter.toPayload(1)]);
   await expectRefusal(await uiPost('/decode', JSON.stringify({ payloads: [toJson(foreignKey[0])] })), 400, /cannot decode: .*unknown key id "k9"/);
 });

@@ -6,7 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { startSharedSamba } from './support/ad';
 
-const SUITES = ['unit', 'integration', 'durability', 'replay'] as const;
+const SUITES = ['unit', 'integration', 'durability', 'replay', 'browser'] as const;
 type Suite = (typeof SUITES)[number];
 
 function findTests(dir: string): string[] {

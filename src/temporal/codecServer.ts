@@ -1,19 +1,65 @@
-// A codec endpoint for the Temporal Web UI (`--ui-codec-endpoint`): the browser posts the
-// encrypted payloads of a history here and gets them decoded, so operators read inputs,
-// results, status queries and failure messages in the UI. Loopback only: payloads hold
-// references and facts, never secrets, but they are still the site's data.
+// A codec endpoint for the Temporal Web UI (`--ui-codec-endpoint`) and the Temporal CLI
+// (`--codec-endpoint`): they post the encrypted payloads of a history here and get them
+// decoded, so operators read inputs, results, status queries and failure messages.
+// Loopback only unless an authorizer guards it: payloads hold references and facts, never
+// secrets, but they are still the site's data.
+//
+// What the clients send (measured, README "Operations"): UI 2.54.1 preflights
+// `OPTIONS /decode?preserveStorageRefs=true` asking for content-type,x-namespace, then POSTs
+// there; CLI 1.9.1 POSTs `<endpoint>/decode` verbatim, so `--codec-endpoint http://h/codec/`
+// arrives as `/codec//decode`. Routing is therefore on the last path segment, query ignored.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
 import type { Payload } from '@temporalio/common';
+import { z } from 'zod';
 import type { KeyRing } from '../secrets/keyFile';
 import { AesGcmPayloadCodec } from './payloadCodec';
 
-interface JsonPayload {
-  metadata?: Record<string, string>;
-  data?: string;
+/** Request bodies above this are refused (413); a history page's payloads are far smaller. */
+export const MAX_CODEC_BODY_BYTES = 4 * 1024 * 1024;
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+const bodySchema = z.object({
+  payloads: z.array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() })),
+});
+type JsonPayload = z.infer<typeof bodySchema>['payloads'][number];
+
+/** A refused request: the status and the one-line reason the client is sent. */
+export class CodecRequestError extends Error {
+  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+    this.name = 'CodecRequestError';
+  }
 }
 
-const MAX_BODY = 4 * 1024 * 1024;
+/**
+ * The seam for authentication (issue "trust boundaries"): called for every POST before its
+ * body is read; throw a CodecRequestError (401/403) to refuse. Browsers send the UI's access
+ * token as `Authorization`, which the CORS answer already allows.
+ */
+export type CodecAuthorizer = (request: http.IncomingMessage) => void | Promise<void>;
+
+export interface CodecServerOptions {
+  host: string;
+  port: number;
+  keys: KeyRing;
+  /**
+   * The Web UI's origin (scheme://host:port); browsers on any other origin are refused. A
+   * 127.0.0.1 origin is also accepted as localhost (and back): operators type either.
+   */
+  allowedOrigin: string;
+  /** Required to listen on anything but a loopback address. */
+  authorize?: CodecAuthorizer;
+}
+
+export interface CodecServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+const CORS_METHODS = 'POST';
+const CORS_HEADERS = 'content-type, x-namespace, authorization';
 
 function fromJson(p: JsonPayload): Payload {
   return {
@@ -29,53 +75,109 @@ function toJson(p: Payload): JsonPayload {
   };
 }
 
-export interface CodecServer {
-  url: string;
-  close(): Promise<void>;
+/** `decode` / `encode` from a request target: query ignored, any prefix, empty segments skipped. */
+export function codecRoute(url: string | undefined): 'decode' | 'encode' | undefined {
+  const segments = (url ?? '').split(/[?#]/, 1)[0].split('/').filter(Boolean);
+  const last = segments.at(-1);
+  return last === 'decode' || last === 'encode' ? last : undefined;
 }
 
-export async function startCodecServer(options: { host: string; port: number; keys: KeyRing; allowedOrigin: string }): Promise<CodecServer> {
-  // Operators see what was sent, encrypted or not; only the worker refuses plaintext input.
-  const codec = new AesGcmPayloadCodec(options.keys, 'pass');
-  const server = http.createServer((req, res) => {
-    res.setHeader('Access-Control-Allow-Origin', options.allowedOrigin);
-    res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
-    res.setHeader('Access-Control-Allow-Headers', 'Content-Type, X-Namespace, Authorization');
-    res.setHeader('Access-Control-Allow-Credentials', 'true');
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204).end();
-      return;
-    }
-    const route = req.url === '/decode' ? 'decode' : req.url === '/encode' ? 'encode' : undefined;
-    if (req.method !== 'POST' || !route) {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('POST /decode or /encode\n');
-      return;
-    }
+/** The origin and, for a loopback UI, the same UI under its other loopback name. */
+function uiOrigins(origin: string): Set<string> {
+  const url = new URL(origin);
+  const alias = url.hostname === '127.0.0.1' ? 'localhost' : url.hostname === 'localhost' ? '127.0.0.1' : undefined;
+  const origins = new Set([url.origin]);
+  if (alias) origins.add(`${url.protocol}//${alias}${url.port ? `:${url.port}` : ''}`);
+  return origins;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_CODEC_BODY_BYTES) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY) {
-        res.writeHead(413).end();
-        req.destroy();
+      if (size > MAX_CODEC_BODY_BYTES) {
+        req.removeAllListeners('data');
+        reject(tooLarge());
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => {
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+function tooLarge(): CodecRequestError {
+  return new CodecRequestError(413, `body larger than ${MAX_CODEC_BODY_BYTES} bytes`, { connection: 'close' });
+}
+
+function parseBody(raw: Buffer): Payload[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new CodecRequestError(400, 'body is not JSON; expected {"payloads": [{"metadata": {...}, "data": "<base64>"}]}');
+  }
+  const parsed = bodySchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CodecRequestError(400, `body ${issue.path.join('.') || '(top level)'}: ${issue.message}; expected {"payloads": [...]}`);
+  }
+  return parsed.data.payloads.map(fromJson);
+}
+
+export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
+  if (!isLoopback(options.host) && !options.authorize) {
+    throw new Error(`codec server: refusing to listen on ${options.host} without an authorizer; it decrypts the site's payloads (use a 127.x address)`);
+  }
+  // Operators see what was sent, encrypted or not; only the worker refuses plaintext input.
+  const codec = new AesGcmPayloadCodec(options.keys, 'pass');
+  const allowedOrigins = uiOrigins(options.allowedOrigin);
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const route = codecRoute(req.url);
+    if (!route) throw new CodecRequestError(404, `unknown path ${(req.url ?? '').split('?')[0]}; POST <prefix>/decode or <prefix>/encode`);
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedOrigins.has(origin)) {
+      throw new CodecRequestError(403, `origin ${origin} is not the Temporal Web UI's (${[...allowedOrigins].join(' or ')})`);
+    }
+    if (origin !== undefined) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Vary', 'Origin');
+    }
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'Access-Control-Allow-Methods': CORS_METHODS, 'Access-Control-Allow-Headers': CORS_HEADERS, 'Access-Control-Max-Age': '600' }).end();
+      return;
+    }
+    if (req.method !== 'POST') throw new CodecRequestError(405, `method ${req.method} not allowed; POST /${route}`, { allow: 'POST, OPTIONS' });
+    await options.authorize?.(req);
+    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (type !== 'application/json') throw new CodecRequestError(415, `content-type must be application/json, got ${type || 'none'}`);
+    const payloads = parseBody(await readBody(req));
+    let result: Payload[];
+    try {
+      result = route === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
+    } catch (err) {
+      throw new CodecRequestError(400, `cannot ${route}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ payloads: result.map(toJson) }));
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const refusal = err instanceof CodecRequestError ? err : new CodecRequestError(500, 'internal error');
       if (res.headersSent) return;
-      let payloads: Payload[];
-      try {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { payloads?: JsonPayload[] };
-        payloads = (body.payloads ?? []).map(fromJson);
-      } catch {
-        res.writeHead(400, { 'Content-Type': 'text/plain' }).end('body must be JSON {"payloads": [...]}\n');
-        return;
-      }
-      (route === 'decode' ? codec.decode(payloads) : codec.encode(payloads)).then(
-        (result) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ payloads: result.map(toJson) })),
-        (err: unknown) => res.writeHead(400, { 'Content-Type': 'text/plain' }).end(`${err instanceof Error ? err.message : 'cannot decode'}\n`),
-      );
+      res.writeHead(refusal.status, { 'Content-Type': 'text/plain; charset=utf-8', ...refusal.headers }).end(`${refusal.message}\n`);
+      // Stop reading a body we refused (too large, unauthorized) once the answer is out.
+      if (!req.complete) res.once('finish', () => req.destroy());
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -84,5 +186,6 @@ export async function startCodecServer(options: { host: string; port: number; ke
     server.listen({ host: options.host, port: options.port }, resolve);
   });
   const { address, port } = server.address() as AddressInfo;
-  return { url: `http://${address}:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  const host = address.includes(':') ? `[${address}]` : address;
+  return { url: `http://${host}:${port}`, close: () => new Promise((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }) };
 }

@@ -2,13 +2,15 @@
 // is an activity (src/activities/); this file only sequences them, keeps the status operators
 // see, and guarantees a result is reported whatever happens.
 import {
-  ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo,
+  ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { ProvisioningActivities, ValidatedDevice, DeviceTarget } from '../activities/types';
 import {
   agentRequestSignal, helloSignal, retrySignal, searchAttributes, statusQuery,
   type AmtStatus, type ProvisionInput, type ProvisionResult, type ProvisioningStatus, type Stage, type StageError,
 } from './definitions';
+import { activitySummary, currentDetails } from './runDescription';
 import { runStage, StageFailed, type StageHooks, type StageRetryPolicy } from './stageRunner';
 import { isUntrustedPayload } from './untrustedPayload';
 
@@ -49,24 +51,32 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
     uuid: input.uuid, mode: input.mode, stage: 'validate', attempt: 0, hellosAbsorbed: 0, agentRequests: 0, untrustedSignals: 0, address: input.address,
   };
   let retryRequested = false;
+  // The UI shows these details on the run page (the SDK's workflow metadata query).
+  const showDetails = (): void => setCurrentDetails(currentDetails(status));
+  /** Call options naming the seed step of the current stage and attempt. */
+  const step = (stage: Exclude<Stage, 'done'>, attempt = status.attempt): ActivityOptions => ({ summary: activitySummary(stage, attempt) });
   setHandler(statusQuery, () => status);
   setHandler(helloSignal, (hello) => {
     // A signal nobody vouched for must not move the run's address.
     if (isUntrustedPayload(hello)) {
       status.untrustedSignals += 1;
+      showDetails();
       return;
     }
     status.hellosAbsorbed += 1;
     // A device that moved (new DHCP lease) is reached at its newest address.
     status.address = hello.peerAddress;
+    showDetails();
   });
   setHandler(agentRequestSignal, (request) => {
     if (isUntrustedPayload(request)) {
       status.untrustedSignals += 1;
+      showDetails();
       return;
     }
     status.agentRequests += 1;
     status.address = request.peerAddress;
+    showDetails();
   });
   setHandler(retrySignal, () => { retryRequested = true; });
 
@@ -75,31 +85,38 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
       if (stage !== status.stage) publish({ stage });
       status.stage = stage;
       status.attempt = attempt;
+      showDetails();
     },
-    onError(error) { status.lastError = error; },
+    onError(error) {
+      status.lastError = error;
+      showDetails();
+    },
     retryRequested: () => retryRequested,
     clearRetryRequest() { retryRequested = false; },
   };
 
   publish({ stage: 'validate', status: 'Detected', uuid: input.uuid, mode: input.mode });
+  showDetails();
   let validated: ValidatedDevice | undefined;
   try {
     validated = await runStage('validate', retryPolicy(undefined), hooks, () =>
-      quick.validateDevice({ uuid: input.uuid, mode: input.mode, address: status.address, trustedRootHashes: input.trustedRootHashes }));
+      quick.validateDevice.executeWithOptions(step('validate'), [{ uuid: input.uuid, mode: input.mode, address: status.address, trustedRootHashes: input.trustedRootHashes }]));
     status.hostname = validated.fqdn;
     publish({ hostname: validated.fqdn });
+    showDetails();
     const policy = retryPolicy(validated);
     const v = validated;
     const target = (): DeviceTarget => ({ computerId: v.computerId, address: status.address, certificateId: v.certificateId });
 
-    await runStage('tls', policy, hooks, () => device.tlsHandshake(target()));
-    await runStage('digest', policy, hooks, () => device.digestLogin(target()));
+    await runStage('tls', policy, hooks, () => device.tlsHandshake.executeWithOptions(step('tls'), [target()]));
+    await runStage('digest', policy, hooks, () => device.digestLogin.executeWithOptions(step('digest'), [target()]));
     if (input.mode === 'in-band') {
-      await runStage('identity', policy, hooks, () => device.verifyIdentity(target()));
+      await runStage('identity', policy, hooks, () => device.verifyIdentity.executeWithOptions(step('identity'), [target()]));
     }
-    const account = await runStage('directory', policy, hooks, () => device.createDirectoryAccount({ computerId: v.computerId }));
-    await runStage('phase1', policy, hooks, () => device.phase1Soap(target()));
-    await runStage('phase2', policy, hooks, () => device.phase2Wsman({ ...target(), directory: account }));
+    const account = await runStage('directory', policy, hooks, () =>
+      device.createDirectoryAccount.executeWithOptions(step('directory'), [{ computerId: v.computerId }]));
+    await runStage('phase1', policy, hooks, () => device.phase1Soap.executeWithOptions(step('phase1'), [target()]));
+    await runStage('phase2', policy, hooks, () => device.phase2Wsman.executeWithOptions(step('phase2'), [{ ...target(), directory: account }]));
 
     await report('Provisioned');
     return { uuid: input.uuid, outcome: 'Provisioned', hostname: v.fqdn, directoryDn: account.dn };
@@ -120,7 +137,8 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
   async function report(outcome: 'Provisioned' | 'Failed', error?: StageError): Promise<void> {
     status.stage = 'report';
     publish({ stage: 'report' });
-    await reporting.reportResult({
+    showDetails();
+    await reporting.reportResult.executeWithOptions(step('report', 1), [{
       uuid: input.uuid,
       computerId: validated?.computerId,
       runId: workflowInfo().runId,
@@ -128,10 +146,11 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
       failedStage: error?.stage,
       reason: error ? `${error.type}: ${error.message}` : undefined,
       trigger: input.trigger,
-    });
+    }]);
     status.outcome = outcome;
     status.stage = 'done';
     publish({ stage: 'done', status: outcome });
+    showDetails();
   }
 }
 

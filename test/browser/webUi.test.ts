@@ -1,0 +1,110 @@
+// The Temporal Web UI as an operator uses it after `npm start`, in a real Chromium: two
+// emulated devices provisioned out of band, their runs in the list, a run page whose input,
+// result, activity summaries and current details are decoded text (no "Codec Server could
+// not connect" banner), and the Temporal CLI decoding the same history through the endpoint.
+// AMTPROV_UI_SCREENSHOT=<file.png> also saves the run page (npm run screenshot).
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Browser, Page } from 'playwright-core';
+import { resolveTemporalCli } from '../../src/stack/temporalCli';
+import { useTestDirectory } from '../support/ad';
+import { launchChromium, startUiStack, type UiStack } from './support/uiStack';
+
+const BANNER = 'Codec Server could not connect';
+/** base64 of the codec's encoding name: what an undecoded payload shows. */
+const CIPHERTEXT_MARK = Buffer.from('binary/encrypted').toString('base64');
+
+/**
+ * Polls what a person reads on the page until `check` passes; the UI loads and decodes
+ * lazily. Frames included: the UI renders markdown (current details) in an iframe.
+ */
+async function waitForText(page: Page, what: string, check: (text: string) => boolean, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // innerText: what a person reads (document.body.innerText), per frame.
+    const texts = await Promise.all(page.frames().map((frame) => frame.locator('body').innerText({ timeout: 1000 }).catch(() => '')));
+    const text = texts.join('\n');
+    if (check(text)) return text;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what} on ${page.url()}; the page reads:\n${text.slice(0, 4000)}`);
+    await page.waitForTimeout(500);
+  }
+}
+
+describe('the Temporal Web UI in Chromium', () => {
+  const directory = useTestDirectory();
+  let ui: UiStack | undefined;
+  let browser: Browser | undefined;
+  after(async () => {
+    await browser?.close();
+    await ui?.stop();
+  });
+
+  test('two provisioned devices: both runs listed; a run page shows decoded input, result, step summaries and current details', async (t) => {
+    ui = await startUiStack({ t, directory, baseIp: '127.0.71.1', devices: 2 });
+    const { stack, temporal, codec } = ui;
+    const results = await Promise.all([stack.waitForResult(0), stack.waitForResult(1)]);
+    assert.deepEqual(results.map((r) => r.outcome), ['Provisioned', 'Provisioned']);
+
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const codecCalls: string[] = [];
+    page.on('response', (response) => {
+      if (response.url().startsWith(codec.url)) codecCalls.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
+    });
+    page.on('requestfailed', (request) => {
+      if (request.url().startsWith(codec.url)) codecCalls.push(`failed ${request.method()} ${request.url()}: ${request.failure()?.errorText}`);
+    });
+
+    await page.goto(`${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows`, { waitUntil: 'networkidle' });
+    await waitForText(page, 'both runs in the list', (text) => text.includes(stack.workflowId(0)) && text.includes(stack.workflowId(1)));
+
+    // Open the first run as a person would: click its workflow id.
+    await page.getByText(stack.workflowId(0), { exact: true }).first().click();
+    await page.waitForLoadState('networkidle');
+    const uuid = stack.uuids[0];
+    const run = await waitForText(page, 'the decoded input, result and activity summaries', (text) =>
+      text.includes(`"uuid": "${uuid}"`) && text.includes('"mode": "out-of-band"') && text.includes('"outcome": "Provisioned"') &&
+      text.includes('phase1Soap • phase1: seed 7.1-7.6: first stage over SOAP'));
+    assert.ok(run.includes(`"hostname": "${results[0].hostname}"`), 'the result names the host');
+    for (const summary of ['validate: seed 4.1', 'tls: seed 4.2', 'digest: seed 4.3', 'directory: seed 4.4', 'phase2: seed 8.1-8.4', 'report: seed 9']) {
+      assert.ok(run.includes(summary), `the timeline shows "${summary}"`);
+    }
+    assert.ok(!run.includes(BANNER), `no "${BANNER}" banner`);
+    assert.ok(!run.includes(CIPHERTEXT_MARK), 'no payload left encrypted');
+    assert.ok(codecCalls.includes('200 POST /decode'), `the UI decoded through the endpoint: ${codecCalls.join(', ')}`);
+    assert.deepEqual(codecCalls.filter((c) => !/^20\d /.test(c)), [], 'every codec call succeeded');
+    const screenshot = process.env.AMTPROV_UI_SCREENSHOT;
+    if (screenshot) await page.screenshot({ path: screenshot });
+
+    // Current details (setCurrentDetails), rendered from markdown on the User Metadata tab.
+    await page.goto(page.url().replace(/\/timeline(\?.*)?$/, '/user-metadata'), { waitUntil: 'networkidle' });
+    await waitForText(page, 'the current details', (text) =>
+      text.includes('Outcome Provisioned') && text.includes(`Device ${results[0].hostname} at 127.0.71.1 (out-of-band)`));
+  });
+
+  test('the Temporal CLI decodes the same history through the endpoint, prefix and trailing slash included', async () => {
+    const { stack, temporal, codec } = ui!;
+    const cli = await resolveTemporalCli();
+    /** The run's input as `temporal workflow show --output json` prints it: encoding and JSON value. */
+    const input = async (...extra: string[]) => {
+      const { stdout } = await run(cli.path, [
+        'workflow', 'show', '--address', temporal.address, '--namespace', temporal.namespace, '--workflow-id', stack.workflowId(1), '--output', 'json', ...extra,
+      ]);
+      const started = (JSON.parse(stdout) as { events: { workflowExecutionStartedEventAttributes?: { input: { payloads: { metadata: Record<string, string>; data: string }[] } } }[] })
+        .events[0].workflowExecutionStartedEventAttributes!.input.payloads[0];
+      const encoding = Buffer.from(started.metadata.encoding, 'base64').toString();
+      return { encoding, value: encoding === 'json/plain' ? JSON.parse(Buffer.from(started.data, 'base64').toString()) as { uuid: string; mode: string } : undefined };
+    };
+    assert.equal((await input()).encoding, 'binary/encrypted', 'without the endpoint the CLI shows ciphertext');
+    for (const endpoint of [codec.url, `${codec.url}/codec/`]) {
+      const decoded = await input('--codec-endpoint', endpoint);
+      assert.equal(decoded.encoding, 'json/plain', endpoint);
+      assert.equal(decoded.value?.uuid, stack.uuids[1], endpoint);
+      assert.equal(decoded.value?.mode, 'out-of-band', endpoint);
+    }
+  });
+});
+
+const run = promisify(execFile);

@@ -57,8 +57,15 @@ describe('the Temporal Web UI in Chromium', () => {
       if (request.url().startsWith(codec.url)) codecCalls.push(`failed ${request.method()} ${request.url()}: ${request.failure()?.errorText}`);
     });
 
+    // The columns the README tells operators to add (Configure Columns), as the UI keeps them in localStorage.
+    const columns = ['Status', 'Workflow ID', 'AmtHostname', 'AmtStatus', 'ProvisioningStage', 'ProvisioningMode', 'Start', 'End'].map((label) => ({ label }));
+    await page.addInitScript({
+      content: `localStorage.setItem('namespace-workflow-table-columns', ${JSON.stringify(JSON.stringify({ [temporal.namespace]: columns }))});`,
+    });
     await page.goto(`${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows`, { waitUntil: 'networkidle' });
-    await waitForText(page, 'both runs in the list', (text) => text.includes(stack.workflowId(0)) && text.includes(stack.workflowId(1)));
+    const list = await waitForText(page, 'both runs in the list, by host name', (text) =>
+      results.every((r, i) => text.includes(stack.workflowId(i)) && text.includes(r.hostname)));
+    assert.ok(/AmtHostname/.test(list) && /AmtStatus/.test(list), 'the search attribute columns are shown');
 
     // Open the first run as a person would: click its workflow id.
     await page.getByText(stack.workflowId(0), { exact: true }).first().click();

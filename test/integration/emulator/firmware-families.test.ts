@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_FIRMWARE_VERSION } from '../../../src/contract/firmwareFamilies';
 import { EOI_NAMESPACES, EOI_PATHS, EOI_SERVICES, type EoiService } from '../../../src/contract/namespaces';
+import { trustedHashesOfRoot } from '../../../src/emulator/fleet';
 import { registerServices } from '../../../src/emulator/services';
 import { assertStatus, eoiClient, faultOf, methodOutput, okBody, wsmanPoster, type DeviceEndpoint } from './services-client';
 import { digestRequest, rawRequest } from './support/deviceClient';
 import { MEBX_PASSWORD, startHarness, type Harness } from './support/emulatorHarness';
-import { validProvisioningChain } from './support/testPki';
+import { makeIntermediate, makeProvisioningLeaf, makeRoot, validProvisioningChain, type TestCert } from './support/testPki';
 import { CIM_URI, instancesOf, request } from './support/wsmanPhase1';
 
 const SUFFIX = 'families.example.com';
@@ -30,6 +31,9 @@ const EOI_PROBES: Record<EoiService, { operation: string; body: string }> = {
 };
 
 let provisioning: ReturnType<typeof validProvisioningChain>;
+/** A chain whose CAs have 3072-bit keys (root trusted by SHA-256), and one whose root only a SHA-384 hash trusts. */
+let chain3072: { keyPem: string; chainPems: string[] };
+let chainSha384: { keyPem: string; chainPems: string[] };
 const harnesses: Partial<Record<Family, Harness>> = {};
 
 const endpoint = (family: Family): DeviceEndpoint => ({
@@ -52,15 +56,30 @@ async function eoiPost(family: Family, service: EoiService, path = EOI_PATHS[ser
   return response;
 }
 
+function chainOf(root: TestCert, caBits: number, name: string): { keyPem: string; chainPems: string[] } {
+  const ca = makeIntermediate(`${name} Issuing CA`, root, `int:${name}`, caBits);
+  const leaf = makeProvisioningLeaf({ cn: `provisionserver.${SUFFIX}`, issuer: ca });
+  return { keyPem: leaf.keyPem, chainPems: [leaf.pem, ca.pem, root.pem] };
+}
+
 before(async () => {
   provisioning = validProvisioningChain(SUFFIX);
+  const root3072 = makeRoot('Families 3072 Root', 'families-3072', 3072);
+  const rootSha384 = makeRoot('Families SHA-384 Root');
+  chain3072 = chainOf(root3072, 3072, 'Families 3072');
+  chainSha384 = chainOf(rootSha384, 2048, 'Families SHA-384');
+  const trustedRootHashes = [
+    ...provisioning.trustedRootHashes,
+    ...trustedHashesOfRoot(root3072.pem).filter((h) => h.algorithm === 'sha256'),
+    ...trustedHashesOfRoot(rootSha384.pem).filter((h) => h.algorithm === 'sha384'),
+  ];
   for (const [family, { ip, version }] of Object.entries(FAMILIES) as [Family, (typeof FAMILIES)[Family]][]) {
     harnesses[family] = await startHarness({
       count: 1,
       baseIp: ip,
       controlHost: ip.replace(/\.1$/, '.250'),
       domainSuffix: SUFFIX,
-      trustedRootHashes: provisioning.trustedRootHashes,
+      trustedRootHashes,
       registerServices,
       firmwareVersion: version,
     });
@@ -151,5 +170,29 @@ void describe('transitional firmware (AMT 6-8) serves both dialects', () => {
     const post = wsmanPoster(() => endpoint('transitional'));
     methodOutput(await post(request.generateKeyPair(0, 3072)), 'GenerateKeyPair', 'INVALID_PARAMETER');
     methodOutput(await post(request.generateKeyPair(0, 2048)), 'GenerateKeyPair');
+  });
+});
+
+void describe('provisioning chain rules by release (section 3, docs/amt-protocol.md section 9)', () => {
+  const tryChain = async (family: Family, chain: { keyPem: string; chainPems: string[] }) => {
+    const d = { ...endpoint(family), tls: chain };
+    return wsmanPoster(() => d)(request.get('AMT_SetupAndConfigurationService')).then(
+      (response) => response.status,
+      () => 'refused' as const,
+    );
+  };
+  const lastRefusal = async (family: Family) =>
+    (await harnesses[family]?.control.get<{ tlsRefusals: { reason: string }[] }>('/devices/0/counters'))?.tlsRefusals.at(-1)?.reason;
+
+  void it('AMT 16 accepts 3072-bit CA keys; AMT 7 refuses them (ca-key-size)', async () => {
+    assert.equal(await tryChain('modern', chain3072), 200);
+    assert.equal(await tryChain('transitional', chain3072), 'refused');
+    assert.equal(await lastRefusal('transitional'), 'ca-key-size');
+  });
+
+  void it('AMT 16 trusts a root by its SHA-384 hash; AMT 7 does not use SHA-384 hashes (root-trusted)', async () => {
+    assert.equal(await tryChain('modern', chainSha384), 200);
+    assert.equal(await tryChain('transitional', chainSha384), 'refused');
+    assert.equal(await lastRefusal('transitional'), 'root-trusted');
   });
 });

@@ -7,8 +7,16 @@
 // based communication". Every current tool (RPS, rpc-go, MeshCentral) sets up AMT 11-18 over
 // WS-Man only.
 
-/** First major release whose phase 1 the server runs over WS-Management (SOAP deprecated from 6.0). */
+/** First major release whose firmware serves the phase 1 classes over WS-Management (SOAP deprecated from 6.0). */
 export const WSMAN_SETUP_SINCE_MAJOR = 6;
+export const WSMAN_SETUP_SINCE = [WSMAN_SETUP_SINCE_MAJOR] as const;
+/**
+ * First release that generates a key pair on the device over WS-Man (Intel guide, certificate
+ * management: "Releases 6.2 and 7.0 add ... GenerateKeyPair and GeneratePKCS10RequestEx").
+ * The server's WS-Man phase 1 needs it for the TLS key, so AMT 6.0 and 6.1, which still serve
+ * EOI, are set up over EOI.
+ */
+export const DEVICE_KEY_GENERATION_SINCE = [6, 2] as const;
 /** First major release that serves no EOI SOAP at all (AMT 9.0 dropped SOAP). */
 export const EOI_REMOVED_IN_MAJOR = 9;
 /** Oldest release this project provisions: ConfigMgr 2007 SP1 provisions AMT 3.2.1 and later. */

@@ -2,7 +2,7 @@
 // depends on the release (docs/amt-protocol.md section 9). The phase 1 dialect boundaries are
 // the contract's (src/contract/firmwareFamilies.ts); the rest is sourced here, each rule next
 // to its source. Where sources are silent the choice is marked "decision".
-import { EOI_REMOVED_IN_MAJOR, firmwareMajor } from '../../contract/firmwareFamilies';
+import { EOI_REMOVED_IN_MAJOR, firmwareMajor, versionAtLeast } from '../../contract/firmwareFamilies';
 import { MAX_CA_RSA_KEY_BITS } from '../../contract/oids';
 import type { RootHashAlgorithm } from './types';
 
@@ -33,9 +33,9 @@ export function servesEoi(version: string): boolean {
   return firmwareMajor(version) < EOI_REMOVED_IN_MAJOR;
 }
 
-/** This release serves a WS-Man class or method introduced in `sinceMajor` (phase 1 over WS-Man: AMT 6). */
-export function servesSince(version: string, sinceMajor: number | undefined): boolean {
-  return sinceMajor === undefined || firmwareMajor(version) >= sinceMajor;
+/** This release serves a WS-Man class or method introduced in `since` (phase 1 over WS-Man: AMT 6; GenerateKeyPair: 6.2). */
+export function servesSince(version: string, since: readonly number[] | undefined): boolean {
+  return since === undefined || versionAtLeast(version, since);
 }
 
 /** RSA key lengths GenerateKeyPair takes (KeyAlgorithm 0): 2048, and 3072 from AMT 16. */

@@ -35,8 +35,9 @@ async function device(version: string, index: number): Promise<Firmware> {
 void describe('release rules', () => {
   void it('EOI SOAP up to AMT 8; WS-Man phase 1 classes and methods from AMT 6', () => {
     assert.deepEqual(['3.2.1', '5.2.70', '8.1.71', '9.0.30', '16.1.27'].map(servesEoi), [true, true, true, false, false]);
-    assert.deepEqual(['5.2.70', '6.0.0', '11.8.50'].map((v) => servesSince(v, 6)), [false, true, true]);
-    assert.equal(servesSince('3.2.1', undefined), true, 'a class without sinceMajor is on every release');
+    assert.deepEqual(['5.2.70', '6.0.0', '11.8.50'].map((v) => servesSince(v, [6])), [false, true, true]);
+    assert.deepEqual(['6.0.0', '6.1.9', '6.2.10', '7.0.0'].map((v) => servesSince(v, [6, 2])), [false, false, true, true], 'GenerateKeyPair from 6.2');
+    assert.equal(servesSince('3.2.1', undefined), true, 'a class without `since` is on every release');
   });
 
   void it('RSA 3072 (key generation and CA keys) from AMT 16; 2048 before', () => {

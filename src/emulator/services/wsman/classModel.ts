@@ -1,7 +1,7 @@
 // What a WS-Man class served by the device looks like to the endpoint (wsmanEndpoint.ts):
 // its instances for Get / Enumerate, and optionally Put, Create, Delete and methods (invoked by
 // action `<ResourceURI>/<Method>`), and the first release serving the class or a method
-// (`sinceMajor`, checked by the endpoint: the one place a class's release history lives). Each
+// (`since`, checked by the endpoint: the one place a class's release history lives). Each
 // class module under classes/ exports one or more of these.
 import { AMT_RESOURCE_URI_PREFIX, CIM_RESOURCE_URI_PREFIX, IPS_RESOURCE_URI_PREFIX } from '../../../contract/namespaces';
 import type { Firmware } from '../../firmware/firmware';
@@ -34,8 +34,8 @@ export interface WsmanMethod<S extends FieldSpecs = FieldSpecs> {
   onInstance?: boolean;
   /** May be called by users without administration rights. */
   readOnly?: boolean;
-  /** First major release with this method; older ones answer wsa:ActionNotSupported. Absent: every release. */
-  sinceMajor?: number;
+  /** First release with this method (e.g. [6, 2]); older ones answer wsa:ActionNotSupported. Absent: every release. */
+  since?: readonly number[];
   run(ctx: ClassContext, input: FieldValuesOf<S>, instance: WsmanInstance | undefined): Promise<MethodResult> | MethodResult;
 }
 
@@ -54,8 +54,8 @@ export interface WsmanCreate<S extends FieldSpecs = FieldSpecs> {
 export interface WsmanClass {
   name: string;
   resourceUri: string;
-  /** First major release with this class; older ones answer wsa:DestinationUnreachable (InvalidResourceURI). Absent: every release. */
-  sinceMajor?: number;
+  /** First release with this class (e.g. [6]); older ones answer wsa:DestinationUnreachable (InvalidResourceURI). Absent: every release. */
+  since?: readonly number[];
   /** Exactly one instance, addressed without selectors. */
   singleton?: boolean;
   instances(ctx: ClassContext): WsmanInstance[];

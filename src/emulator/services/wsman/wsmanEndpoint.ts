@@ -1,6 +1,6 @@
 // POST /wsman (AMT-PROTOCOL.md section 6): parses the envelope, finds the class by ResourceURI
 // and the operation by Action (WS-Transfer, WS-Enumeration, or `<ResourceURI>/<Method>`), both
-// as this firmware release has them (`sinceMajor`), consults the fault plan
+// as this firmware release has them (`since`), consults the fault plan
 // (`<Class>.<Get|Put|Create|Delete|Enumerate|Pull|Release|Method>`), checks rights and
 // selectors, runs it and answers the response envelope or a WS-Man fault.
 import type http from 'node:http';
@@ -47,7 +47,7 @@ function operationOf(cls: WsmanClass, action: string, version: string): string {
   const optional: Record<string, boolean> = { Put: !!cls.put, Create: !!cls.create, Delete: cls.delete !== undefined };
   if (transfer !== undefined && optional[transfer] !== false) return transfer;
   const method = action.startsWith(`${cls.resourceUri}/`) ? action.slice(cls.resourceUri.length + 1) : undefined;
-  if (method !== undefined && cls.methods && Object.hasOwn(cls.methods, method) && servesSince(version, cls.methods[method].sinceMajor)) return method;
+  if (method !== undefined && cls.methods && Object.hasOwn(cls.methods, method) && servesSince(version, cls.methods[method].since)) return method;
   throw new WsmanFault('ActionNotSupported', `${cls.name} does not support action ${action}`);
 }
 
@@ -129,7 +129,7 @@ export class WsmanEndpoint {
   private async dispatch(request: WsmanRequest, service: ServiceContext): Promise<Answer> {
     const version = service.firmware.state.firmwareVersion;
     const cls = request.resourceUri === null ? undefined : this.classes.get(request.resourceUri);
-    if (!cls || !servesSince(version, cls.sinceMajor)) {
+    if (!cls || !servesSince(version, cls.since)) {
       throw new WsmanFault('DestinationUnreachable', `no resource ${request.resourceUri ?? '(no ResourceURI header)'}`, 'InvalidResourceURI');
     }
     const operation = operationOf(cls, request.action, version);

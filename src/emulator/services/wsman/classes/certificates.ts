@@ -4,7 +4,7 @@
 // key of phase 1 over WS-Man, docs/amt-protocol.md section 9), IPS_IEEE8021xSettings Get / Put
 // and SetCertificates (wired 802.1X, what RPS does). Methods return PT_STATUS.
 import crypto from 'node:crypto';
-import { WSMAN_SETUP_SINCE_MAJOR } from '../../../../contract/firmwareFamilies';
+import { DEVICE_KEY_GENERATION_SINCE } from '../../../../contract/firmwareFamilies';
 import { PT_STATUS } from '../../../../contract/ptStatus';
 import type { Firmware } from '../../../firmware/firmware';
 import type { WsmanInstance as StoredInstance } from '../../../firmware/types';
@@ -103,7 +103,7 @@ export const publicKeyManagementService: WsmanClass = {
     /** The TLS key (7.3): same rules as EOI GenerateKeyPair; KeyPair = reference to the new AMT_PublicPrivateKeyPair (MeshCentral, RPS read its InstanceID selector). */
     GenerateKeyPair: wsmanMethod({
       input: { KeyAlgorithm: { type: 'uint', required: true }, KeyLength: { type: 'uint', required: true } },
-      sinceMajor: WSMAN_SETUP_SINCE_MAJOR,
+      since: DEVICE_KEY_GENERATION_SINCE,
       run: async ({ fw }, { KeyAlgorithm, KeyLength }) => {
         const entry = await generateKeyPair(fw, KeyAlgorithm, KeyLength);
         return { returnValue: PT_STATUS.SUCCESS, output: { KeyPair: endpointReference(amtUri(KEY_PAIR), { InstanceID: keyPairInstanceId(entry.handle) }) } };

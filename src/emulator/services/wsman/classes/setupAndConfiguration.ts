@@ -2,7 +2,7 @@
 // presents; section 2: ExtendProvisioningPeriod; docs/amt-protocol.md section 9: SetMEBxPassword,
 // CommitChanges, Unprovision, PartialUnprovision on AMT 6 and later) and CIM_SoftwareIdentity
 // (firmware version, read first by the server on every release).
-import { WSMAN_SETUP_SINCE_MAJOR } from '../../../../contract/firmwareFamilies';
+import { WSMAN_SETUP_SINCE } from '../../../../contract/firmwareFamilies';
 import { PROVISIONING_MODE } from '../../../../contract/provisioning';
 import { PT_STATUS } from '../../../../contract/ptStatus';
 import { setMebxPassword } from '../../setupOperations';
@@ -60,7 +60,7 @@ export const setupAndConfigurationService: WsmanClass = {
 
     SetMEBxPassword: wsmanMethod({
       input: { Password: { type: 'string', required: true } },
-      sinceMajor: WSMAN_SETUP_SINCE_MAJOR,
+      since: WSMAN_SETUP_SINCE,
       run: async ({ fw }, { Password }) => {
         await setMebxPassword(fw, Password);
         return { returnValue: PT_STATUS.SUCCESS };
@@ -70,7 +70,7 @@ export const setupAndConfigurationService: WsmanClass = {
     /** Applies the staged setup (firmware commit: INVALID_PT_MODE, DATA_MISSING; the power-loss fault drops the answer). */
     CommitChanges: wsmanMethod({
       input: {},
-      sinceMajor: WSMAN_SETUP_SINCE_MAJOR,
+      since: WSMAN_SETUP_SINCE,
       run: async ({ fw }) => {
         await fw.commit();
         return { returnValue: PT_STATUS.SUCCESS };
@@ -80,7 +80,7 @@ export const setupAndConfigurationService: WsmanClass = {
     /** Full unprovision (firmware model), from any phase: staged setup is dropped too. */
     Unprovision: wsmanMethod({
       input: { ProvisioningMode: { type: 'uint' } },
-      sinceMajor: WSMAN_SETUP_SINCE_MAJOR,
+      since: WSMAN_SETUP_SINCE,
       run: async ({ fw }, { ProvisioningMode }) => {
         if (ProvisioningMode !== undefined && !UNPROVISION_MODES.has(ProvisioningMode)) return { returnValue: PT_STATUS.INVALID_PARAMETER };
         await fw.unprovision('full');
@@ -95,7 +95,7 @@ export const setupAndConfigurationService: WsmanClass = {
      */
     PartialUnprovision: wsmanMethod({
       input: {},
-      sinceMajor: WSMAN_SETUP_SINCE_MAJOR,
+      since: WSMAN_SETUP_SINCE,
       run: async ({ fw }) => {
         if (fw.phase !== 'post') return { returnValue: PT_STATUS.INVALID_PT_MODE };
         await fw.unprovision('partial');

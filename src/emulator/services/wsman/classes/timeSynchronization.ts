@@ -1,6 +1,6 @@
 // AMT_TimeSynchronizationService (seed step 7.1 over WS-Man, AMT 6 and later): the same two-step
 // clock exchange as EOI NetworkTime (../../setupOperations.ts). Methods return PT_STATUS.
-import { WSMAN_SETUP_SINCE_MAJOR } from '../../../../contract/firmwareFamilies';
+import { WSMAN_SETUP_SINCE } from '../../../../contract/firmwareFamilies';
 import { PT_STATUS } from '../../../../contract/ptStatus';
 import { lowAccuracyTime, setHighAccuracyTime } from '../../setupOperations';
 import { amtUri, serviceInstance, wsmanMethod, type WsmanClass } from '../classModel';
@@ -11,7 +11,7 @@ export const timeSynchronizationService: WsmanClass = {
   name: NAME,
   resourceUri: amtUri(NAME),
   singleton: true,
-  sinceMajor: WSMAN_SETUP_SINCE_MAJOR,
+  since: WSMAN_SETUP_SINCE,
   instances: () => [serviceInstance(NAME, 'Intel(r) AMT Time Synchronization Service', { EnabledState: 5, RequestedState: 12 })],
   methods: {
     GetLowAccuracyTimeSynch: wsmanMethod({

@@ -5,7 +5,7 @@
 // and LMS interfaces). The selection and TLS Enabled are staged until CommitChanges like their
 // EOI counterparts (../../setupOperations.ts); the key store is immediate.
 import crypto from 'node:crypto';
-import { WSMAN_SETUP_SINCE_MAJOR } from '../../../../contract/firmwareFamilies';
+import { WSMAN_SETUP_SINCE } from '../../../../contract/firmwareFamilies';
 import { PT_STATUS } from '../../../../contract/ptStatus';
 import { refuse } from '../../refusal';
 import { selectTlsCredential, setTlsEnabled } from '../../setupOperations';
@@ -26,7 +26,7 @@ function publicKeyPkcs1Base64(spkiBase64: string): string {
 export const publicPrivateKeyPair: WsmanClass = {
   name: KEY_PAIR,
   resourceUri: amtUri(KEY_PAIR),
-  sinceMajor: WSMAN_SETUP_SINCE_MAJOR,
+  since: WSMAN_SETUP_SINCE,
   instances: ({ fw }) =>
     fw.state.keyStore.keyPairs.map((key) =>
       settingInstance(keyPairInstanceId(key.handle), { ElementName: 'Intel(r) AMT Key', InstanceID: keyPairInstanceId(key.handle), DERKey: publicKeyPkcs1Base64(key.publicKeyDer) }),
@@ -73,7 +73,7 @@ function credentialContext(certificateHandle: number | null): WsmanInstance[] {
 export const tlsCredentialContext: WsmanClass = {
   name: CREDENTIAL_CONTEXT,
   resourceUri: amtUri(CREDENTIAL_CONTEXT),
-  sinceMajor: WSMAN_SETUP_SINCE_MAJOR,
+  since: WSMAN_SETUP_SINCE,
   instances: ({ fw }) => credentialContext(fw.settings().tlsCertificateHandle),
   /**
    * Selects a stored certificate whose key the device holds as the TLS server identity (staged
@@ -129,7 +129,7 @@ const tlsSettingFields = {
 export const tlsSettingData: WsmanClass = {
   name: TLS_SETTINGS,
   resourceUri: amtUri(TLS_SETTINGS),
-  sinceMajor: WSMAN_SETUP_SINCE_MAJOR,
+  since: WSMAN_SETUP_SINCE,
   instances: ({ fw }) =>
     [REMOTE_TLS_ID, LOCAL_TLS_ID].map((id) =>
       settingInstance(id, { ElementName: id, InstanceID: id, MutualAuthentication: false, Enabled: id === REMOTE_TLS_ID && fw.settings().tlsEnabled, AcceptNonSecureConnections: false }),

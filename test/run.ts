@@ -42,8 +42,19 @@ async function main(): Promise<number> {
   }
 }
 
+/**
+ * Test files run side by side: each holds its own 127.0.x.y block, its own Temporal dev server
+ * on free ports and its own OU in the shared DC, and most of a file's time is waiting on
+ * servers and devices, so more files than cores pay. AMTPROV_TEST_CONCURRENCY overrides.
+ */
+function fileConcurrency(): number {
+  const wanted = Number(process.env.AMTPROV_TEST_CONCURRENCY ?? 3);
+  if (!Number.isInteger(wanted) || wanted < 1) throw new Error(`AMTPROV_TEST_CONCURRENCY must be a positive integer, got ${process.env.AMTPROV_TEST_CONCURRENCY}`);
+  return wanted;
+}
+
 function runNodeTests(files: string[], extraEnv: Record<string, string>): Promise<number> {
-  const args = ['--import', 'tsx', '--test', '--test-reporter=spec', ...files];
+  const args = ['--import', 'tsx', '--test', `--test-concurrency=${fileConcurrency()}`, '--test-reporter=spec', ...files];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, ...extraEnv } });
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));

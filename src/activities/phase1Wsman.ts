@@ -7,8 +7,8 @@ import { addCertificate, deletePublicKeyCertificate, enumeratePublicKeyCertifica
 import { booleanProperty, stringProperty, WsmanClient } from '../amt/wsmanClient';
 import { getSetupAndConfiguration } from '../amt/wsmanSettings';
 import {
-  commitChanges, createTlsCredentialContext, deleteKeyPair, deleteTlsCredentialContext, enableNetworkTls, enumerateKeyPairs,
-  enumerateTlsCredentialContexts, generateKeyPair, setAdminAclEntryEx, setHostAndDomainName, setMebxPassword, synchronizeClock,
+  commitChanges, createTlsCredentialContext, deleteKeyPair, deleteTlsCredentialContext, enumerateKeyPairs,
+  enumerateTlsCredentialContexts, generateKeyPair, setAdminAclEntryEx, setHostAndDomainName, setMebxPassword, setNetworkTlsEnabled, synchronizeClock,
   type DeviceKeyPair, type TlsCredentialContext,
 } from '../amt/wsmanSetup';
 import { DeviceXmlRejected } from '../amt/errors';
@@ -87,6 +87,8 @@ async function installTlsCertificate(client: WsmanClient, ca: DeviceCertificateA
     certificates: await storedCertificates(client),
     keyPairs: await enumerateKeyPairs(client),
   }, ca);
+  // TLS in use by a context (staged by the interrupted attempt) keeps it from being deleted.
+  if (plan.deleteContexts.length > 0) await setNetworkTlsEnabled(client, false);
   for (const context of plan.deleteContexts) await deleteTlsCredentialContext(client, context);
   for (const id of plan.deleteCertificates) await deletePublicKeyCertificate(client, id);
   for (const id of plan.deleteKeyPairs) await deleteKeyPair(client, id);
@@ -105,7 +107,7 @@ async function installTlsCertificate(client: WsmanClient, ca: DeviceCertificateA
     await createTlsCredentialContext(client, certificateId);
     step = `TLS certificate issued for ${ca.fqdn} (sha256 ${issued.fingerprintSha256.slice(0, 16)}...${plan.reuseKeyPair ? ', key pair of an earlier attempt' : ''})`;
   }
-  await enableNetworkTls(client);
+  await setNetworkTlsEnabled(client, true);
   const cleaned = plan.deleteContexts.length + plan.deleteCertificates.length + plan.deleteKeyPairs.length;
   return cleaned > 0 ? `${step}; removed ${cleaned} leftover(s) of an earlier attempt` : step;
 }

@@ -10,7 +10,7 @@ import { digestHa1 } from './digestAuth';
 import { DeviceXmlRejected } from './errors';
 import { getGeneralSettings } from './wsmanSettings';
 import { putProperties } from './wsmanInstances';
-import { numberProperty, referenceSelector, stringProperty, type WsmanClient, type WsmanInstance } from './wsmanClient';
+import { booleanProperty, numberProperty, referenceSelector, stringProperty, type WsmanClient, type WsmanInstance } from './wsmanClient';
 
 const SETUP = 'AMT_SetupAndConfigurationService';
 const TIME = 'AMT_TimeSynchronizationService';
@@ -127,12 +127,13 @@ export async function deleteTlsCredentialContext(client: WsmanClient, context: T
   await client.send(client.amt.TLSCredentialContext.Delete(selectors as unknown as Selector), `${CREDENTIAL_CONTEXT}.Delete`);
 }
 
-/** Enables TLS on the network interface: Put of the AMT_TLSSettingData that is not the LMS one. */
-export async function enableNetworkTls(client: WsmanClient): Promise<void> {
+/** TLS on the network interface on or off: Put of the AMT_TLSSettingData that is not the LMS one (unless it already is). */
+export async function setNetworkTlsEnabled(client: WsmanClient, enabled: boolean): Promise<void> {
   const settings = client.amt.TLSSettingData;
   const items = await client.enumerateAll(TLS_SETTINGS, settings.Enumerate(), (context) => settings.Pull(context));
   const network = items.find((item) => stringProperty(item, 'InstanceID') !== LMS_TLS_SETTINGS_ID);
   if (!network) throw new DeviceXmlRejected(`${TLS_SETTINGS}.Pull: no network TLS settings instance`);
-  const envelope = settings.Put(putProperties(network, { Enabled: true }) as unknown as AMT.Models.TLSSettingData);
+  if (booleanProperty(network, 'Enabled') === enabled) return;
+  const envelope = settings.Put(putProperties(network, { Enabled: enabled }) as unknown as AMT.Models.TLSSettingData);
   await client.send(envelope, `${TLS_SETTINGS}.Put`);
 }

@@ -65,7 +65,7 @@ async function setMebxPassword(deps: ActivityDeps, dialect: Phase1Dialect, compu
   }
 }
 
-async function provisionFirstStage(deps: ActivityDeps, target: DeviceTarget, dialect: Phase1Dialect, ca: DeviceCertificateAuthority, realm: string, heartbeat: Heartbeat): Promise<string[]> {
+async function provisionFirstStage(deps: ActivityDeps, target: DeviceTarget, dialect: Phase1Dialect, ca: DeviceCertificateAuthority, realm: string, heartbeat: Heartbeat): Promise<{ steps: string[]; tls: string }> {
   const { store } = deps;
   const computer = store.computers.get(target.computerId);
   const steps: string[] = [];
@@ -81,7 +81,8 @@ async function provisionFirstStage(deps: ActivityDeps, target: DeviceTarget, dia
   steps.push(`host name ${hostName}, domain ${domain}`);
 
   heartbeat.step('tls-certificate');
-  steps.push(await dialect.installTlsCertificate(ca));
+  const tls = await dialect.installTlsCertificate(ca);
+  steps.push(tls);
 
   heartbeat.step('admin-password');
   const adminPassword = generateAmtPassword(24);
@@ -97,7 +98,7 @@ async function provisionFirstStage(deps: ActivityDeps, target: DeviceTarget, dia
   await dialect.commitChanges();
   store.credentials.promotePendingAdminPassword(computer.id, pendingRef);
   steps.push('committed');
-  return steps;
+  return { steps, tls };
 }
 
 function certificateAuthority(deps: ActivityDeps, computer: Computer): DeviceCertificateAuthority {
@@ -132,8 +133,9 @@ export async function phase1(deps: ActivityDeps, target: DeviceTarget): Promise<
     const realm = login.session.realm;
     if (!realm) throw new ProvisioningRefused('DigestRealmUnknown', 'the device sent no Digest realm; cannot set the admin password');
     const ca = certificateAuthority(deps, computer);
-    const steps = await provisionFirstStage(deps, target, dialect, ca, realm, heartbeat);
-    auditStep(deps, computer.uuid, 'provisioning.phase1', 'success', { firmware: version, dialect: dialect.name, steps: steps.length });
+    const { steps, tls } = await provisionFirstStage(deps, target, dialect, ca, realm, heartbeat);
+    // What the TLS step found and did (issued, kept, leftovers removed) is worth an operator's eye.
+    auditStep(deps, computer.uuid, 'provisioning.phase1', 'success', { firmware: version, dialect: dialect.name, steps: steps.length, tls });
     return { steps };
   });
 }

@@ -77,6 +77,12 @@ describe('kill -9 of the worker mid-run', () => {
       await s.control('DELETE', `/devices/${s.uuids[0]}/faults`);
       await s.startWorker();
       await assertCompletedCleanly(s, family);
+      if (family === 'modern') {
+        // The restarted attempt found the credential context the killed one had staged, and kept it.
+        const tls = s.store.audit.forComputer(s.uuids[0]).filter((a) => a.action === 'provisioning.phase1').map((a) => String(a.detail?.tls));
+        assert.equal(tls.length, 1);
+        assert.match(tls[0], /kept from an earlier attempt/);
+      }
     });
 
     test(`${family}: killed right after the device committed, before the store promoted the password: it is recovered, not lost`, async (t) => {

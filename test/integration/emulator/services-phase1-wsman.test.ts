@@ -230,4 +230,20 @@ void describe('faults by operation name (device 2)', () => {
     methodOutput(await post(request.generateKeyPair(0, 3072)), 'GenerateKeyPair', 'SUCCESS');
     assert.equal((await view(2)).keyStore.keyPairs.length, 1, 'AMT 16 generates 3072-bit keys');
   });
+
+  void it('Delete of the credential context (TLS off) drops the selection; then the key may be deleted too', async () => {
+    const post = poster(2);
+    const [key] = await instancesOf(post, 'AMT_PublicPrivateKeyPair');
+    const keyId = key?.InstanceID as string;
+    const issued = issueForDeviceKey(key?.DERKey as string, siteCa, `pc-delete.${SUFFIX}`);
+    const certificateId = selectorOf(methodOutput(await post(request.addCertificate(issued.der)), 'AddCertificate').CreatedCertificate, 'InstanceID');
+    const created = okBody(await post(request.createTlsCredentialContext(certificateId)), 'ResourceCreated');
+    assert.equal(selectorOf(created, 'ElementInContext'), certificateId);
+    assert.equal(faultOf(await post(request.delete('AMT_PublicPrivateKeyPair', { InstanceID: keyId }))).name, 'AccessDenied', 'the staged TLS key');
+    assert.equal((await post(request.delete('AMT_TLSCredentialContext', { ElementInContext: certificateId }))).status, 200);
+    assert.deepEqual(await instancesOf(post, 'AMT_TLSCredentialContext'), []);
+    assert.equal((await post(request.delete('AMT_PublicPrivateKeyPair', { InstanceID: keyId }))).status, 200);
+    assert.deepEqual(await instancesOf(post, 'AMT_PublicPrivateKeyPair'), []);
+    assert.deepEqual((await view(2)).keyStore.keyPairs, []);
+  });
 });

@@ -1,14 +1,13 @@
 // Certificates in the device's store (AMT_PublicKeyCertificate via AMT_PublicKeyManagementService):
 // seed step 8.4 deletes the old wireless/802.1X ones and adds the RADIUS root and client certificates.
-import { children, escapeXml, path, text } from './deviceXml';
+import { child, escapeXml } from './deviceXml';
 import { DeviceXmlRejected } from './errors';
-import type { WsmanClient, WsmanInstance } from './wsmanClient';
+import { referenceSelector, type WsmanClient, type WsmanInstance } from './wsmanClient';
 
 const SERVICE = 'AMT_PublicKeyManagementService';
 
 export async function enumeratePublicKeyCertificates(client: WsmanClient): Promise<WsmanInstance[]> {
-  const certificates = client.amt.PublicKeyCertificate;
-  return client.enumerateAll('AMT_PublicKeyCertificate', certificates.Enumerate(), (context) => certificates.Pull(context));
+  return client.enumerateClass('AMT_PublicKeyCertificate', client.amt.PublicKeyCertificate);
 }
 
 export async function deletePublicKeyCertificate(client: WsmanClient, instanceId: string): Promise<void> {
@@ -29,9 +28,7 @@ export async function addCertificate(client: WsmanClient, der: Buffer): Promise<
 
 /** The InstanceID selector of the CreatedCertificate endpoint reference. */
 function createdCertificateId(output: WsmanInstance, method: string): string {
-  const selectors = path(output, 'CreatedCertificate', 'ReferenceParameters', 'SelectorSet');
-  const selector = children(selectors, 'Selector').find((node) => typeof node === 'object' && !Array.isArray(node) && node['@Name'] === 'InstanceID');
-  const instanceId = text(selector);
+  const instanceId = referenceSelector(child(output, 'CreatedCertificate'), 'InstanceID');
   if (!instanceId) throw new DeviceXmlRejected(`${SERVICE}.${method}: no CreatedCertificate InstanceID in the answer`);
   return instanceId;
 }

@@ -79,6 +79,11 @@ export class WsmanClient {
     throw new DeviceXmlRejected(`WS-Man ${className}.Pull: the enumeration did not end`);
   }
 
+  /** enumerateAll with the Enumerate / Pull bodies of a wsman-messages class builder. */
+  async enumerateClass(className: string, messages: { Enumerate(): string; Pull(context: string): string }): Promise<WsmanInstance[]> {
+    return this.enumerateAll(className, messages.Enumerate(), (context) => messages.Pull(context));
+  }
+
   /** Invokes a method; returns its `<Method>_OUTPUT` and throws AmtStatusError on a non-zero ReturnValue. */
   async invoke(envelope: string, className: string, method: string): Promise<WsmanInstance> {
     const label = `${className}.${method}`;
@@ -109,4 +114,11 @@ export function booleanProperty(instance: XmlValue | undefined, name: string): b
 
 export function stringProperty(instance: XmlValue | undefined, name: string): string | undefined {
   return text(child(instance, name));
+}
+
+/** The value of selector `name` in an endpoint reference (e.g. CreatedCertificate, ElementInContext). */
+export function referenceSelector(reference: XmlValue | undefined, name: string): string | undefined {
+  const selectors = children(path(reference, 'ReferenceParameters', 'SelectorSet'), 'Selector');
+  const selector = selectors.find((node) => typeof node === 'object' && !Array.isArray(node) && node['@Name'] === name);
+  return text(selector);
 }

@@ -119,3 +119,14 @@ export async function getSetupAndConfiguration(client: WsmanClient): Promise<Set
     zeroTouchConfigurationEnabled: booleanProperty(instance, 'ZeroTouchConfigurationEnabled'),
   };
 }
+
+/**
+ * The firmware release, VersionString of the CIM_SoftwareIdentity instance "AMT" (what
+ * MeshCentral and RPS read; served by every release with WS-Man, 3.2 on). Undefined when the
+ * device lists no such identity.
+ */
+export async function getAmtFirmwareVersion(client: WsmanClient): Promise<string | undefined> {
+  const items = await client.enumerateClass('CIM_SoftwareIdentity', client.cim.SoftwareIdentity);
+  const amt = items.find((item) => stringProperty(item, 'InstanceID') === 'AMT');
+  return amt && stringProperty(amt, 'VersionString');
+}

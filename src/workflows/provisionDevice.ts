@@ -115,7 +115,7 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
     }
     const account = await runStage('directory', policy, hooks, () =>
       device.createDirectoryAccount.executeWithOptions(step('directory'), [{ computerId: v.computerId }]));
-    await runStage('phase1', policy, hooks, () => device.phase1Soap.executeWithOptions(step('phase1'), [target()]));
+    await runStage('phase1', policy, hooks, () => device.phase1.executeWithOptions(step('phase1'), [target()]));
     await runStage('phase2', policy, hooks, () => device.phase2Wsman.executeWithOptions(step('phase2'), [{ ...target(), directory: account }]));
 
     await report('Provisioned');

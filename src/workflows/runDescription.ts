@@ -11,7 +11,7 @@ export const SEED_STEPS: Record<Exclude<Stage, 'done'>, string> = {
   digest: 'seed 4.3: Digest login, rotating the configured accounts',
   identity: 'in-band: verify the one-time password the agent set',
   directory: 'seed 4.4: AD computer account and SPNs',
-  phase1: 'seed 7.1-7.6: first stage over SOAP',
+  phase1: 'seed 7.1-7.6: first stage (EOI SOAP or WS-Man, by firmware)',
   phase2: 'seed 8.1-8.4: second stage over WS-Man',
   report: 'seed 9: report the result to the site store',
 };

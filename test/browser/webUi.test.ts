@@ -73,7 +73,7 @@ describe('the Temporal Web UI in Chromium', () => {
     const uuid = stack.uuids[0];
     const run = await waitForText(page, 'the decoded input, result and activity summaries', (text) =>
       text.includes(`"uuid": "${uuid}"`) && text.includes('"mode": "out-of-band"') && text.includes('"outcome": "Provisioned"') &&
-      text.includes('phase1Soap • phase1: seed 7.1-7.6: first stage over SOAP'));
+      text.includes('phase1 • phase1: seed 7.1-7.6: first stage (EOI SOAP or WS-Man, by firmware)'));
     assert.ok(run.includes(`"hostname": "${results[0].hostname}"`), 'the result names the host');
     for (const summary of ['validate: seed 4.1', 'tls: seed 4.2', 'digest: seed 4.3', 'directory: seed 4.4', 'phase2: seed 8.1-8.4', 'report: seed 9']) {
       assert.ok(run.includes(summary), `the timeline shows "${summary}"`);

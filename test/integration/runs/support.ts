@@ -82,7 +82,7 @@ export async function runsFixture(name: string): Promise<RunsFixture> {
     digestLogin: () => Promise.resolve({ credential: 'account:1 admin', rejected: 0 }),
     verifyIdentity: () => Promise.resolve(),
     createDirectoryAccount: () => Promise.resolve({ dn: 'CN=PC,OU=AMT,DC=amt,DC=test', created: true, keyVersion: 1 }),
-    phase1Soap: () => Promise.resolve({ steps: ['commit'] }),
+    phase1: () => Promise.resolve({ steps: ['commit'] }),
     phase2Wsman: () => Promise.resolve({ steps: ['acl'] }),
     reportResult: (input) => Promise.resolve(reportResult({ store, log }, input)),
   };

@@ -17,7 +17,7 @@ test('a summary names the stage, a retry attempt and the seed step', () => {
 
 test('current details of a retrying run: stage and attempt, device, last error, absorbed Hellos', () => {
   assert.equal(currentDetails(running), [
-    '**Stage** phase1 (attempt 3): seed 7.1-7.6: first stage over SOAP',
+    '**Stage** phase1 (attempt 3): seed 7.1-7.6: first stage (EOI SOAP or WS-Man, by firmware)',
     '**Device** pc1.amt.test at 127.0.41.1 (out-of-band)',
     '**Last error** DeviceUnreachable in phase1: connect ECONNREFUSED 127.0.41.1:16993 (retried)',
     '**Repeated requests** 2 Hello(s), 0 agent request(s) absorbed by this run',

@@ -3,6 +3,7 @@
 // optional control API. Used by `amtprov emulate`, the demo stack, tests and benchmarks.
 import crypto from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { DEFAULT_FIRMWARE_VERSION } from '../contract/firmwareFamilies';
 import { AMT_HTTP_PORT, AMT_HTTPS_PORT } from '../contract/ports';
 import { startControlApi, type ControlApi } from './control/controlApi';
 import { EmulatedDevice } from './device';
@@ -25,6 +26,7 @@ export interface FleetOptions {
   trustedRootHashes: TrustedRootHash[];
   /** MEBx passwords (also the pre-provisioning `admin` password): device i gets item i mod n. */
   adminPasswords: string[];
+  /** Reported firmware version; default DEFAULT_FIRMWARE_VERSION.modern (phase 1 over WS-Man, no EOI). */
   firmwareVersion?: string;
   provisioningMode?: FirmwareState['provisioningMode'];
   /** Hello schedule speed-up (3600 = an hour of device time per second). */
@@ -58,11 +60,14 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-/** The SHA-256 and SHA-1 trusted-hash entries of a root certificate (what `--trust-root` adds). */
+/**
+ * The SHA-256, SHA-384 and SHA-1 trusted-hash entries of a root certificate (what `--trust-root`
+ * adds); each release uses those of its algorithms (releaseRules.ts rootHashAlgorithms).
+ */
 export function trustedHashesOfRoot(rootPem: string): TrustedRootHash[] {
   const root = new crypto.X509Certificate(rootPem);
   const name = root.subject.split('\n').find((part) => part.startsWith('CN='))?.slice(3) ?? root.subject;
-  return (['sha256', 'sha1'] as const).map((algorithm) => ({
+  return (['sha256', 'sha384', 'sha1'] as const).map((algorithm) => ({
     algorithm,
     hash: crypto.createHash(algorithm).update(root.raw).digest('hex'),
     active: true,
@@ -111,7 +116,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
           ip: addresses[index],
           spec: {
             uuid: deviceUuid(seed, index),
-            firmwareVersion: options.firmwareVersion ?? '11.8.50',
+            firmwareVersion: options.firmwareVersion ?? DEFAULT_FIRMWARE_VERSION.modern,
             mebxPassword: options.adminPasswords[index % options.adminPasswords.length],
             dnsSuffix: options.domainSuffix,
             trustedRootHashes: options.trustedRootHashes,

@@ -12,6 +12,7 @@ import { FirmwareError, PowerLossError } from './errors';
 import { createFactoryState, factoryAdmin, factoryFeatures, type DeviceSpec } from './factory';
 import { FaultPlan } from './faults';
 import type { FlashFile } from './flash';
+import { rootHashAlgorithms, rsaKeyLengths } from './releaseRules';
 import { addCertificateEntry, findCertificate, findKeyPair, generateKeyPairEntry, issuerChain } from './keyStore';
 import type { CertificateEntry, FirmwareState, KeyPairEntry, ProvisioningPhase, SetupSettings, TrustedRootHash } from './types';
 
@@ -111,9 +112,10 @@ export class Firmware extends EventEmitter<FirmwareEvents> {
     return { pre: PROVISIONING_STATE.PRE_PROVISIONING, in: PROVISIONING_STATE.IN_PROVISIONING, post: PROVISIONING_STATE.POST_PROVISIONING }[this.currentPhase];
   }
 
-  /** Trusted root hashes the device sends in Hellos and accepts in TLS. */
+  /** Trusted root hashes the device sends in Hellos and accepts in TLS: active ones of an algorithm this release uses. */
   activeRootHashes(): TrustedRootHash[] {
-    return this.data.trustedRootHashes.filter((h) => h.active).map((h) => ({ ...h }));
+    const algorithms = rootHashAlgorithms(this.data.firmwareVersion);
+    return this.data.trustedRootHashes.filter((h) => h.active && algorithms.includes(h.algorithm)).map((h) => ({ ...h }));
   }
 
   /** Device clock (host clock + offset set by time sync). */
@@ -223,7 +225,12 @@ export class Firmware extends EventEmitter<FirmwareEvents> {
     await this.persist();
   }
 
+  /** An RSA key pair of a length this release generates (releaseRules.ts), else INVALID_PARAMETER. */
   async generateKeyPair(bits = 2048): Promise<KeyPairEntry> {
+    const lengths = rsaKeyLengths(this.data.firmwareVersion);
+    if (!lengths.includes(bits)) {
+      throw new FirmwareError(PT_STATUS.INVALID_PARAMETER, `key length ${bits} not supported by firmware ${this.data.firmwareVersion} (${lengths.join(' or ')})`);
+    }
     const entry = await generateKeyPairEntry(this.data.keyStore, bits);
     await this.persist();
     return { ...entry };

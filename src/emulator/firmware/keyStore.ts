@@ -7,8 +7,6 @@ import { FirmwareError } from './errors';
 import type { CertificateEntry, KeyPairEntry, KeyStore } from './types';
 
 export async function generateKeyPairEntry(store: KeyStore, bits: number): Promise<KeyPairEntry> {
-  // AMT generates 2048-bit RSA keys only (AMT_PublicKeyManagementService.GenerateKeyPair KeyLength).
-  if (bits !== 2048) throw new FirmwareError(PT_STATUS.INVALID_PARAMETER, `key length ${bits} not supported (2048 only)`);
   const pair = await generateRsaKeyPair(bits);
   const entry: KeyPairEntry = { handle: store.nextHandle, privateKeyPem: pair.privateKeyPem, publicKeyDer: pair.publicKeyDer };
   store.nextHandle += 1;

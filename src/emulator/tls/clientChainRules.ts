@@ -17,6 +17,8 @@ export interface DeviceTrust {
   dnsSuffix: string;
   /** The device clock. */
   now: Date;
+  /** Largest CA RSA key the release accepts (releaseRules.ts maxCaRsaKeyBits); the contract's 2048 when absent. */
+  maxCaKeyBits?: number;
 }
 
 function subjectOf(cert: crypto.X509Certificate): string {
@@ -97,13 +99,13 @@ function checkValidity(chain: crypto.X509Certificate[], now: Date): string | nul
   return null;
 }
 
-/** CA keys (every certificate above the leaf) must be RSA of at most 2048 bits; AMT verifies RSA only. */
-function checkCaKeySize(chain: crypto.X509Certificate[]): string | null {
+/** CA keys (every certificate above the leaf) must be RSA of at most `maxBits` (2048 before AMT 16); AMT verifies RSA only. */
+function checkCaKeySize(chain: crypto.X509Certificate[], maxBits: number): string | null {
   for (const ca of chain.slice(1)) {
     const key = ca.publicKey;
     if (key.asymmetricKeyType !== 'rsa') return `CA ${subjectOf(ca)} has a ${key.asymmetricKeyType ?? 'unknown'} key; RSA only`;
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-    if (bits > MAX_CA_RSA_KEY_BITS) return `CA ${subjectOf(ca)} has a ${bits}-bit RSA key (at most ${MAX_CA_RSA_KEY_BITS})`;
+    if (bits > maxBits) return `CA ${subjectOf(ca)} has a ${bits}-bit RSA key (at most ${maxBits})`;
   }
   return null;
 }
@@ -122,7 +124,7 @@ export function checkClientChain(chainDer: Buffer[], trust: DeviceTrust): ChainR
     ['root-trusted', chainProblem ? null : checkRootTrusted(root, trust.trustedRootHashes)],
     ['domain-suffix', checkDomainSuffix(leaf, trust.dnsSuffix)],
     ['validity', checkValidity(chain, trust.now)],
-    ['ca-key-size', checkCaKeySize(chain)],
+    ['ca-key-size', checkCaKeySize(chain, trust.maxCaKeyBits ?? MAX_CA_RSA_KEY_BITS)],
   ];
   return checks.filter((c): c is [ChainRuleFailure['reason'], string] => c[1] !== null).map(([reason, detail]) => ({ reason, detail }));
 }

@@ -13,6 +13,7 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Firmware, TlsIdentity } from '../firmware/firmware';
+import { maxCaRsaKeyBits } from '../firmware/releaseRules';
 import { checkClientChain } from './clientChainRules';
 
 export interface DeviceTlsPortOptions {
@@ -186,7 +187,12 @@ export class DeviceTlsPort {
       socket.destroy();
       return false;
     }
-    const failures = checkClientChain(chain, { trustedRootHashes: fw.state.trustedRootHashes, dnsSuffix: fw.state.dnsSuffix, now: fw.now() });
+    const failures = checkClientChain(chain, {
+      trustedRootHashes: fw.activeRootHashes(),
+      dnsSuffix: fw.state.dnsSuffix,
+      now: fw.now(),
+      maxCaKeyBits: maxCaRsaKeyBits(fw.state.firmwareVersion),
+    });
     const first = failures[0];
     if (!first) return true;
     fw.counters.recordTlsRefusal(peerOf(socket), first.reason, failures.map((f) => `${f.reason}: ${f.detail}`).join('; '));

@@ -8,23 +8,11 @@
 // 3.2.1 (the first version ConfigMgr 2007 SP1 provisions) answers "not supported"; newer
 // firmware applies "Default Password Only": refused once the MEBx password was changed over
 // the network (committed, or staged earlier in this setup session).
+import { OLDEST_SUPPORTED_VERSION, versionAtLeast } from '../../../contract/firmwareFamilies';
 import { PT_STATUS } from '../../../contract/ptStatus';
 
-export const MEBX_CHANGE_MIN_VERSION = [3, 2, 1] as const;
-
-/** "11.8.50" -> [11, 8, 50]; missing or non-numeric parts count as 0. */
-export function parseFirmwareVersion(version: string): number[] {
-  return version.split('.').map((part) => (/^\d+$/.test(part) ? Number(part) : 0));
-}
-
-export function versionAtLeast(version: string, minimum: readonly number[]): boolean {
-  const parts = parseFirmwareVersion(version);
-  for (let i = 0; i < minimum.length; i += 1) {
-    const part = parts[i] ?? 0;
-    if (part !== minimum[i]) return part > minimum[i];
-  }
-  return true;
-}
+/** The oldest release ConfigMgr 2007 SP1 provisions is the first that changes the MEBx password. */
+export const MEBX_CHANGE_MIN_VERSION = OLDEST_SUPPORTED_VERSION;
 
 export interface MebxChangeContext {
   firmwareVersion: string;

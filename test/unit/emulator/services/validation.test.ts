@@ -8,7 +8,8 @@ import { parseSubjectDn } from '../../../../src/emulator/services/soap/certStore
 import { synchronizedTime } from '../../../../src/emulator/services/soap/networkServices';
 import { decodeBase64, digestPasswordToHa1, kerberosSidProblem, passwordProblems, usernameProblem } from '../../../../src/emulator/services/validation/credentials';
 import { domainNameProblem, fqdnProblem, hostNameProblem } from '../../../../src/emulator/services/validation/dnsNames';
-import { mebxChangeRefusal, versionAtLeast } from '../../../../src/emulator/services/validation/mebxPolicy';
+import { versionAtLeast } from '../../../../src/contract/firmwareFamilies';
+import { mebxChangeRefusal } from '../../../../src/emulator/services/validation/mebxPolicy';
 
 void describe('DNS names', () => {
   void it('accepts LDH labels of 1-63 characters as host names', () => {

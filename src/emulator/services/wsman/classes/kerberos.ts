@@ -3,10 +3,10 @@
 // as go-wsman-messages documents it: "MasterKey cannot be used if the key generation method is
 // used (using the Passphrase property)"; Passphrase needs Salt; AES from AMT 8.
 import { aesKerberosKey, AES_KERBEROS_KEY_BYTES, computerAccountSaltFor, type AesKerberosAlgorithm } from '../../../crypto/kerberosKeys';
+import { firmwareMajor as majorOf } from '../../../../contract/firmwareFamilies';
 import type { DeepReadonly, Firmware } from '../../../firmware/firmware';
 import type { KerberosAlgorithm, KerberosKeyMaterial, KerberosSettings } from '../../../firmware/types';
 import { decodeBase64 } from '../../validation/credentials';
-import { parseFirmwareVersion } from '../../validation/mebxPolicy';
 import { amtUri, settingInstance, wsmanPut, type WsmanClass } from '../classModel';
 import { WsmanFault } from '../faults';
 import type { FieldSpecs, FieldValuesOf } from '../fields';
@@ -33,7 +33,7 @@ function badValue(reason: string): never {
   throw new WsmanFault('InvalidRepresentation', reason, 'InvalidValues');
 }
 
-const firmwareMajor = (fw: Firmware): number => parseFirmwareVersion(fw.state.firmwareVersion)[0] ?? 0;
+const firmwareMajor = (fw: Firmware): number => majorOf(fw.state.firmwareVersion);
 
 /** The SPNs AMT registers for its FQDN; the emulator derives them (not kept in the firmware model). */
 function servicePrincipalNames(fw: Firmware): string[] {

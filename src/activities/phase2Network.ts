@@ -3,9 +3,12 @@
 // configuration", then stores the profiles and the 802.1X configuration. So every attempt first
 // takes the device back to no profiles, wired 802.1X off and none of those certificates or keys,
 // then adds what the settings say: each RADIUS root once, one client certificate per device
-// (issued by the site CA for a key the device generated), the profiles. An attempt interrupted
-// half-way leaves a key or certificate that the next attempt's first half removes.
+// (issued by the site CA for a key the device generated), the profiles. The device key of an
+// earlier client certificate of ours is certified again rather than replaced, so re-runs and
+// attempts interrupted half-way leave one client key; other keys no certificate carries are
+// deleted where the firmware lists keys (AMT_PublicPrivateKeyPair, AMT 6 and later).
 import { X509Certificate, type KeyObject } from 'node:crypto';
+import { EoiClients } from '../amt/soapClients';
 import type { CIM } from '@device-management-toolkit/wsman-messages';
 import {
   addCertificate, addTrustedRootCertificate, deletePublicKeyCertificate, deletePublicPrivateKeyPair, enumeratePublicKeyCertificates,
@@ -13,7 +16,8 @@ import {
 } from '../amt/wsmanCertificates';
 import { booleanProperty, stringProperty, type WsmanClient } from '../amt/wsmanClient';
 import { addWiFiSettings, deleteAllWiFiItProfiles, detectWirelessPort, putIeee8021xSettings, setIeee8021xCertificates } from '../amt/wsmanWireless';
-import { issueDeviceCertificate } from '../pki/deviceCertificate';
+import { firmwareFamily } from '../contract/firmwareFamilies';
+import { issueDeviceCertificate, type DeviceKeySource } from '../pki/deviceCertificate';
 import { pemToDer } from '../pki/x509';
 import type { Computer } from '../site/computers';
 import type { SiteSettings } from '../site/settings';
@@ -26,6 +30,7 @@ type AmtSettings = SiteSettings['amt'];
 type Ieee8021xProfile = NonNullable<AmtSettings['wired8021x']>;
 
 const SERVER_AUTH_OID = '1.3.6.1.5.5.7.3.1';
+const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
 /** IPS_IEEE8021xSettings.Enabled (wsman-messages): 2 enabled, 3 disabled. */
 const ENABLED = 2;
 const DISABLED = 3;
@@ -35,6 +40,8 @@ const NAME_COMPARISON = { FullName: 2, DomainSuffix: 3 } as const;
 const spki = (key: KeyObject): string => key.export({ type: 'spki', format: 'der' }).toString('base64');
 
 interface KeptCertificate { instanceId: string; cert: X509Certificate; trustedRoot: boolean }
+/** Node's name for the extended key usage OIDs; undefined when the certificate has none. */
+const extendedKeyUsage = (cert: X509Certificate): string[] | undefined => cert.keyUsage;
 
 /**
  * What phase 1 put there for TLS stays: the site CA chain and the device's TLS server
@@ -43,40 +50,58 @@ interface KeptCertificate { instanceId: string; cert: X509Certificate; trustedRo
  */
 function isTlsCertificate(siteChain: ReadonlySet<string>, cert: X509Certificate, fqdn: string): boolean {
   if (siteChain.has(cert.fingerprint256)) return true;
-  const eku = cert.keyUsage as string[] | undefined; // Node's name for the extended key usage OIDs
+  const eku = extendedKeyUsage(cert);
   return cert.checkHost(fqdn) !== undefined && (eku === undefined || eku.includes(SERVER_AUTH_OID));
 }
 
+/** A client certificate this site issued to this device: its key is the device's own (generated there, proven when first certified). */
+function isOurClientCertificate(issuingCa: X509Certificate | undefined, cert: X509Certificate, fqdn: string): boolean {
+  return issuingCa !== undefined && cert.checkIssued(issuingCa) && cert.verify(issuingCa.publicKey)
+    && (extendedKeyUsage(cert) ?? []).includes(CLIENT_AUTH_OID) && cert.checkHost(fqdn) !== undefined;
+}
+
+interface Removed { kept: KeptCertificate[]; certificates: number; keys: number; clientKey?: KeyObject }
+
 /**
- * Deletes every certificate but the TLS ones, then every key pair no remaining certificate
- * carries (a key without a certificate serves nothing; rpc-go internal/certs/utils.go prunes
- * the same). Profiles and wired 802.1X must be gone first: AMT keeps what they reference.
+ * Deletes every certificate but the TLS ones, remembering the key of our earlier client
+ * certificate; from AMT 6 also every key pair no remaining certificate carries but that one
+ * (a key without a certificate serves nothing; rpc-go internal/certs/utils.go prunes the same).
+ * Profiles and wired 802.1X must be gone first: AMT keeps what they reference.
  */
-async function removeProfileCredentials(deps: ActivityDeps, wsman: WsmanClient, fqdn: string): Promise<{ kept: KeptCertificate[]; certificates: number; keys: number }> {
+async function removeProfileCredentials(deps: ActivityDeps, wsman: WsmanClient, computer: Computer): Promise<Removed> {
   const ca = deps.store.issuingCa.get();
+  const issuingCa = ca ? new X509Certificate(ca.certPem) : undefined;
   const siteChain = new Set(ca ? [ca.certPem, ...ca.chainPem].map((pem) => new X509Certificate(pem).fingerprint256) : []);
-  const kept: KeptCertificate[] = [];
-  let certificates = 0;
+  const removed: Removed = { kept: [], certificates: 0, keys: 0 };
   for (const entry of await enumeratePublicKeyCertificates(wsman)) {
     const instanceId = stringProperty(entry, 'InstanceID')!;
     const blob = stringProperty(entry, 'X509Certificate');
     const cert = blob ? new X509Certificate(Buffer.from(blob, 'base64')) : undefined;
-    if (cert && isTlsCertificate(siteChain, cert, fqdn)) {
-      kept.push({ instanceId, cert, trustedRoot: booleanProperty(entry, 'TrustedRootCertficate') === true }); // sic: AMT's property name
+    if (cert && isTlsCertificate(siteChain, cert, computer.fqdn)) {
+      removed.kept.push({ instanceId, cert, trustedRoot: booleanProperty(entry, 'TrustedRootCertficate') === true }); // sic: AMT's property name
       continue;
     }
+    if (cert && isOurClientCertificate(issuingCa, cert, computer.fqdn)) removed.clientKey = cert.publicKey;
     await deletePublicKeyCertificate(wsman, instanceId);
-    certificates += 1;
+    removed.certificates += 1;
   }
-  const carried = new Set(kept.map((k) => spki(k.cert.publicKey)));
-  let keys = 0;
+  if (!listsKeyPairs(computer)) return removed;
+  const carried = new Set(removed.kept.map((k) => spki(k.cert.publicKey)));
+  const reused = removed.clientKey && spki(removed.clientKey);
+  let reusedFound = false;
   for (const pair of await enumeratePublicPrivateKeyPairs(wsman)) {
-    if (carried.has(spki(keyPairPublicKey(pair)))) continue;
+    const key = spki(keyPairPublicKey(pair));
+    if (key === reused) reusedFound = true;
+    if (key === reused || carried.has(key)) continue;
     await deletePublicPrivateKeyPair(wsman, stringProperty(pair, 'InstanceID')!);
-    keys += 1;
+    removed.keys += 1;
   }
-  return { kept, certificates, keys };
+  if (!reusedFound) delete removed.clientKey;
+  return removed;
 }
+
+/** AMT_PublicPrivateKeyPair and WS-Man GenerateKeyPair come with AMT 6 (phase 1 over WS-Man); before, keys are made with EOI CertStore. */
+const listsKeyPairs = (computer: Computer): boolean => firmwareFamily(computer.firmwareVersion ?? '0') === 'modern';
 
 /** The certificate handles the profiles refer to: RADIUS roots by fingerprint, the client certificate. */
 class ProfileCredentials {
@@ -87,10 +112,10 @@ class ProfileCredentials {
     private readonly deps: ActivityDeps,
     private readonly wsman: WsmanClient,
     private readonly computer: Computer,
-    kept: KeptCertificate[],
+    private readonly removed: Removed,
   ) {
     // A RADIUS root that is also a site root phase 1 stored is used as it is (adding it again is DUPLICATE).
-    for (const k of kept) if (k.trustedRoot) this.roots.set(k.cert.fingerprint256, k.instanceId);
+    for (const k of removed.kept) if (k.trustedRoot) this.roots.set(k.cert.fingerprint256, k.instanceId);
   }
 
   async root(pem: string): Promise<string> {
@@ -103,20 +128,34 @@ class ProfileCredentials {
     return id;
   }
 
-  /** One per device for all its EAP-TLS profiles: the device generates the key, the site CA certifies it (clientAuth, CN and SAN = FQDN). */
-  async clientCertificate(): Promise<string> {
-    if (this.client !== undefined) return this.client;
+  /**
+   * A key the device generates: WS-Man GenerateKeyPair and the key pair's DERKey from AMT 6
+   * (rpc-go configure tls, MeshCentral), EOI CertStore GenerateKeyPair + GetPKCS10Request before
+   * (as phase 1 makes the TLS key; the device signs the request, so it proves it holds the key).
+   */
+  private async generateDeviceKey(): Promise<DeviceKeySource> {
+    if (!listsKeyPairs(this.computer)) {
+      const eoi = await EoiClients.connect(this.wsman.session);
+      return { csrDer: await eoi.getPkcs10Request(await eoi.generateKeyPair(), `CN=${this.computer.fqdn}`) };
+    }
     const keyPairId = await generateKeyPair(this.wsman);
     const pair = (await enumeratePublicPrivateKeyPairs(this.wsman)).find((p) => stringProperty(p, 'InstanceID') === keyPairId);
     if (!pair) throw new Error(`the device lists no AMT_PublicPrivateKeyPair ${keyPairId} after generating it`);
-    const publicKeyPem = keyPairPublicKey(pair).export({ type: 'spki', format: 'pem' }).toString();
+    return { publicKeyPem: keyPairPublicKey(pair).export({ type: 'spki', format: 'pem' }).toString() };
+  }
+
+  /** One per device for all its EAP-TLS profiles: site CA, clientAuth, CN and SAN = FQDN, for the device's key. */
+  async clientCertificate(): Promise<string> {
+    if (this.client !== undefined) return this.client;
+    const reused = this.removed.clientKey;
+    const key = reused ? { publicKeyPem: reused.export({ type: 'spki', format: 'pem' }).toString() } : await this.generateDeviceKey();
     const issued = issueDeviceCertificate(
-      { fqdn: this.computer.fqdn, key: { publicKeyPem }, usage: 'clientAuth', ...(this.deps.now ? { now: this.deps.now() } : {}) },
+      { fqdn: this.computer.fqdn, key, usage: 'clientAuth', ...(this.deps.now ? { now: this.deps.now() } : {}) },
       this.deps.store.issuingCa.loadIssuer(),
     );
     this.client = await addCertificate(this.wsman, pemToDer(issued.certPem));
     auditStep(this.deps, this.computer.uuid, 'provisioning.8021x-client-certificate', 'success', {
-      fingerprintSha256: issued.fingerprintSha256, notAfter: issued.notAfter.toISOString(),
+      fingerprintSha256: issued.fingerprintSha256, notAfter: issued.notAfter.toISOString(), deviceKey: reused ? 'reused' : 'generated',
     });
     return this.client;
   }
@@ -164,10 +203,10 @@ export async function configureNetworkAuthentication(deps: ActivityDeps, wsman: 
   // disables it before pruning its certificates).
   if (hasRadio) await deleteAllWiFiItProfiles(wsman);
   await putIeee8021xSettings(wsman, { Enabled: DISABLED });
-  const removed = await removeProfileCredentials(deps, wsman, computer.fqdn);
+  const removed = await removeProfileCredentials(deps, wsman, computer);
   const steps = [`802.1X and wireless: old profiles deleted, ${removed.certificates} old certificate(s) and ${removed.keys} key pair(s) deleted`];
 
-  const credentials = new ProfileCredentials(deps, wsman, computer, removed.kept);
+  const credentials = new ProfileCredentials(deps, wsman, computer, removed);
   if (amt.wireless.length > 0 && !hasRadio) steps.push('wireless: the device has no radio; profiles not added');
   if (amt.wireless.length > 0 && hasRadio) {
     await addWirelessProfiles(deps, wsman, amt, credentials);

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_FIRMWARE_VERSION, EOI_REMOVED_IN_MAJOR, WSMAN_SETUP_SINCE_MAJOR } from '../contract/firmwareFamilies';
 import { HELLO_PORT } from '../contract/ports';
 import { startFleet, trustedHashesOfRoot, type FleetOptions } from '../emulator/fleet';
 import type { TrustedRootHash } from '../emulator/firmware/types';
@@ -30,7 +31,11 @@ Options:
   --admin-password <pw>       repeatable; the MEBx password, which is also the password of the
                               pre-provisioning Digest account "admin"; device i gets item i mod n
   --admin-password-file <f>   the same, one password per line (keeps them out of the process list)
-  --firmware-version <v>      reported firmware version (default 11.8.50)
+  --firmware <family>         modern (default: ${DEFAULT_FIRMWARE_VERSION.modern}, phase 1 over WS-Man, no EOI SOAP)
+                              or early (${DEFAULT_FIRMWARE_VERSION.early}, phase 1 over EOI SOAP only)
+  --firmware-version <v>      reported firmware version, e.g. 7.1.20; what the device serves follows
+                              it: EOI SOAP below ${EOI_REMOVED_IN_MAJOR}, phase 1 over WS-Man from ${WSMAN_SETUP_SINCE_MAJOR}
+                              (both from ${WSMAN_SETUP_SINCE_MAJOR} to ${EOI_REMOVED_IN_MAJOR - 1}); excludes --firmware
   --provisioning-mode <m>     enterprise (default) or small-business (commit without TLS)
   --time-scale <x>            Hello schedule speed-up: 60 = a minute per second (default 1)
   --uuid-seed <s>             deterministic device UUIDs: UUIDv5 of "<seed>/<index>" (default amtprov)
@@ -116,6 +121,17 @@ function parseIndexList(value: string): number[] {
   });
 }
 
+/** --firmware early|modern (the contract's default of that family) or --firmware-version x.y.z. */
+function firmwareVersionOption(family: string | undefined, version: string | undefined): string {
+  if (family !== undefined && version !== undefined) throw new Error('--firmware and --firmware-version exclude each other');
+  if (family !== undefined) {
+    if (family !== 'early' && family !== 'modern') throw new Error(`--firmware is early or modern, got "${family}"`);
+    return DEFAULT_FIRMWARE_VERSION[family];
+  }
+  if (version !== undefined && !/^\d{1,3}(\.\d{1,5}){1,3}$/.test(version)) throw new Error(`--firmware-version wants a version like 16.1.27, got "${version}"`);
+  return version ?? DEFAULT_FIRMWARE_VERSION.modern;
+}
+
 function parseOptions(argv: string[]): FleetOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
@@ -129,6 +145,7 @@ function parseOptions(argv: string[]): FleetOptions | 'help' {
       'trust-root': { type: 'string', multiple: true },
       'admin-password': { type: 'string', multiple: true },
       'admin-password-file': { type: 'string' },
+      firmware: { type: 'string' },
       'firmware-version': { type: 'string' },
       'provisioning-mode': { type: 'string' },
       'time-scale': { type: 'string' },
@@ -168,7 +185,7 @@ function parseOptions(argv: string[]): FleetOptions | 'help' {
     domainSuffix,
     trustedRootHashes,
     adminPasswords: passwords,
-    firmwareVersion: values['firmware-version'] ?? '11.8.50',
+    firmwareVersion: firmwareVersionOption(values.firmware, values['firmware-version']),
     provisioningMode: mode,
     timeScale: positiveNumber('time-scale', values['time-scale'], 1),
     uuidSeed: values['uuid-seed'] ?? 'amtprov',

@@ -185,7 +185,7 @@ export class DeviceHttpFrontend {
         sendText(res, 400, 'XML with DOCTYPE or ENTITY declarations is refused');
         return;
       }
-      const handler = this.router.find(req.url);
+      const handler = this.router.find(req.url, fw);
       if (!handler) {
         sendUnknownPath(res, (req.url ?? '/').split('?')[0] ?? '/');
         return;

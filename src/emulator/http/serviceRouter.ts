@@ -35,19 +35,26 @@ export function serviceContextOf(req: http.IncomingMessage): ServiceContext {
   return ctx;
 }
 
+/** Whether a device's firmware has the service at all (e.g. EOI only before AMT 9); absent = every device. */
+export type ServedBy = (firmware: Firmware) => boolean;
+
 export class ServiceRouter {
-  private readonly routes = new Map<string, ServiceHandler>();
+  private readonly routes = new Map<string, { handler: ServiceHandler; servedBy?: ServedBy }>();
 
   /** Exact path (`/SecurityAdministrationService`, `/wsman`); query strings are ignored when matching. */
-  route(path: string, handler: ServiceHandler): void {
+  route(path: string, handler: ServiceHandler, servedBy?: ServedBy): void {
     if (this.routes.has(path)) throw new Error(`path ${path} already has a handler`);
-    this.routes.set(path, handler);
+    this.routes.set(path, servedBy ? { handler, servedBy } : { handler });
   }
 
-  /** The handler for a request path, or undefined (the HTTP layer answers 404). */
-  find(url: string | undefined): ServiceHandler | undefined {
+  /**
+   * The handler for a request path on this device, or undefined (the HTTP layer answers 404):
+   * a service the device's firmware does not have answers like a path nobody serves.
+   */
+  find(url: string | undefined, firmware: Firmware): ServiceHandler | undefined {
     const path = (url ?? '/').split('?')[0] ?? '/';
-    return this.routes.get(path);
+    const route = this.routes.get(path);
+    return route && (!route.servedBy || route.servedBy(firmware)) ? route.handler : undefined;
   }
 
   /** Used by the HTTP layer: binds ctx to req (see serviceContextOf) and runs the handler. */

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { DEFAULT_FIRMWARE_VERSION } from '../../../src/contract/firmwareFamilies';
 import type { DeviceSummary } from '../../../src/emulator/device';
 import { startHarness, type Harness } from './support/emulatorHarness';
 import { validProvisioningChain } from './support/testPki';
@@ -63,7 +64,7 @@ void describe('host interface (section 7)', () => {
     const uuid = harness.fleet.devices[0].firmware.uuid;
     assert.deepEqual(await command(path, { id: 1, command: 'getUuid' }), { id: 1, ok: true, uuid });
     const info = await command(path, { id: 2, command: 'getFirmwareInfo' });
-    assert.deepEqual(info, { id: 2, ok: true, uuid, firmwareVersion: '11.8.50', provisioningState: 0, provisioningStateName: 'pre-provisioning' });
+    assert.deepEqual(info, { id: 2, ok: true, uuid, firmwareVersion: DEFAULT_FIRMWARE_VERSION.modern, provisioningState: 0, provisioningStateName: 'pre-provisioning' });
     const hashes = await command(path, { id: 3, command: 'getTrustedRootHashes' });
     assert.deepEqual(hashes.hashes, [{ algorithm: 'sha256', hash: pki.trustedRootHashes[0].hash, name: 'test provisioning root', active: true }]);
   });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { AMT, CIM, IPS } from '@device-management-toolkit/wsman-messages';
+import { DEFAULT_FIRMWARE_VERSION } from '../../../src/contract/firmwareFamilies';
 import { PT_STATUS } from '../../../src/contract/ptStatus';
 import { registerServices } from '../../../src/emulator/services';
 import {
@@ -329,7 +330,7 @@ void describe('AMT_SetupAndConfigurationService and CIM_SoftwareIdentity', () =>
 
   void it('CIM_SoftwareIdentity "AMT" carries the firmware version', async () => {
     const identity = okBody(await send(cim.SoftwareIdentity.Get({ name: 'InstanceID', value: 'AMT' })), 'CIM_SoftwareIdentity');
-    assert.equal(identity.VersionString, '11.8.50');
+    assert.equal(identity.VersionString, DEFAULT_FIRMWARE_VERSION.modern);
   });
 });
 

@@ -9,6 +9,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
+import { DEFAULT_FIRMWARE_VERSION } from '../../../src/contract/firmwareFamilies';
 import { EOI_NAMESPACES, EOI_PATHS } from '../../../src/contract/namespaces';
 import { registerServices } from '../../../src/emulator/services';
 import { assertStatus, digestPassword, eoiClient, issueFromRequest, type DeviceEndpoint } from './services-client';
@@ -92,7 +93,11 @@ function probeListener(): { stop: () => Promise<{ connected: number; refused: nu
 
 before(async () => {
   provisioning = validProvisioningChain(SUFFIX);
-  harness = await startHarness({ count: 1, baseIp: IP, controlHost: '127.0.27.250', domainSuffix: SUFFIX, trustedRootHashes: provisioning.trustedRootHashes, registerServices });
+  // The switch is driven over EOI SOAP: early firmware.
+  harness = await startHarness({
+    count: 1, baseIp: IP, controlHost: '127.0.27.250', domainSuffix: SUFFIX, trustedRootHashes: provisioning.trustedRootHashes, registerServices,
+    firmwareVersion: DEFAULT_FIRMWARE_VERSION.early,
+  });
   const endpoint: DeviceEndpoint = { host: IP, port: 16993, tls: { keyPem: provisioning.keyPem, chainPems: provisioning.chainPems }, username: 'admin', password: MEBX_PASSWORD };
   const security = await eoiClient('SecurityAdministration', () => endpoint);
   const network = await eoiClient('NetworkAdministration', () => endpoint);

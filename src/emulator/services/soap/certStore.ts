@@ -1,9 +1,9 @@
 // CertStore EOI operations (seed step 7.3): the device makes its TLS key, signs a PKCS#10
 // request with it, and stores the certificate the site CA issued.
-import { KEY_ALGORITHM_RSA } from '../../../contract/provisioning';
 import { PT_STATUS } from '../../../contract/ptStatus';
-import { assertRoomForCertificate, assertRoomForKeyPair, certificatePemFromBase64Der, derBase64FromPem } from '../keyStoreRules';
+import { derBase64FromPem } from '../keyStoreRules';
 import { refuse } from '../refusal';
+import { addCertificate, generateKeyPair } from '../setupOperations';
 import { eoiOperation, type EoiOperation } from './eoiOperation';
 
 const DN_ATTRIBUTES = new Set(['CN', 'O', 'OU', 'L', 'ST', 'C']);
@@ -31,12 +31,7 @@ export const certStore: Record<string, EoiOperation> = {
   GenerateKeyPair: eoiOperation({
     args: { KeyAlgorithm: 'uint', KeyLength: 'uint' },
     emptyResponse: { KeyPairHandle: 0 },
-    run: async ({ KeyAlgorithm, KeyLength }, fw) => {
-      if (KeyAlgorithm !== KEY_ALGORITHM_RSA) refuse(PT_STATUS.INVALID_PARAMETER, `KeyAlgorithm ${KeyAlgorithm} is not RSA (0)`);
-      assertRoomForKeyPair(fw);
-      const entry = await fw.generateKeyPair(KeyLength);
-      return { KeyPairHandle: entry.handle };
-    },
+    run: async ({ KeyAlgorithm, KeyLength }, fw) => ({ KeyPairHandle: (await generateKeyPair(fw, KeyAlgorithm, KeyLength)).handle }),
   }),
 
   GetPKCS10Request: eoiOperation({
@@ -50,10 +45,6 @@ export const certStore: Record<string, EoiOperation> = {
   AddCertificate: eoiOperation({
     args: { CertificateBlob: 'base64' },
     emptyResponse: { CertificateHandle: 0 },
-    run: async ({ CertificateBlob }, fw) => {
-      const pem = certificatePemFromBase64Der(CertificateBlob);
-      assertRoomForCertificate(fw);
-      return { CertificateHandle: (await fw.addCertificate(pem)).handle };
-    },
+    run: async ({ CertificateBlob }, fw) => ({ CertificateHandle: (await addCertificate(fw, CertificateBlob)).handle }),
   }),
 };

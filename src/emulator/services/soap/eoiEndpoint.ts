@@ -11,7 +11,8 @@ import { EOI_OPERATIONS } from '../../../contract/eoiOperations';
 import { EOI_NAMESPACES, EOI_PATHS, EOI_SERVICES, EOI_WSDL_FILES, SOAP11_ENVELOPE_NS, SOAP12_ENVELOPE_NS, type EoiService } from '../../../contract/namespaces';
 import { AMT_HTTPS_PORT } from '../../../contract/ports';
 import { PowerLossError } from '../../firmware/errors';
-import { serviceContextOf, type ServiceHandler, type ServiceRequest, type ServiceRouter } from '../../http/serviceRouter';
+import { servesEoi } from '../../firmware/releaseRules';
+import { serviceContextOf, type ServedBy, type ServiceHandler, type ServiceRequest, type ServiceRouter } from '../../http/serviceRouter';
 import { attributeValue, escapeXml, parseXmlDocument, XmlRefusedError, type XmlElement } from '../xml/xmlTree';
 import { certStore } from './certStore';
 import { runEoiOperation, SchemaViolation, type EoiOperation } from './eoiOperation';
@@ -153,7 +154,15 @@ async function eoiHandler(service: EoiService): Promise<ServiceHandler> {
   };
 }
 
-/** Mounts the four EOI services on their paths (`/<Service>Service`). */
+/**
+ * Whether a device serves EOI at all: releases before AMT 9 (releaseRules.ts servesEoi). On
+ * later ones the EOI paths answer as paths nobody serves: HTTP 404 with a SOAP 1.2 Sender
+ * fault, after Digest authentication like every path (the emulator's decision; AMT 9 "dropped
+ * support for the old SOAP-protocol-based communication", amttools).
+ */
+const servedByEoiFirmware: ServedBy = (fw) => servesEoi(fw.state.firmwareVersion);
+
+/** Mounts the four EOI services on their paths (`/<Service>Service`), for releases that have them. */
 export async function registerEoiServices(router: ServiceRouter): Promise<void> {
-  for (const service of EOI_SERVICES) router.route(EOI_PATHS[service], await eoiHandler(service));
+  for (const service of EOI_SERVICES) router.route(EOI_PATHS[service], await eoiHandler(service), servedByEoiFirmware);
 }

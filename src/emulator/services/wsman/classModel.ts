@@ -1,6 +1,8 @@
 // What a WS-Man class served by the device looks like to the endpoint (wsmanEndpoint.ts):
-// its instances for Get / Enumerate, and optionally Put, Delete and methods (invoked by action
-// `<ResourceURI>/<Method>`). Each class module under classes/ exports one or more of these.
+// its instances for Get / Enumerate, and optionally Put, Create, Delete and methods (invoked by
+// action `<ResourceURI>/<Method>`), and the first release serving the class or a method
+// (`sinceMajor`, checked by the endpoint: the one place a class's release history lives). Each
+// class module under classes/ exports one or more of these.
 import { AMT_RESOURCE_URI_PREFIX, CIM_RESOURCE_URI_PREFIX, IPS_RESOURCE_URI_PREFIX } from '../../../contract/namespaces';
 import type { Firmware } from '../../firmware/firmware';
 import type { ServiceContext } from '../../http/serviceRouter';
@@ -32,6 +34,8 @@ export interface WsmanMethod<S extends FieldSpecs = FieldSpecs> {
   onInstance?: boolean;
   /** May be called by users without administration rights. */
   readOnly?: boolean;
+  /** First major release with this method; older ones answer wsa:ActionNotSupported. Absent: every release. */
+  sinceMajor?: number;
   run(ctx: ClassContext, input: FieldValuesOf<S>, instance: WsmanInstance | undefined): Promise<MethodResult> | MethodResult;
 }
 
@@ -41,13 +45,22 @@ export interface WsmanPut<S extends FieldSpecs = FieldSpecs> {
   apply(ctx: ClassContext, values: FieldValuesOf<S>, instance: WsmanInstance): Promise<void>;
 }
 
+/** WS-Transfer Create: the representation's fields, and the work, which returns the new instance's keys. */
+export interface WsmanCreate<S extends FieldSpecs = FieldSpecs> {
+  fields: S;
+  create(ctx: ClassContext, values: FieldValuesOf<S>): Promise<Record<string, string>>;
+}
+
 export interface WsmanClass {
   name: string;
   resourceUri: string;
+  /** First major release with this class; older ones answer wsa:DestinationUnreachable (InvalidResourceURI). Absent: every release. */
+  sinceMajor?: number;
   /** Exactly one instance, addressed without selectors. */
   singleton?: boolean;
   instances(ctx: ClassContext): WsmanInstance[];
   put?: WsmanPut;
+  create?: WsmanCreate;
   delete?(ctx: ClassContext, instance: WsmanInstance): Promise<void>;
   methods?: Record<string, WsmanMethod>;
 }
@@ -58,6 +71,9 @@ export function wsmanMethod<S extends FieldSpecs>(method: WsmanMethod<S>): Wsman
 }
 export function wsmanPut<S extends FieldSpecs>(put: WsmanPut<S>): WsmanPut {
   return put;
+}
+export function wsmanCreate<S extends FieldSpecs>(create: WsmanCreate<S>): WsmanCreate {
+  return create;
 }
 
 export const amtUri = (className: string): string => AMT_RESOURCE_URI_PREFIX + className;

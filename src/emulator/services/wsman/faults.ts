@@ -27,6 +27,7 @@ const KINDS = {
   UnsupportedFeature: { code: 'Sender', subcodeNs: WSMAN_NS, action: WSMAN_FAULT_ACTION },
   CannotProcessFilter: { code: 'Sender', subcodeNs: WSMAN_NS, action: WSMAN_FAULT_ACTION },
   AccessDenied: { code: 'Sender', subcodeNs: WSMAN_NS, action: WSMAN_FAULT_ACTION },
+  AlreadyExists: { code: 'Sender', subcodeNs: WSMAN_NS, action: WSMAN_FAULT_ACTION },
   InternalError: { code: 'Receiver', subcodeNs: WSMAN_NS, action: WSMAN_FAULT_ACTION },
   InvalidEnumerationContext: { code: 'Receiver', subcodeNs: WS_ENUMERATION_NS, action: WSEN_FAULT_ACTION },
   VersionMismatch: { code: 'VersionMismatch', subcodeNs: null, action: WSA_FAULT_ACTION },

@@ -1,4 +1,5 @@
-// Every WS-Man class the emulated device serves (AMT-PROTOCOL.md section 6).
+// Every WS-Man class the emulated device serves (AMT-PROTOCOL.md section 6; phase 1 classes of
+// docs/amt-protocol.md section 9 from AMT 6, by their `sinceMajor`).
 import type { WsmanClass } from './classModel';
 import { authorizationService } from './classes/authorizationService';
 import { ieee8021xSettings, publicKeyCertificate, publicKeyManagementService } from './classes/certificates';
@@ -6,6 +7,8 @@ import { redirectionService, systemPowerScheme, webUiService } from './classes/f
 import { kerberosSettingData } from './classes/kerberos';
 import { generalSettings } from './classes/generalSettings';
 import { setupAndConfigurationService, softwareIdentity } from './classes/setupAndConfiguration';
+import { timeSynchronizationService } from './classes/timeSynchronization';
+import { publicPrivateKeyPair, tlsCredentialContext, tlsSettingData } from './classes/tlsSetup';
 import { ethernetPortSettings, wifiEndpointSettings, wifiPort, wifiPortConfigurationService } from './classes/wireless';
 
 export const WSMAN_CLASSES: readonly WsmanClass[] = [
@@ -24,4 +27,8 @@ export const WSMAN_CLASSES: readonly WsmanClass[] = [
   ieee8021xSettings,
   setupAndConfigurationService,
   softwareIdentity,
+  timeSynchronizationService,
+  publicPrivateKeyPair,
+  tlsCredentialContext,
+  tlsSettingData,
 ];

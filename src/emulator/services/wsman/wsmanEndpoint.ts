@@ -1,11 +1,13 @@
 // POST /wsman (AMT-PROTOCOL.md section 6): parses the envelope, finds the class by ResourceURI
-// and the operation by Action (WS-Transfer, WS-Enumeration, or `<ResourceURI>/<Method>`),
-// consults the fault plan (`<Class>.<Get|Put|Delete|Enumerate|Pull|Release|Method>`), checks
-// rights and selectors, runs it and answers the response envelope or a WS-Man fault.
+// and the operation by Action (WS-Transfer, WS-Enumeration, or `<ResourceURI>/<Method>`), both
+// as this firmware release has them (`sinceMajor`), consults the fault plan
+// (`<Class>.<Get|Put|Create|Delete|Enumerate|Pull|Release|Method>`), checks rights and
+// selectors, runs it and answers the response envelope or a WS-Man fault.
 import type http from 'node:http';
 import { PT_STATUS_NAMES } from '../../../contract/ptStatus';
-import { WS_ENUMERATION_NS, WSMAN_ACTIONS, WSMAN_NS } from '../../../contract/namespaces';
+import { WS_ENUMERATION_NS, WS_TRANSFER_NS, WSMAN_ACTIONS, WSMAN_NS } from '../../../contract/namespaces';
 import { FirmwareError, PowerLossError } from '../../firmware/errors';
+import { servesSince } from '../../firmware/releaseRules';
 import type { ServiceContext, ServiceHandler, ServiceRequest } from '../../http/serviceRouter';
 import { mayAdminister } from '../authorization';
 import { childNamed, type XmlElement } from '../xml/xmlTree';
@@ -14,7 +16,7 @@ import { parseWsmanRequest, type WsmanRequest } from './envelope';
 import { EnumerationContexts } from './enumeration';
 import { WsmanFault } from './faults';
 import { readFields } from './fields';
-import { elementXml, faultEnvelope, responseEnvelope } from './response';
+import { elementXml, endpointReference, endpointReferenceXml, faultEnvelope, responseEnvelope } from './response';
 
 const RELEASE_ACTION = `${WS_ENUMERATION_NS}/Release`;
 const TRANSFER_OPERATIONS = new Map<string, string>([
@@ -39,13 +41,13 @@ export function statusName(status: number): string {
   return PT_STATUS_NAMES.get(status) ?? `status ${status}`;
 }
 
-/** The operation name of an action on `cls`: Get, Put, ..., or a method name. */
-function operationOf(cls: WsmanClass, action: string): string {
+/** The operation name of an action on `cls` in release `version`: Get, Put, ..., or a method name. */
+function operationOf(cls: WsmanClass, action: string, version: string): string {
   const transfer = TRANSFER_OPERATIONS.get(action);
-  const supported = transfer === undefined ? false : transfer === 'Put' ? !!cls.put : transfer === 'Delete' ? !!cls.delete : transfer !== 'Create';
-  if (transfer !== undefined && supported) return transfer;
+  const optional: Record<string, boolean> = { Put: !!cls.put, Create: !!cls.create, Delete: cls.delete !== undefined };
+  if (transfer !== undefined && optional[transfer] !== false) return transfer;
   const method = action.startsWith(`${cls.resourceUri}/`) ? action.slice(cls.resourceUri.length + 1) : undefined;
-  if (method !== undefined && cls.methods && Object.hasOwn(cls.methods, method)) return method;
+  if (method !== undefined && cls.methods && Object.hasOwn(cls.methods, method) && servesSince(version, cls.methods[method].sinceMajor)) return method;
   throw new WsmanFault('ActionNotSupported', `${cls.name} does not support action ${action}`);
 }
 
@@ -125,11 +127,12 @@ export class WsmanEndpoint {
   };
 
   private async dispatch(request: WsmanRequest, service: ServiceContext): Promise<Answer> {
+    const version = service.firmware.state.firmwareVersion;
     const cls = request.resourceUri === null ? undefined : this.classes.get(request.resourceUri);
-    if (!cls) {
+    if (!cls || !servesSince(version, cls.sinceMajor)) {
       throw new WsmanFault('DestinationUnreachable', `no resource ${request.resourceUri ?? '(no ResourceURI header)'}`, 'InvalidResourceURI');
     }
-    const operation = operationOf(cls, request.action);
+    const operation = operationOf(cls, request.action, version);
     const ctx: ClassContext = { fw: service.firmware, service, mayAdminister: mayAdminister(service) };
     const method = cls.methods?.[operation];
     const injected = ctx.fw.faults.takeFailure(`${cls.name}.${operation}`);
@@ -142,7 +145,7 @@ export class WsmanEndpoint {
     try {
       return await this.run(cls, operation, request, ctx);
     } catch (err) {
-      // A refusal from Put / Delete (methods answer theirs as ReturnValue).
+      // A refusal from Put / Create / Delete (methods answer theirs as ReturnValue).
       if (err instanceof FirmwareError) throw new WsmanFault('InvalidRepresentation', `${err.message} (${statusName(err.status)})`, 'InvalidValues');
       throw err;
     }
@@ -164,6 +167,13 @@ export class WsmanEndpoint {
         const put = cls.put as NonNullable<WsmanClass['put']>;
         await put.apply(ctx, readFields(representation, cls.resourceUri, put.fields, cls.name), instance);
         return { action: `${WSMAN_ACTIONS.PUT}Response`, body: instanceXml(cls, selectInstance(cls, ctx, new Map(Object.entries(instance.keys)))) };
+      }
+      case 'Create': {
+        // WS-Transfer: the answer is a ResourceCreated endpoint reference to the new instance.
+        const create = cls.create as NonNullable<WsmanClass['create']>;
+        const values = readFields(onlyChild(body, cls.resourceUri, cls.name), cls.resourceUri, create.fields, cls.name);
+        const created = endpointReference(cls.resourceUri, await create.create(ctx, values));
+        return { action: `${WSMAN_ACTIONS.CREATE}Response`, body: `<t:ResourceCreated xmlns:t="${WS_TRANSFER_NS}">${endpointReferenceXml(created)}</t:ResourceCreated>` };
       }
       case 'Delete': {
         emptyBody(body, 'Delete');

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { PT_STATUS } from '../../../../src/contract/ptStatus';
 import { FirmwareError } from '../../../../src/emulator/firmware/errors';
 import { parseSubjectDn } from '../../../../src/emulator/services/soap/certStore';
-import { synchronizedTime } from '../../../../src/emulator/services/soap/networkServices';
+import { synchronizedTime } from '../../../../src/emulator/services/setupOperations';
 import { decodeBase64, digestPasswordToHa1, kerberosSidProblem, passwordProblems, usernameProblem } from '../../../../src/emulator/services/validation/credentials';
 import { domainNameProblem, fqdnProblem, hostNameProblem } from '../../../../src/emulator/services/validation/dnsNames';
 import { versionAtLeast } from '../../../../src/contract/firmwareFamilies';

@@ -1,9 +1,11 @@
 // AMT_AuthorizationService (seed step 8.1): user ACL entries for Digest users and Kerberos
-// SIDs. Methods return PT_STATUS (AMT SDK; wsman-messages AuthorizationService docs).
+// SIDs; on AMT 6 and later also the admin account of phase 1 (SetAdminAclEntryEx). Methods return PT_STATUS (AMT SDK; wsman-messages AuthorizationService docs).
+import { WSMAN_SETUP_SINCE_MAJOR } from '../../../../contract/firmwareFamilies';
 import { PT_STATUS } from '../../../../contract/ptStatus';
 import type { DeepReadonly } from '../../../firmware/firmware';
 import type { UserAclEntry } from '../../../firmware/types';
 import { refuse } from '../../refusal';
+import { setAdminAclEntry } from '../../setupOperations';
 import { digestPasswordToHa1, kerberosSidProblem, usernameProblem } from '../../validation/credentials';
 import { amtUri, serviceInstance, wsmanMethod, type WsmanClass } from '../classModel';
 
@@ -118,6 +120,16 @@ export const authorizationService: WsmanClass = {
           s.userAcl.push({ handle, ...entry });
         });
         return { returnValue: PT_STATUS.SUCCESS, output: { Handle: handle } };
+      },
+    }),
+
+    /** The admin account (seed 7.4, docs/amt-protocol.md section 9): the same rules as EOI SetAdminAclEntry; staged until commit. */
+    SetAdminAclEntryEx: wsmanMethod({
+      input: { Username: { type: 'string', required: true }, DigestPassword: { type: 'base64', required: true } },
+      sinceMajor: WSMAN_SETUP_SINCE_MAJOR,
+      run: async ({ fw }, { Username, DigestPassword }) => {
+        await setAdminAclEntry(fw, Username, DigestPassword);
+        return { returnValue: PT_STATUS.SUCCESS };
       },
     }),
   },

@@ -1,13 +1,16 @@
 // Certificates in phase 2 (seed step 8.4): AMT_PublicKeyCertificate (Enumerate / Get / Delete),
 // AMT_PublicKeyManagementService AddCertificate / AddTrustedRootCertificate (how a server puts
-// 802.1X and wireless certificates on the device), IPS_IEEE8021xSettings Get / Put and
-// SetCertificates (wired 802.1X, what RPS does). Methods return PT_STATUS.
+// 802.1X and wireless certificates on the device) and, AMT 6 and later, GenerateKeyPair (the TLS
+// key of phase 1 over WS-Man, docs/amt-protocol.md section 9), IPS_IEEE8021xSettings Get / Put
+// and SetCertificates (wired 802.1X, what RPS does). Methods return PT_STATUS.
 import crypto from 'node:crypto';
+import { WSMAN_SETUP_SINCE_MAJOR } from '../../../../contract/firmwareFamilies';
 import { PT_STATUS } from '../../../../contract/ptStatus';
 import type { Firmware } from '../../../firmware/firmware';
 import type { WsmanInstance as StoredInstance } from '../../../firmware/types';
-import { assertRoomForCertificate, certificatePemFromBase64Der, derBase64FromPem } from '../../keyStoreRules';
+import { certificatePemFromBase64Der, derBase64FromPem } from '../../keyStoreRules';
 import { refuse } from '../../refusal';
+import { addCertificate as addStoreCertificate, generateKeyPair } from '../../setupOperations';
 import { amtUri, ipsUri, serviceInstance, settingInstance, wsmanMethod, wsmanPut, type WsmanClass } from '../classModel';
 import { WsmanFault } from '../faults';
 import type { FieldSpecs, ReferenceInput } from '../fields';
@@ -15,8 +18,13 @@ import { endpointReference, type Properties } from '../response';
 
 const CERTIFICATE = 'AMT_PublicKeyCertificate';
 const CERTIFICATE_ID_PREFIX = 'Intel(r) AMT Certificate: Handle: ';
+export const KEY_PAIR = 'AMT_PublicPrivateKeyPair';
+/** AMT's InstanceID of a key pair (wsman-messages / rpc-go examples: "Intel(r) AMT Key: Handle: 0"). */
+const KEY_PAIR_ID_PREFIX = 'Intel(r) AMT Key: Handle: ';
 
 export const certificateInstanceId = (handle: number): string => `${CERTIFICATE_ID_PREFIX}${handle}`;
+export const keyPairInstanceId = (handle: number): string => `${KEY_PAIR_ID_PREFIX}${handle}`;
+export const keyPairHandleOf = (instanceId: string): number => Number(instanceId.slice(KEY_PAIR_ID_PREFIX.length));
 
 /** The key store handle an AMT_PublicKeyCertificate reference names; refuses unknown ones. */
 export function certificateHandleOf(fw: Firmware, ref: ReferenceInput, argument: string): number {
@@ -28,7 +36,7 @@ export function certificateHandleOf(fw: Firmware, ref: ReferenceInput, argument:
 }
 
 /** What uses a certificate (so it cannot be deleted), or null. */
-function certificateUse(fw: Firmware, handle: number): string | null {
+export function certificateUse(fw: Firmware, handle: number): string | null {
   if (fw.state.tls.certificateHandle === handle || fw.settings().tlsCertificateHandle === handle) return 'the TLS server identity';
   const ieee = fw.state.ieee8021x?.properties;
   if (ieee && (ieee.ServerCertificateIssuer === handle || ieee.ClientCertificate === handle)) return 'the wired 802.1X settings';
@@ -70,13 +78,11 @@ export const publicKeyCertificate: WsmanClass = {
 const KEY_MANAGEMENT = 'AMT_PublicKeyManagementService';
 
 async function addCertificate(fw: Firmware, blob: string, mustBeRoot: boolean): Promise<Properties> {
-  const pem = certificatePemFromBase64Der(blob);
-  assertRoomForCertificate(fw);
   if (mustBeRoot) {
-    const cert = new crypto.X509Certificate(pem);
+    const cert = new crypto.X509Certificate(certificatePemFromBase64Der(blob));
     if (!cert.ca || cert.subject !== cert.issuer || !cert.verify(cert.publicKey)) refuse(PT_STATUS.INVALID_CERT, 'not a self-signed CA certificate');
   }
-  const entry = await fw.addCertificate(pem);
+  const entry = await addStoreCertificate(fw, blob);
   return { CreatedCertificate: endpointReference(amtUri(CERTIFICATE), { InstanceID: certificateInstanceId(entry.handle) }) };
 }
 
@@ -93,6 +99,15 @@ export const publicKeyManagementService: WsmanClass = {
     AddTrustedRootCertificate: wsmanMethod({
       input: { CertificateBlob: { type: 'base64', required: true } },
       run: async ({ fw }, { CertificateBlob }) => ({ returnValue: PT_STATUS.SUCCESS, output: await addCertificate(fw, CertificateBlob, true) }),
+    }),
+    /** The TLS key (7.3): same rules as EOI GenerateKeyPair; KeyPair = reference to the new AMT_PublicPrivateKeyPair (MeshCentral, RPS read its InstanceID selector). */
+    GenerateKeyPair: wsmanMethod({
+      input: { KeyAlgorithm: { type: 'uint', required: true }, KeyLength: { type: 'uint', required: true } },
+      sinceMajor: WSMAN_SETUP_SINCE_MAJOR,
+      run: async ({ fw }, { KeyAlgorithm, KeyLength }) => {
+        const entry = await generateKeyPair(fw, KeyAlgorithm, KeyLength);
+        return { returnValue: PT_STATUS.SUCCESS, output: { KeyPair: endpointReference(amtUri(KEY_PAIR), { InstanceID: keyPairInstanceId(entry.handle) }) } };
+      },
     }),
   },
 };

@@ -1,13 +1,22 @@
 // AMT_SetupAndConfigurationService (AMT-PROTOCOL.md section 7, step 4: the OTP the device
-// presents; section 2: ExtendProvisioningPeriod) and CIM_SoftwareIdentity (firmware version).
-// Phase 1 SOAP does the setup itself.
+// presents; section 2: ExtendProvisioningPeriod; docs/amt-protocol.md section 9: SetMEBxPassword,
+// CommitChanges, Unprovision, PartialUnprovision on AMT 6 and later) and CIM_SoftwareIdentity
+// (firmware version, read first by the server on every release).
+import { WSMAN_SETUP_SINCE_MAJOR } from '../../../../contract/firmwareFamilies';
 import { PROVISIONING_MODE } from '../../../../contract/provisioning';
 import { PT_STATUS } from '../../../../contract/ptStatus';
+import { setMebxPassword } from '../../setupOperations';
 import { amtUri, cimUri, serviceInstance, settingInstance, wsmanMethod, type WsmanClass } from '../classModel';
 
 const SETUP = 'AMT_SetupAndConfigurationService';
 /** ExtendProvisioningPeriod's Duration: hours, "limited to maximum value of 24 in each call" (AMT SDK). */
 const MAX_EXTENSION_HOURS = 24;
+/**
+ * Unprovision's ProvisioningMode: 0 current, 1 enterprise; "Starting from Release 6.0 only
+ * effective value is ProvisioningModeEnterprise" (wsman-messages), so 2 (small business) and
+ * 3 (remote connectivity) answer INVALID_PARAMETER (decision). The device keeps its mode.
+ */
+const UNPROVISION_MODES: ReadonlySet<number> = new Set([0, 1]);
 
 /**
  * ProvisioningServerOTP is an octet string in AMT's class, so it travels as base64; the
@@ -45,6 +54,51 @@ export const setupAndConfigurationService: WsmanClass = {
       run: ({ fw }, { Duration }) => {
         if (Duration !== undefined && (Duration < 1 || Duration > MAX_EXTENSION_HOURS)) return { returnValue: PT_STATUS.INVALID_PARAMETER };
         fw.extendProvisioningPeriod();
+        return { returnValue: PT_STATUS.SUCCESS };
+      },
+    }),
+
+    SetMEBxPassword: wsmanMethod({
+      input: { Password: { type: 'string', required: true } },
+      sinceMajor: WSMAN_SETUP_SINCE_MAJOR,
+      run: async ({ fw }, { Password }) => {
+        await setMebxPassword(fw, Password);
+        return { returnValue: PT_STATUS.SUCCESS };
+      },
+    }),
+
+    /** Applies the staged setup (firmware commit: INVALID_PT_MODE, DATA_MISSING; the power-loss fault drops the answer). */
+    CommitChanges: wsmanMethod({
+      input: {},
+      sinceMajor: WSMAN_SETUP_SINCE_MAJOR,
+      run: async ({ fw }) => {
+        await fw.commit();
+        return { returnValue: PT_STATUS.SUCCESS };
+      },
+    }),
+
+    /** Full unprovision (firmware model), from any phase: staged setup is dropped too. */
+    Unprovision: wsmanMethod({
+      input: { ProvisioningMode: { type: 'uint' } },
+      sinceMajor: WSMAN_SETUP_SINCE_MAJOR,
+      run: async ({ fw }, { ProvisioningMode }) => {
+        if (ProvisioningMode !== undefined && !UNPROVISION_MODES.has(ProvisioningMode)) return { returnValue: PT_STATUS.INVALID_PARAMETER };
+        await fw.unprovision('full');
+        return { returnValue: PT_STATUS.SUCCESS };
+      },
+    }),
+
+    /**
+     * Partial unprovision (firmware model: admin account, host and domain name kept). rpc-go
+     * calls it over WS-Man on provisioned devices ("only supported in ACM mode"); the emulator
+     * answers INVALID_PT_MODE unless post-provisioning (decision).
+     */
+    PartialUnprovision: wsmanMethod({
+      input: {},
+      sinceMajor: WSMAN_SETUP_SINCE_MAJOR,
+      run: async ({ fw }) => {
+        if (fw.phase !== 'post') return { returnValue: PT_STATUS.INVALID_PT_MODE };
+        await fw.unprovision('partial');
         return { returnValue: PT_STATUS.SUCCESS };
       },
     }),

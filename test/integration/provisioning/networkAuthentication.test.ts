@@ -13,6 +13,7 @@ import { runSettingsCommand } from '../../../src/cli/settings';
 import { statusQuery } from '../../../src/workflows/definitions';
 import { makeRadiusRoot } from '../../support/radiusRoot';
 import { useProvisioningStacks, type ProvisioningStack } from '../../support/provisioningStack';
+import { waitUntil } from '../../support/waitUntil';
 
 interface DeviceView {
   firmware: {
@@ -144,16 +145,3 @@ describe('seed step 8.4: EAP-TLS wireless and wired 802.1X with certificates', (
     }
   });
 });
-
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // the run may not exist yet
-    }
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EMULATE_USAGE, runEmulateCommand } from '../../../src/cli/emulate';
+import { DEFAULT_FIRMWARE_VERSION } from '../../../src/contract/firmwareFamilies';
 import type { DeviceSummary } from '../../../src/emulator/device';
 import { holdAddressBlock } from './support/addressBlock';
 import { makeRoot } from './support/testPki';
@@ -71,7 +72,7 @@ void describe('amtprov emulate', () => {
   void it('documents every flag and the control API in --help', async () => {
     const out: string[] = [];
     assert.equal(await runEmulateCommand(['--help'], { out: (l) => out.push(l), err: () => undefined }), 0);
-    for (const flag of ['--count', '--base-ip', '--state-dir', '--provision-server', '--domain-suffix', '--trust-root', '--admin-password', '--firmware-version', '--time-scale', '--uuid-seed', '--control-port', '--no-heci', '--no-radio', '--no-radio-devices']) {
+    for (const flag of ['--count', '--base-ip', '--state-dir', '--provision-server', '--domain-suffix', '--trust-root', '--admin-password', '--firmware', '--firmware-version', '--time-scale', '--uuid-seed', '--control-port', '--no-heci', '--no-radio', '--no-radio-devices']) {
       assert.ok(out.join('\n').includes(flag), flag);
     }
     assert.equal(out.join('\n'), EMULATE_USAGE);
@@ -85,6 +86,9 @@ void describe('amtprov emulate', () => {
     assert.equal(await runEmulateCommand(['--domain-suffix', 'x.com', '--admin-password', 'Secret!Pw9', '--provision-server', 'nope'], io), 2);
     assert.equal(await runEmulateCommand(['--domain-suffix', 'x.com', '--admin-password', 'Secret!Pw9', '--no-radio-devices', '3-1'], io), 2);
     assert.equal(await runEmulateCommand(['--domain-suffix', 'x.com', '--admin-password', 'Secret!Pw9', '--no-radio', '--no-radio-devices', '1'], io), 2);
+    assert.equal(await runEmulateCommand(['--domain-suffix', 'x.com', '--admin-password', 'Secret!Pw9', '--firmware', 'ancient'], io), 2);
+    assert.equal(await runEmulateCommand(['--domain-suffix', 'x.com', '--admin-password', 'Secret!Pw9', '--firmware', 'early', '--firmware-version', '5.2.70'], io), 2);
+    assert.equal(await runEmulateCommand(['--domain-suffix', 'x.com', '--admin-password', 'Secret!Pw9', '--firmware-version', 'eleven'], io), 2);
     assert.equal(errors.some((l) => l.includes('Secret!Pw9')), false);
   });
 
@@ -100,6 +104,7 @@ void describe('amtprov emulate', () => {
       const firmware = await getJson<{ firmware: { trustedRootHashes: { algorithm: string; hash: string }[]; dnsSuffix: string } }>(`${url}/devices/1`);
       assert.deepEqual(firmware.firmware.trustedRootHashes.map((h) => [h.algorithm, h.hash]), [
         ['sha256', crypto.createHash('sha256').update(root.der).digest('hex')],
+        ['sha384', crypto.createHash('sha384').update(root.der).digest('hex')],
         ['sha1', crypto.createHash('sha1').update(root.der).digest('hex')],
       ]);
       assert.equal(firmware.firmware.dnsSuffix, 'cli.example.com');
@@ -119,6 +124,20 @@ void describe('amtprov emulate', () => {
       const other = (await getJson<DeviceSummary[]>(`${url}/devices`)).map((d) => d.uuid);
       assert.equal(other.some((u) => uuids.includes(u)), false);
     });
+  });
+
+  void it('defaults to the modern firmware; --firmware early picks the early default', async () => {
+    const stateDir = path.join(dir, 'families');
+    const withoutVersion = baseArgs(stateDir).filter((arg, i, all) => arg !== '--firmware-version' && all[i - 1] !== '--firmware-version');
+    const versions = async (args: string[]): Promise<string[]> => {
+      let seen: string[] = [];
+      await withEmulator([...withoutVersion, ...args], async (url) => {
+        seen = (await getJson<DeviceSummary[]>(`${url}/devices`)).map((d) => d.firmwareVersion);
+      });
+      return seen;
+    };
+    assert.deepEqual(await versions([]), Array(3).fill(DEFAULT_FIRMWARE_VERSION.modern));
+    assert.deepEqual(await versions(['--firmware', 'early']), Array(3).fill(DEFAULT_FIRMWARE_VERSION.early), 'a reboot re-reads the firmware version');
   });
 
   void it('--no-radio-devices and --no-radio set the radio at boot; without them the state file decides', async () => {

@@ -76,6 +76,14 @@ void describe('client chain rules', () => {
     assert.deepEqual(reasons([bigLeaf, bigRoot], trust({ trustedRootHashes: [hashOf(bigRoot, 'sha256')] })), ['ca-key-size']);
   });
 
+  void it('rule 5 takes 3072-bit CA keys where the release allows them (AMT 16), not by default', () => {
+    const root3072 = makeRoot('Rules 3072 Root', 'rules-3072', 3072);
+    const leaf = makeProvisioningLeaf({ cn: 'k.corp.example.com', issuer: root3072 });
+    const trusted = [hashOf(root3072, 'sha256')];
+    assert.deepEqual(reasons([leaf, root3072], trust({ trustedRootHashes: trusted })), ['ca-key-size']);
+    assert.deepEqual(reasons([leaf, root3072], trust({ trustedRootHashes: trusted, maxCaKeyBits: 3072 })), []);
+  });
+
   void it('reports every failing rule, in the contract order', () => {
     const stranger = makeRoot('Rules Stranger Root');
     const leaf = makeProvisioningLeaf({ cn: 'k.other.org', marker: 'none', issuer: stranger, notAfter: new Date(Date.now() - 1000) });

@@ -13,6 +13,7 @@ import { runSettingsCommand } from '../../../src/cli/settings';
 import { statusQuery } from '../../../src/workflows/definitions';
 import { makeRadiusRoot } from '../../support/radiusRoot';
 import { useProvisioningStacks, type ProvisioningStack } from '../../support/provisioningStack';
+import { findSecrets, historySecretsScan } from '../../support/secretScan';
 import { waitUntil } from '../../support/waitUntil';
 
 interface DeviceView {
@@ -111,6 +112,13 @@ describe('seed step 8.4: EAP-TLS wireless and wired 802.1X with certificates', (
       assert.deepEqual(fw.keyStore.keyPairs.map((k) => k.handle).sort(), [fw.tls.keyHandle, clientCerts[0].keyHandle].sort());
       const audit = s.store.audit.forComputer(s.uuids[0]).filter((a) => a.action === 'provisioning.8021x-client-certificate');
       assert.deepEqual(audit.map((a) => a.detail?.deviceKey), ['generated', 'reused']);
+
+      // The CA key that issued the client certificate, and the device's passwords, appear nowhere.
+      const computer = s.store.computers.findByUuid(s.uuids[0])!;
+      const secrets = [s.pki.issuingCa.keyPem.split('\n')[1], s.devicePassword, s.store.vault.getSecret(computer.secretRefs.adminPassword!)];
+      assert.deepEqual(await historySecretsScan(s.client, s.workflowId(0), s.codecKeys, secrets), []);
+      assert.deepEqual(findSecrets(s.logs.join('\n'), secrets), []);
+      assert.deepEqual(findSecrets(JSON.stringify(s.store.audit.forComputer(computer.uuid)), secrets), []);
     });
   }
 

@@ -100,7 +100,7 @@ function provisionOne(activities: ProvisioningActivities, log: Logger, slots: Sl
       await stage('tlsHandshake', () => activities.tlsHandshake(target));
       await stage('digestLogin', () => activities.digestLogin(target));
       const account = await stage('createDirectoryAccount', () => activities.createDirectoryAccount({ computerId: v.computerId }));
-      await stage('phase1Soap', () => activities.phase1Soap(target));
+      await stage('phase1', () => activities.phase1(target));
       await stage('phase2Wsman', () => activities.phase2Wsman({ ...target, directory: account }));
     } catch (err) {
       outcome = 'Failed';

@@ -2,9 +2,11 @@
 // "no credential accepted": the mutual TLS handshake (pinning the device certificate on
 // first contact) and the Digest login by credential rotation.
 import { connectDeviceTls } from '../amt/deviceTls';
-import { EoiClients } from '../amt/soapClients';
+import { WsmanClient } from '../amt/wsmanClient';
+import { getAmtFirmwareVersion } from '../amt/wsmanSettings';
+import { firmwareFamily, OLDEST_SUPPORTED_VERSION, versionAtLeast } from '../contract/firmwareFamilies';
 import type { DeviceTarget, DigestLoginResult, TlsResult } from './types';
-import type { ActivityDeps } from './deps';
+import { ProvisioningRefused, type ActivityDeps } from './deps';
 import { auditStep } from './audit';
 import { deviceIdentity, loginToDevice, provisioningCredential, recordDevicePin } from './deviceAccess';
 
@@ -23,13 +25,32 @@ export async function tlsHandshake(deps: ActivityDeps, target: DeviceTarget): Pr
   return { fingerprint: certificate.sha256, firstContact: certificate.acceptedAs === 'first-contact' };
 }
 
+const VERSION_FORMAT = /^\d+(\.\d+){0,3}$/;
+
+/** Why this project does not provision the release the device reports; undefined if it does. */
+function unsupportedFirmware(version: string | undefined): string | undefined {
+  if (version === undefined) return 'the device reports no AMT firmware identity (CIM_SoftwareIdentity "AMT")';
+  if (!VERSION_FORMAT.test(version)) return `the device reports an unreadable firmware version "${version.slice(0, 40)}"`;
+  if (!versionAtLeast(version, OLDEST_SUPPORTED_VERSION)) return `AMT ${version} is older than ${OLDEST_SUPPORTED_VERSION.join('.')}, the oldest release provisioned`;
+  return undefined;
+}
+
 export async function digestLogin(deps: ActivityDeps, target: DeviceTarget): Promise<DigestLoginResult> {
   const login = await loginToDevice(deps, target);
   try {
-    // The firmware version decides the directory account's Kerberos encryption types.
-    const firmwareVersion = await (await EoiClients.connect(login.session)).getCoreVersion();
-    const computer = deps.store.computers.setDeviceFacts(target.computerId, { firmwareVersion });
-    auditStep(deps, computer.uuid, 'provisioning.digest-login', 'success', { credential: login.credentialId, rejectedBefore: login.rejected, firmware: firmwareVersion });
+    // The version decides the first stage's dialect and the directory account's Kerberos
+    // encryption types; WS-Man reports it on both families.
+    const version = await getAmtFirmwareVersion(new WsmanClient(login.session));
+    const { uuid } = deps.store.computers.get(target.computerId);
+    if (version !== undefined && VERSION_FORMAT.test(version)) deps.store.computers.setDeviceFacts(target.computerId, { firmwareVersion: version });
+    const refusal = unsupportedFirmware(version);
+    if (refusal !== undefined) {
+      auditStep(deps, uuid, 'provisioning.digest-login', 'failure', { credential: login.credentialId, reason: 'unsupported-firmware' });
+      throw new ProvisioningRefused('UnsupportedFirmware', refusal);
+    }
+    auditStep(deps, uuid, 'provisioning.digest-login', 'success', {
+      credential: login.credentialId, rejectedBefore: login.rejected, firmware: version!, family: firmwareFamily(version!),
+    });
     return { credential: login.credentialId, rejected: login.rejected };
   } finally {
     login.agent.destroy();

@@ -1,6 +1,7 @@
 // Seed step 4.4: the device's AD computer account in the configured OU, with the four AMT
 // SPNs, over LDAPS. The account password is a secret like any other: stored in the vault
 // before it is set in the directory, and reused on a retry so a retry converges.
+import { firmwareMajor } from '../contract/firmwareFamilies';
 import { DirectoryClient, directoryEncryptionTypesFor, type DirectorySettings } from '../directory';
 import { generateAmtPassword } from '../site/amtPassword';
 import type { SiteSettings } from '../site/settings';
@@ -26,11 +27,6 @@ export function directorySettings(deps: ActivityDeps, directory: NonNullable<Sit
   };
 }
 
-function firmwareMajor(version: string | null): number | undefined {
-  const major = version ? parseInt(version, 10) : NaN;
-  return Number.isFinite(major) ? major : undefined;
-}
-
 export async function createDirectoryAccount(deps: ActivityDeps, input: { computerId: number }): Promise<DirectoryAccountResult> {
   const { store } = deps;
   const directory = store.settings.get().directory;
@@ -49,7 +45,7 @@ export async function createDirectoryAccount(deps: ActivityDeps, input: { comput
 
   const heartbeat = startHeartbeat();
   try {
-    const major = firmwareMajor(computer.firmwareVersion);
+    const major = computer.firmwareVersion ? firmwareMajor(computer.firmwareVersion) : undefined;
     const account = await new DirectoryClient(directorySettings(deps, directory)).ensureComputerAccount({
       ou: directory.computerOu,
       netbiosName: computer.netbiosName,

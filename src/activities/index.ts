@@ -4,7 +4,7 @@ import type { ActivityDeps } from './deps';
 import type { ProvisioningActivities } from './types';
 import { createDirectoryAccount } from './directoryAccount';
 import { digestLogin, tlsHandshake } from './deviceContact';
-import { phase1Soap } from './phase1Soap';
+import { phase1 } from './phase1';
 import { phase2Wsman } from './phase2Wsman';
 import { reportResult } from './reportResult';
 import { validateDevice } from './validateDevice';
@@ -19,7 +19,7 @@ export function createActivities(deps: ActivityDeps): ProvisioningActivities {
     digestLogin: (target) => digestLogin(deps, target),
     verifyIdentity: (target) => verifyIdentity(deps, target),
     createDirectoryAccount: (input) => createDirectoryAccount(deps, input),
-    phase1Soap: (target) => phase1Soap(deps, target),
+    phase1: (target) => phase1(deps, target),
     phase2Wsman: (target) => phase2Wsman(deps, target),
     reportResult: (input) => Promise.resolve(reportResult(deps, input)),
   };

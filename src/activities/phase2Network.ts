@@ -7,14 +7,12 @@
 // earlier client certificate of ours is certified again rather than replaced, so re-runs and
 // attempts interrupted half-way leave one client key; other keys no certificate carries are
 // deleted where the firmware lists keys (AMT_PublicPrivateKeyPair, AMT 6 and later).
-import { X509Certificate, type KeyObject } from 'node:crypto';
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { EoiClients } from '../amt/soapClients';
 import type { CIM } from '@device-management-toolkit/wsman-messages';
-import {
-  addCertificate, addTrustedRootCertificate, deletePublicKeyCertificate, deletePublicPrivateKeyPair, enumeratePublicKeyCertificates,
-  enumeratePublicPrivateKeyPairs, generateKeyPair, keyPairPublicKey,
-} from '../amt/wsmanCertificates';
+import { addCertificate, addTrustedRootCertificate, deletePublicKeyCertificate, enumeratePublicKeyCertificates } from '../amt/wsmanCertificates';
 import { booleanProperty, stringProperty, type WsmanClient } from '../amt/wsmanClient';
+import { deleteKeyPair, enumerateKeyPairs, generateKeyPair, type DeviceKeyPair } from '../amt/wsmanSetup';
 import { addWiFiSettings, deleteAllWiFiItProfiles, detectWirelessPort, putIeee8021xSettings, setIeee8021xCertificates } from '../amt/wsmanWireless';
 import { firmwareFamily } from '../contract/firmwareFamilies';
 import { issueDeviceCertificate, type DeviceKeySource } from '../pki/deviceCertificate';
@@ -38,6 +36,8 @@ const DISABLED = 3;
 const NAME_COMPARISON = { FullName: 2, DomainSuffix: 3 } as const;
 
 const spki = (key: KeyObject): string => key.export({ type: 'spki', format: 'der' }).toString('base64');
+/** AMT_PublicPrivateKeyPair.DERKey is PKCS#1 RSAPublicKey (wsmanSetup.ts). */
+const keyPairSpki = (pair: DeviceKeyPair): string => spki(createPublicKey({ key: pair.rsaPublicKeyDer, format: 'der', type: 'pkcs1' }));
 
 interface KeptCertificate { instanceId: string; cert: X509Certificate; trustedRoot: boolean }
 /** Node's name for the extended key usage OIDs; undefined when the certificate has none. */
@@ -89,11 +89,11 @@ async function removeProfileCredentials(deps: ActivityDeps, wsman: WsmanClient, 
   const carried = new Set(removed.kept.map((k) => spki(k.cert.publicKey)));
   const reused = removed.clientKey && spki(removed.clientKey);
   let reusedFound = false;
-  for (const pair of await enumeratePublicPrivateKeyPairs(wsman)) {
-    const key = spki(keyPairPublicKey(pair));
+  for (const pair of await enumerateKeyPairs(wsman)) {
+    const key = keyPairSpki(pair);
     if (key === reused) reusedFound = true;
     if (key === reused || carried.has(key)) continue;
-    await deletePublicPrivateKeyPair(wsman, stringProperty(pair, 'InstanceID')!);
+    await deleteKeyPair(wsman, pair.instanceId);
     removed.keys += 1;
   }
   if (!reusedFound) delete removed.clientKey;
@@ -139,9 +139,9 @@ class ProfileCredentials {
       return { csrDer: await eoi.getPkcs10Request(await eoi.generateKeyPair(), `CN=${this.computer.fqdn}`) };
     }
     const keyPairId = await generateKeyPair(this.wsman);
-    const pair = (await enumeratePublicPrivateKeyPairs(this.wsman)).find((p) => stringProperty(p, 'InstanceID') === keyPairId);
+    const pair = (await enumerateKeyPairs(this.wsman)).find((p) => p.instanceId === keyPairId);
     if (!pair) throw new Error(`the device lists no AMT_PublicPrivateKeyPair ${keyPairId} after generating it`);
-    return { publicKeyPem: keyPairPublicKey(pair).export({ type: 'spki', format: 'pem' }).toString() };
+    return { rsaPublicKeyDer: pair.rsaPublicKeyDer };
   }
 
   /** One per device for all its EAP-TLS profiles: site CA, clientAuth, CN and SAN = FQDN, for the device's key. */

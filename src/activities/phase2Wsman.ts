@@ -2,6 +2,7 @@
 // ACLs, ping / web console / SOL / IDE-R, Kerberos, the power scheme, and for ConfigMgr SP2
 // behaviour the wireless profiles and wired 802.1X (phase2Network.ts). Each step sets the
 // wanted state whatever the device held before, so a retry or a partly unprovisioned device converges.
+import { firmwareMajor } from '../contract/firmwareFamilies';
 import { addUserAclEntryEx, enumerateUserAclEntries, removeUserAclEntry } from '../amt/wsmanAcl';
 import { WsmanClient } from '../amt/wsmanClient';
 import {
@@ -55,7 +56,7 @@ async function configureKerberos(deps: ActivityDeps, wsman: WsmanClient, compute
   }
   const settings = amtKerberosSettings({
     realm, netbiosName: computer.netbiosName, password: revealSecret(deps.store, computer.secretRefs.adAccountPassword),
-    keyVersion: directory.keyVersion, firmwareMajor: parseInt(computer.firmwareVersion ?? '0', 10) || 0,
+    keyVersion: directory.keyVersion, firmwareMajor: firmwareMajor(computer.firmwareVersion ?? '0'),
   });
   const key: KerberosKey = settings.MasterKey !== undefined
     ? { kind: 'rc4', masterKey: Buffer.from(settings.MasterKey, 'base64') }

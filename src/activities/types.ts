@@ -64,7 +64,8 @@ export interface ProvisioningActivities {
   digestLogin(target: DeviceTarget): Promise<DigestLoginResult>;
   verifyIdentity(target: DeviceTarget): Promise<void>;
   createDirectoryAccount(input: { computerId: number }): Promise<DirectoryAccountResult>;
-  phase1Soap(target: DeviceTarget): Promise<StageReport>;
+  /** Seed steps 7.1-7.6 in the device's dialect (EOI SOAP or WS-Man, by firmware family). */
+  phase1(target: DeviceTarget): Promise<StageReport>;
   phase2Wsman(target: DeviceTarget & { directory: DirectoryAccountResult }): Promise<StageReport>;
   reportResult(input: ReportInput): Promise<void>;
 }

@@ -54,7 +54,8 @@ export function verifyDeviceCertificate(der: Buffer, identity: DeviceIdentity, n
   throw new DeviceCertificateChanged(identity.pinnedSha256.toLowerCase(), sha256);
 }
 
-function isSiteIssued(der: Buffer, site: NonNullable<DeviceIdentity['siteIssued']>, now: Date): boolean {
+/** The certificate (DER) is valid now, names the FQDN and was issued by a member of the site's CA chain. */
+export function isSiteIssued(der: Buffer, site: NonNullable<DeviceIdentity['siteIssued']>, now = new Date()): boolean {
   const cert = new X509Certificate(der);
   if (now < new Date(cert.validFrom) || now > new Date(cert.validTo)) return false;
   if (cert.checkHost(site.fqdn, { wildcards: false }) === undefined) return false;

@@ -3,7 +3,8 @@
 // Usernames and passwords never appear in errors: callers name credentials by id.
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { EOI_NAMESPACES, EOI_PATHS, SOAP11_ENVELOPE_NS } from '../contract/namespaces';
+import { AMT } from '@device-management-toolkit/wsman-messages';
+import { WSMAN_PATH } from '../contract/namespaces';
 import { authorizationHeader, newCnonce, parseDigestChallenge, type DigestChallenge, type DigestCredential } from './digestAuth';
 import type { DeviceTlsAgent } from './deviceTls';
 import { classifyConnectionError } from './deviceTls';
@@ -142,16 +143,17 @@ export interface RotationResult {
   session: DigestSession;
 }
 
-/** Proves a session is authenticated; the default asks for the AMT core version over SOAP. */
+/** Proves a session is authenticated; the default reads AMT_GeneralSettings over WS-Man. */
 export type CredentialProbe = (session: DigestSession) => Promise<void>;
 
-const CORE_VERSION_REQUEST = `<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="${SOAP11_ENVELOPE_NS}"><s:Body>` +
-  `<GetCoreVersion xmlns="${EOI_NAMESPACES.SecurityAdministration}"/></s:Body></s:Envelope>`;
-
-export const probeCoreVersion: CredentialProbe = async (session) => {
-  const response = await session.post(EOI_PATHS.SecurityAdministration, CORE_VERSION_REQUEST, 'text/xml; charset=utf-8');
-  // Anything but 401 means Digest accepted us; a SOAP fault (500) is still an authenticated answer.
-  if (response.status !== 200 && response.status !== 500) throw new UnexpectedHttpStatus(response.status, EOI_PATHS.SecurityAdministration);
+/**
+ * WS-Man answers on every release this project provisions (3.2 on), EOI SOAP only before
+ * AMT 9 (docs/amt-protocol.md section 9), so the probe is a WS-Man Get.
+ */
+export const probeGeneralSettings: CredentialProbe = async (session) => {
+  const response = await session.post(WSMAN_PATH, new AMT.Messages().GeneralSettings.Get(), 'application/soap+xml;charset=UTF-8');
+  // Anything but 401 means Digest accepted us; a SOAP fault (400/500) is still an authenticated answer.
+  if (response.status !== 200 && response.status !== 400 && response.status !== 500) throw new UnexpectedHttpStatus(response.status, WSMAN_PATH);
 };
 
 /**
@@ -164,7 +166,7 @@ export async function rotateDigestCredentials(
   candidates: CredentialCandidate[],
   options: { probe?: CredentialProbe; session?: DigestSessionOptions } = {},
 ): Promise<RotationResult> {
-  const probe = options.probe ?? probeCoreVersion;
+  const probe = options.probe ?? probeGeneralSettings;
   for (const [index, candidate] of candidates.entries()) {
     const session = new DigestSession(device, { username: candidate.username, password: candidate.password }, options.session);
     try {

@@ -110,3 +110,10 @@ export function booleanProperty(instance: XmlValue | undefined, name: string): b
 export function stringProperty(instance: XmlValue | undefined, name: string): string | undefined {
   return text(child(instance, name));
 }
+
+/** The value of selector `name` in an endpoint reference (e.g. CreatedCertificate, ElementInContext). */
+export function referenceSelector(reference: XmlValue | undefined, name: string): string | undefined {
+  const selectors = children(path(reference, 'ReferenceParameters', 'SelectorSet'), 'Selector');
+  const selector = selectors.find((node) => typeof node === 'object' && !Array.isArray(node) && node['@Name'] === name);
+  return text(selector);
+}

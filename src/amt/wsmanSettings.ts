@@ -119,3 +119,15 @@ export async function getSetupAndConfiguration(client: WsmanClient): Promise<Set
     zeroTouchConfigurationEnabled: booleanProperty(instance, 'ZeroTouchConfigurationEnabled'),
   };
 }
+
+/**
+ * The firmware release, VersionString of the CIM_SoftwareIdentity instance "AMT" (what
+ * MeshCentral and RPS read; served by every release with WS-Man, 3.2 on). Undefined when the
+ * device lists no such identity.
+ */
+export async function getAmtFirmwareVersion(client: WsmanClient): Promise<string | undefined> {
+  const identities = client.cim.SoftwareIdentity;
+  const items = await client.enumerateAll('CIM_SoftwareIdentity', identities.Enumerate(), (context) => identities.Pull(context));
+  const amt = items.find((item) => stringProperty(item, 'InstanceID') === 'AMT');
+  return amt && stringProperty(amt, 'VersionString');
+}

@@ -1,7 +1,8 @@
 // Issues a device's certificates from the site's issuing CA, for the device FQDN (subject CN
-// and SAN DNS) over the device's own key (from its PKCS#10 request after GenerateKeyPair, or
-// the public key it reports) or a public key the server supplies: its TLS server certificate
-// (seed step 7.3, serverAuth) and its 802.1X client certificate (step 8.4, clientAuth).
+// and SAN DNS) over the device's own key (its PKCS#10 request after GenerateKeyPair on early
+// firmware, its DERKey on modern firmware) or a public key the server supplies: its TLS server
+// certificate (seed step 7.3, serverAuth) and its 802.1X client certificate (step 8.4, clientAuth).
+import { createPublicKey } from 'node:crypto';
 import forge from 'node-forge';
 import { checkFqdn } from '../site/identifiers';
 import { addDays, commonName, sameRsaKey, sha256Fingerprint, signCertificate } from './x509';
@@ -13,8 +14,12 @@ export interface DeviceCertificateIssuer {
   chainPem: string[];
 }
 
-/** The device's PKCS#10 request (PEM, or DER as CertStore.GetPKCS10Request returns it) or a public key. */
-export type DeviceKeySource = { csrPem: string } | { csrDer: Buffer } | { publicKeyPem: string };
+/**
+ * The device's PKCS#10 request (PEM, or DER as CertStore.GetPKCS10Request returns it), its
+ * public key as AMT_PublicPrivateKeyPair.DERKey carries it (PKCS#1 RSAPublicKey, DER), or a
+ * public key the server supplies.
+ */
+export type DeviceKeySource = { csrPem: string } | { csrDer: Buffer } | { rsaPublicKeyDer: Buffer } | { publicKeyPem: string };
 
 export interface DeviceCertificateRequest {
   fqdn: string;
@@ -55,6 +60,15 @@ function devicePublicKey(source: DeviceKeySource): forge.pki.rsa.PublicKey {
     if (!verified) throw new Error('device certificate request signature does not verify');
     if (!csr.publicKey) throw new Error('device certificate request carries no public key');
     return csr.publicKey as forge.pki.rsa.PublicKey;
+  }
+  if ('rsaPublicKeyDer' in source) {
+    let pem: string;
+    try {
+      pem = createPublicKey({ key: source.rsaPublicKeyDer, format: 'der', type: 'pkcs1' }).export({ format: 'pem', type: 'spki' }).toString();
+    } catch (err) {
+      throw new Error('device public key is not a DER PKCS#1 RSA public key', { cause: err });
+    }
+    return forge.pki.publicKeyFromPem(pem);
   }
   return forge.pki.publicKeyFromPem(source.publicKeyPem);
 }

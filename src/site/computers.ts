@@ -1,5 +1,6 @@
 // Computers known to the site: identity (SMBIOS UUID, names, MAC), AMT status, the pinned
 // device certificate, and references to the computer's secrets in the vault.
+import { firmwareFamily, type FirmwareFamily } from '../contract/firmwareFamilies';
 import { AMT_STATUSES } from './schema';
 import type { SiteDb } from './db';
 import { canonicalUuid } from './identifiers';
@@ -20,6 +21,8 @@ export interface Computer {
   inBandManaged: boolean;
   provisioningMode: ProvisioningMode | null;
   firmwareVersion: string | null;
+  /** The phase 1 dialect of that release, derived from it (src/contract/firmwareFamilies.ts). */
+  firmwareFamily: FirmwareFamily | null;
   /** Where the device answered last (its Hello's or agent's address). */
   lastAddress: string | null;
   /** Root hashes (hex) the device said it trusts, as its last run was started with. */
@@ -94,6 +97,7 @@ function toComputer(row: ComputerRow): Computer {
     inBandManaged: row.in_band_managed === 1,
     provisioningMode: row.provisioning_mode,
     firmwareVersion: row.firmware_version,
+    firmwareFamily: row.firmware_version ? firmwareFamily(row.firmware_version) : null,
     lastAddress: row.last_address,
     trustedRootHashes: row.trusted_root_hashes ? JSON.parse(row.trusted_root_hashes) as string[] : [],
     secretRefs: {

@@ -80,7 +80,7 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
       await runStage('identity', policy, hooks, () => device.verifyIdentity(target()));
     }
     const account = await runStage('directory', policy, hooks, () => device.createDirectoryAccount({ computerId: v.computerId }));
-    await runStage('phase1', policy, hooks, () => device.phase1Soap(target()));
+    await runStage('phase1', policy, hooks, () => device.phase1(target()));
     await runStage('phase2', policy, hooks, () => device.phase2Wsman({ ...target(), directory: account }));
 
     await report('Provisioned');

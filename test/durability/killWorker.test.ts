@@ -1,9 +1,12 @@
 // kill -9 of the worker process at the worst moments of a run: while the new admin password
-// is on the device but not committed, right after the device committed it (before the store
-// promoted it), and during the directory step. After a restart every run completes, the
-// directory holds one account, and the vault's admin password is the one the device has.
+// is on the device but not committed (after SetAdminAclEntry, or SetAdminAclEntryEx on modern
+// firmware), right after the device committed it (before the store promoted it), and during
+// the directory step. After a restart every run completes, the directory holds one account,
+// and the vault's admin password is the one the device has. The phase 1 kill points run on
+// both firmware families (their dialects differ); the directory one on modern firmware only.
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { DEFAULT_FIRMWARE_VERSION, type FirmwareFamily } from '../../src/contract/firmwareFamilies';
 import { statusQuery } from '../../src/workflows/definitions';
 import { withAdminClient } from '../support/ad';
 import { findSecrets, historySecretsScan } from '../support/secretScan';
@@ -11,13 +14,20 @@ import { useProvisioningStacks, type ProvisioningStack } from '../support/provis
 
 interface DeviceView { firmware: { provisioningState: string; stagedSettings: string[] } }
 
+const FAMILY_NET: Record<FirmwareFamily, string> = { modern: '127.0.42', early: '127.0.46' };
+const SET_ADMIN: Record<FirmwareFamily, string> = { modern: 'SetAdminAclEntryEx', early: 'SetAdminAclEntry' };
+
 describe('kill -9 of the worker mid-run', () => {
   const { stack } = useProvisioningStacks();
-  const childWorkerStack = (t: TestContext, baseIp: string): Promise<ProvisioningStack> => stack(t, { baseIp, worker: 'child-process' });
+  const childWorkerStack = (t: TestContext, baseIp: string, family: FirmwareFamily = 'modern'): Promise<ProvisioningStack> =>
+    stack(t, { baseIp, worker: 'child-process', firmwareVersion: DEFAULT_FIRMWARE_VERSION[family] });
 
-  async function assertCompletedCleanly(s: ProvisioningStack): Promise<void> {
+  async function assertCompletedCleanly(s: ProvisioningStack, family: FirmwareFamily = 'modern'): Promise<void> {
     assert.equal((await s.waitForResult(0, 240_000)).outcome, 'Provisioned');
     const computer = s.store.computers.findByUuid(s.uuids[0])!;
+    assert.equal(computer.firmwareFamily, family);
+    const phase1 = s.store.audit.forComputer(computer.uuid).filter((a) => a.action === 'provisioning.phase1').map((a) => a.detail?.dialect);
+    assert.deepEqual(phase1, [family === 'modern' ? 'ws-man' : 'eoi-soap'], 'phase 1 completed once, in the family\'s dialect');
     const password = s.store.vault.getSecret(computer.secretRefs.adminPassword!);
     assert.deepEqual(await s.control('POST', `/devices/${s.uuids[0]}/check-admin`, { username: 'admin', password }), { matches: true },
       "the device's admin password is the vault's");
@@ -41,37 +51,39 @@ describe('kill -9 of the worker mid-run', () => {
     assert.fail(`timed out waiting for ${what}`);
   }
 
-  test('killed after SetAdminAclEntry, before commit: the restarted worker redoes phase 1 and keeps the right password', async (t) => {
-    const s = await childWorkerStack(t, '127.0.42.1');
-    await s.control('POST', `/devices/${s.uuids[0]}/faults`, { latencyMs: 250 });
-    await pollDevice(s, (v) => v.firmware.stagedSettings.includes('admin'), 'the new admin account to be staged on the device');
-    s.killWorker();
-    const computer = s.store.computers.findByUuid(s.uuids[0])!;
-    assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 1, 'the password was stored before it was sent');
-    await s.control('DELETE', `/devices/${s.uuids[0]}/faults`);
-    await s.startWorker();
-    await assertCompletedCleanly(s);
-  });
+  for (const family of ['modern', 'early'] as const) {
+    test(`${family}: killed after ${SET_ADMIN[family]}, before commit: the restarted worker redoes phase 1 and keeps the right password`, async (t) => {
+      const s = await childWorkerStack(t, `${FAMILY_NET[family]}.1`, family);
+      await s.control('POST', `/devices/${s.uuids[0]}/faults`, { latencyMs: 250 });
+      await pollDevice(s, (v) => v.firmware.stagedSettings.includes('admin'), 'the new admin account to be staged on the device');
+      s.killWorker();
+      const computer = s.store.computers.findByUuid(s.uuids[0])!;
+      assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 1, 'the password was stored before it was sent');
+      await s.control('DELETE', `/devices/${s.uuids[0]}/faults`);
+      await s.startWorker();
+      await assertCompletedCleanly(s, family);
+    });
 
-  test('killed right after the device committed, before the store promoted the password: it is recovered, not lost', async (t) => {
-    const s = await childWorkerStack(t, '127.0.42.11');
-    // The commit reaches the flash, then the device goes dark before answering: the worker
-    // never learns the commit happened. Kill it in that window.
-    await s.control('POST', `/devices/${s.uuids[0]}/faults`, { losePowerDuringCommit: { point: 'after-write', restoreAfterMs: 4000 } });
-    await pollDevice(s, (v) => v.firmware.provisioningState === 'post', 'the commit to land on the device');
-    s.killWorker();
-    const computer = s.store.computers.findByUuid(s.uuids[0])!;
-    assert.equal(computer.secretRefs.adminPassword, null, 'killed before the promotion');
-    assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 1);
-    await s.control('DELETE', `/devices/${s.uuids[0]}/faults`);
-    await s.startWorker();
-    await assertCompletedCleanly(s);
-    const recovered = s.store.audit.forComputer(s.uuids[0]).filter((a) => a.action === 'provisioning.admin-password-recovered');
-    assert.equal(recovered.length, 1, 'the restarted run logged in with the pending password and promoted it');
-  });
+    test(`${family}: killed right after the device committed, before the store promoted the password: it is recovered, not lost`, async (t) => {
+      const s = await childWorkerStack(t, `${FAMILY_NET[family]}.11`, family);
+      // The commit reaches the flash, then the device goes dark before answering: the worker
+      // never learns the commit happened. Kill it in that window.
+      await s.control('POST', `/devices/${s.uuids[0]}/faults`, { losePowerDuringCommit: { point: 'after-write', restoreAfterMs: 4000 } });
+      await pollDevice(s, (v) => v.firmware.provisioningState === 'post', 'the commit to land on the device');
+      s.killWorker();
+      const computer = s.store.computers.findByUuid(s.uuids[0])!;
+      assert.equal(computer.secretRefs.adminPassword, null, 'killed before the promotion');
+      assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 1);
+      await s.control('DELETE', `/devices/${s.uuids[0]}/faults`);
+      await s.startWorker();
+      await assertCompletedCleanly(s, family);
+      const recovered = s.store.audit.forComputer(s.uuids[0]).filter((a) => a.action === 'provisioning.admin-password-recovered');
+      assert.equal(recovered.length, 1, 'the restarted run logged in with the pending password and promoted it');
+    });
+  }
 
   test('killed during the directory step: after restart there is one AD account and the run completes', async (t) => {
-    const s = await childWorkerStack(t, '127.0.42.21');
+    const s = await childWorkerStack(t, `${FAMILY_NET.modern}.21`);
     const handle = s.client.workflow.getHandle(s.workflowId(0));
     const deadline = Date.now() + 120_000;
     for (;;) {

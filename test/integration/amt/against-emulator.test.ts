@@ -1,5 +1,7 @@
 // End to end: the server-side clients (src/amt) against the AMT emulator (src/emulator), two
-// independent readings of AMT-PROTOCOL.md. Phase 1 (EOI SOAP) and phase 2 (WS-Man) in seed order.
+// independent readings of AMT-PROTOCOL.md. Phase 1 over EOI SOAP on an early-firmware device,
+// phase 1 over WS-Man on a modern one (docs/amt-protocol.md section 9), then phase 2 (WS-Man)
+// on the modern device, in seed order.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,24 +10,30 @@ import path from 'node:path';
 import forge from 'node-forge';
 import { connectDeviceTls, DeviceTlsAgent, type DeviceIdentity } from '../../../src/amt/deviceTls';
 import { rotateDigestCredentials, type DigestSession } from '../../../src/amt/digestClient';
-import { AmtStatusError, DeviceUnreachable } from '../../../src/amt/errors';
+import { AmtStatusError, DeviceUnreachable, UnexpectedHttpStatus } from '../../../src/amt/errors';
 import { EoiClients } from '../../../src/amt/soapClients';
 import { WsmanClient } from '../../../src/amt/wsmanClient';
 import { addUserAclEntryEx, enumerateUserAclEntries, getUserAclEntryEx, removeUserAclEntry } from '../../../src/amt/wsmanAcl';
 import {
-  enumeratePowerSchemes, getDigestRealm, getGeneralSettings, getKerberosSettings, getRedirectionService, getSetupAndConfiguration,
+  enumeratePowerSchemes, getAmtFirmwareVersion, getDigestRealm, getGeneralSettings, getKerberosSettings, getRedirectionService, getSetupAndConfiguration,
   putKerberosSettings, setPingResponses, setPowerScheme, setRedirectionState, setWebUiEnabled,
 } from '../../../src/amt/wsmanSettings';
 import {
   addWiFiSettings, deleteAllWiFiItProfiles, deleteWiFiEndpointSettings, detectWirelessPort, enumerateWiFiEndpointSettings,
   getIeee8021xSettings, putIeee8021xSettings, setIeee8021xCertificates,
 } from '../../../src/amt/wsmanWireless';
-import { addTrustedRootCertificate, deletePublicKeyCertificate, enumeratePublicKeyCertificates } from '../../../src/amt/wsmanCertificates';
+import { addCertificate, addTrustedRootCertificate, deletePublicKeyCertificate, enumeratePublicKeyCertificates } from '../../../src/amt/wsmanCertificates';
+import {
+  commitChanges, createTlsCredentialContext, deleteKeyPair, deleteTlsCredentialContext, enumerateKeyPairs,
+  enumerateTlsCredentialContexts, generateKeyPair, setAdminAclEntryEx, setHostAndDomainName, setMebxPassword, setNetworkTlsEnabled, synchronizeClock,
+} from '../../../src/amt/wsmanSetup';
+import { DEFAULT_FIRMWARE_VERSION } from '../../../src/contract/firmwareFamilies';
 import { startFleet, trustedHashesOfRoot, type Fleet } from '../../../src/emulator/fleet';
 import { PROVISIONING_STATE, REDIRECTION_STATE, SP1_POWER_SCHEME_INSTANCE_ID } from '../../../src/contract/provisioning';
 import { issue, provisioningPki, rsaKey, type TestCert } from '../../unit/amt/support/testPki';
 
 const DEVICE_IP = '127.0.32.1';
+const MODERN_IP = '127.0.32.11';
 const DOMAIN = 'amt.test';
 const FQDN = `pc-0001.${DOMAIN}`;
 const MEBX_PASSWORD = 'Mebx!Pass1';
@@ -34,12 +42,22 @@ const pki = provisioningPki(DOMAIN);
 const clientCredential = { privateKeyPem: pki.leaf.keyPem, chainPem: pki.chainPem };
 const siteCa = issue({ cn: 'Site Issuing CA', ca: true, key: rsaKey(2048, 12) });
 
-/** What the site CA does in seed step 7.3: a serverAuth certificate for the FQDN over the device's key. */
+/** What the site CA does in seed step 7.3 on early firmware: certify the key of the device's PKCS#10 request. */
 function signDeviceRequest(csrDer: Buffer, ca: TestCert): forge.pki.Certificate {
   const csr = forge.pki.certificationRequestFromAsn1(forge.asn1.fromDer(csrDer.toString('binary')));
   assert.ok(csr.verify(), 'the device signs its request with the key it generated');
+  return signDeviceKey(csr.publicKey as forge.pki.PublicKey, ca);
+}
+
+/** On modern firmware: certify the key AMT_PublicPrivateKeyPair.DERKey exports (PKCS#1 RSAPublicKey). */
+function signDerKey(rsaPublicKeyDer: Buffer, ca: TestCert): forge.pki.Certificate {
+  return signDeviceKey(forge.pki.publicKeyFromAsn1(forge.asn1.fromDer(rsaPublicKeyDer.toString('binary'))), ca);
+}
+
+/** A serverAuth certificate for the FQDN over the device's key. */
+function signDeviceKey(publicKey: forge.pki.PublicKey, ca: TestCert): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
-  cert.publicKey = csr.publicKey as forge.pki.PublicKey;
+  cert.publicKey = publicKey;
   cert.serialNumber = '0a' + forge.util.bytesToHex(forge.random.getBytesSync(8));
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + 365 * 86_400_000);
@@ -67,9 +85,10 @@ const der = (cert: forge.pki.Certificate) => Buffer.from(forge.asn1.toDer(forge.
 void describe('src/amt clients against the emulator', () => {
   let stateDir: string;
   let fleet: Fleet;
+  let modernFleet: Fleet;
   const agents: DeviceTlsAgent[] = [];
-  const newAgent = (identity: DeviceIdentity) => {
-    const agent = new DeviceTlsAgent({ host: DEVICE_IP, clientCredential, identity });
+  const newAgent = (identity: DeviceIdentity, host = DEVICE_IP) => {
+    const agent = new DeviceTlsAgent({ host, clientCredential, identity });
     agents.push(agent);
     return agent;
   };
@@ -79,17 +98,18 @@ void describe('src/amt clients against the emulator', () => {
 
   before(async () => {
     stateDir = await mkdtemp(path.join(os.tmpdir(), 'amt-e2e-'));
-    fleet = await startFleet({
-      count: 1, baseIp: DEVICE_IP, stateDir, domainSuffix: DOMAIN, trustedRootHashes: trustedHashesOfRoot(pki.root.certPem), adminPasswords: [MEBX_PASSWORD],
-    });
+    const common = { count: 1, domainSuffix: DOMAIN, trustedRootHashes: trustedHashesOfRoot(pki.root.certPem), adminPasswords: [MEBX_PASSWORD] };
+    fleet = await startFleet({ ...common, baseIp: DEVICE_IP, stateDir: path.join(stateDir, 'early'), firmwareVersion: DEFAULT_FIRMWARE_VERSION.early });
+    modernFleet = await startFleet({ ...common, baseIp: MODERN_IP, stateDir: path.join(stateDir, 'modern'), firmwareVersion: DEFAULT_FIRMWARE_VERSION.modern });
   });
   after(async () => {
     for (const agent of agents) agent.destroy();
     await fleet?.stop();
+    await modernFleet?.stop();
     await rm(stateDir, { recursive: true, force: true });
   });
 
-  void describe('phase 1 (SOAP), seed steps 4.2-7.6', () => {
+  void describe(`phase 1 (EOI SOAP, AMT ${DEFAULT_FIRMWARE_VERSION.early}), seed steps 4.2-7.6`, () => {
     void it('TLS: the device accepts the provisioning chain; first contact records its fingerprint', async () => {
       const { socket, certificate } = await connectDeviceTls({ host: DEVICE_IP, clientCredential, identity: {} });
       socket.destroy();
@@ -110,7 +130,9 @@ void describe('src/amt clients against the emulator', () => {
     });
 
     void it('reads version, mode and state', async () => {
-      assert.equal(await eoi.getCoreVersion(), '11.8.50');
+      assert.equal(await eoi.getCoreVersion(), DEFAULT_FIRMWARE_VERSION.early);
+      // Early firmware reports the same version over WS-Man, where the server reads it.
+      assert.equal(await getAmtFirmwareVersion(new WsmanClient(session)), DEFAULT_FIRMWARE_VERSION.early);
       assert.equal(await eoi.getProvisioningMode(), 1);
       assert.ok([PROVISIONING_STATE.PRE_PROVISIONING, PROVISIONING_STATE.IN_PROVISIONING].includes(await eoi.getProvisioningState() as 0 | 1));
     });
@@ -167,7 +189,89 @@ void describe('src/amt clients against the emulator', () => {
     });
   });
 
-  void describe('phase 2 (WS-Man), seed steps 8.1-8.4', () => {
+  void describe(`phase 1 (WS-Man, AMT ${DEFAULT_FIRMWARE_VERSION.modern}), seed steps 4.2-7.6`, () => {
+    let modernFingerprint = '';
+    let client: WsmanClient;
+    let certificateId = '';
+
+    void it('TLS and Digest as on early firmware; the version over CIM_SoftwareIdentity; no EOI service at all', async () => {
+      const { socket, certificate } = await connectDeviceTls({ host: MODERN_IP, clientCredential, identity: {} });
+      socket.destroy();
+      modernFingerprint = certificate.sha256;
+      const result = await rotateDigestCredentials(newAgent({ pinnedSha256: modernFingerprint }, MODERN_IP), [{ id: 'factory', username: 'admin', password: MEBX_PASSWORD }]);
+      session = result.session;
+      client = new WsmanClient(session);
+      assert.equal(await getAmtFirmwareVersion(client), DEFAULT_FIRMWARE_VERSION.modern);
+      await assert.rejects((await EoiClients.connect(session)).getCoreVersion(), (error: unknown) => error instanceof UnexpectedHttpStatus && error.status === 404);
+      assert.ok([PROVISIONING_STATE.PRE_PROVISIONING, PROVISIONING_STATE.IN_PROVISIONING].includes((await getSetupAndConfiguration(client)).provisioningState as 0 | 1));
+    });
+
+    void it('7.1 time sync (AMT_TimeSynchronizationService)', async () => {
+      const { ta0 } = await synchronizeClock(client, () => Math.floor(Date.now() / 1000));
+      assert.ok(Math.abs(ta0 - Date.now() / 1000) < 3600, `device clock ${ta0} is near ours`);
+    });
+
+    void it('7.2 host name and domain (AMT_GeneralSettings Put)', async () => {
+      await setHostAndDomainName(client, 'pc-0001', DOMAIN);
+      const settings = await getGeneralSettings(client);
+      assert.deepEqual([settings.HostName, settings.DomainName], ['pc-0001', DOMAIN]);
+    });
+
+    void it('7.3 key pair, certificate over its DERKey, credential context', async () => {
+      const keyId = await generateKeyPair(client);
+      const spare = await generateKeyPair(client);
+      const pairs = await enumerateKeyPairs(client);
+      assert.deepEqual(pairs.map((pair) => pair.instanceId).sort(), [keyId, spare].sort());
+      await deleteKeyPair(client, spare);
+      assert.deepEqual((await enumerateKeyPairs(client)).map((pair) => pair.instanceId), [keyId]);
+      const key = pairs.find((pair) => pair.instanceId === keyId)!;
+      certificateId = await addCertificate(client, der(signDerKey(key.rsaPublicKeyDer, siteCa)));
+      await createTlsCredentialContext(client, certificateId);
+      const [context, ...more] = await enumerateTlsCredentialContexts(client);
+      assert.deepEqual([context.certificateId, more.length], [certificateId, 0]);
+    });
+
+    // The selectors of an association are references (EPR-valued, as MeshCentral's amt-wsman
+    // and wsman-messages write them); the emulator reads text-valued selectors only so far.
+    void it('7.3 a context a retry will not keep is deleted by its references and bound again', { todo: 'emulator: EPR-valued selectors on AMT_TLSCredentialContext Delete' }, async () => {
+      const [context] = await enumerateTlsCredentialContexts(client);
+      await deleteTlsCredentialContext(client, context);
+      assert.deepEqual(await enumerateTlsCredentialContexts(client), []);
+      await createTlsCredentialContext(client, certificateId);
+    });
+
+    void it('7.3 network TLS on (AMT_TLSSettingData Put)', async () => {
+      await setNetworkTlsEnabled(client, true);
+    });
+
+    void it('7.4 remote admin password with SetAdminAclEntryEx (only its HA1 crosses the wire)', async () => {
+      await setAdminAclEntryEx(client, 'admin', NEW_ADMIN_PASSWORD, session.realm ?? '');
+    });
+
+    void it('7.5 MEBx password (AMT_SetupAndConfigurationService.SetMEBxPassword)', async () => {
+      await setMebxPassword(client, 'Mebx!Pass2-New');
+    });
+
+    void it('7.6 commit: post-provisioning, site-issued certificate, new admin password', async () => {
+      await commitChanges(client);
+      for (const agent of agents.splice(0)) agent.destroy();
+      const agent = newAgent({ pinnedSha256: modernFingerprint, siteIssued: { caChainPem: [siteCa.certPem], fqdn: FQDN } }, MODERN_IP);
+      const result = await whenReachable(() => rotateDigestCredentials(agent, [
+        { id: 'factory', username: 'admin', password: MEBX_PASSWORD },
+        { id: 'new', username: 'admin', password: NEW_ADMIN_PASSWORD },
+      ]));
+      assert.deepEqual([result.id, result.rejected, agent.lastCertificate?.acceptedAs], ['new', 1, 'site-issued']);
+      session = result.session;
+      client = new WsmanClient(session);
+      assert.equal((await getSetupAndConfiguration(client)).provisioningState, PROVISIONING_STATE.POST_PROVISIONING);
+    });
+
+    void it('a second commit is refused with a named status', async () => {
+      await assert.rejects(commitChanges(client), (error: unknown) => error instanceof AmtStatusError && error.statusName.startsWith('PT_STATUS_'));
+    });
+  });
+
+  void describe('phase 2 (WS-Man, on the modern device), seed steps 8.1-8.4', () => {
     let wsman: WsmanClient;
     before(() => { wsman = new WsmanClient(session); });
 
@@ -183,7 +287,7 @@ void describe('src/amt clients against the emulator', () => {
       assert.equal(entry.digestUsername, 'ops');
       assert.equal(entry.accessPermission, 2);
       assert.deepEqual(entry.realms, [3, 5]);
-      const ops = await rotateDigestCredentials(newAgent({ pinnedSha256: agents[0]?.lastCertificate?.sha256 }), [{ id: 'ops', username: 'ops', password: 'Ops!Pass-123' }]);
+      const ops = await rotateDigestCredentials(newAgent({ pinnedSha256: agents[0]?.lastCertificate?.sha256 }, MODERN_IP), [{ id: 'ops', username: 'ops', password: 'Ops!Pass-123' }]);
       assert.equal(ops.id, 'ops');
       await removeUserAclEntry(wsman, handle);
       assert.deepEqual(await enumerateUserAclEntries(wsman), []);

@@ -79,10 +79,21 @@ void describe('DigestSession and rotateDigestCredentials over HTTPS', () => {
     assert.equal((await result.session.post('/wsman', 'after', 'text/xml')).body, 'echo:after');
   });
 
-  void it('uses the default probe (SOAP GetCoreVersion) when none is given', async () => {
-    const result = await rotateDigestCredentials(agent, [{ id: 'c1', username: 'operator', password: 'Op-Pa55' }]);
-    assert.deepEqual(result.id, 'c1');
-    assert.equal(result.rejected, 0);
+  void it('uses the default probe (WS-Man Get of AMT_GeneralSettings, answered by both firmware families) when none is given', async () => {
+    const seen: { url?: string; body: string }[] = [];
+    const echo = device.onAuthorized;
+    device.onAuthorized = (request, response) => { seen.push({ url: request.url, body: request.body.toString() }); echo(request, response); };
+    try {
+      const result = await rotateDigestCredentials(agent, [{ id: 'c1', username: 'operator', password: 'Op-Pa55' }]);
+      assert.deepEqual(result.id, 'c1');
+      assert.equal(result.rejected, 0);
+    } finally {
+      device.onAuthorized = echo;
+    }
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].url, '/wsman');
+    assert.match(seen[0].body, /AMT_GeneralSettings/);
+    assert.match(seen[0].body, /transfer\/Get/);
   });
 
   void it('throws AllCredentialsRejected (non-retryable) with the ids only when none works', async () => {

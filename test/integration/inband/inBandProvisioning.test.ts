@@ -1,7 +1,10 @@
 // In-band provisioning end to end (AMT-PROTOCOL.md section 7): the agent talks to the emulated
 // device's host interface and to the site server API over mutual TLS; the site starts the
 // device's run in in-band mode; the worker verifies the OTP and provisions the device over
-// TLS, Digest, LDAPS, SOAP and WS-Man. Everything real: Temporal, Samba, emulator, sockets.
+// TLS, Digest, LDAPS, phase 1 in the firmware's dialect (EOI SOAP early, WS-Man modern) and
+// WS-Man. Everything real: Temporal, Samba, emulator, sockets. The imported-computer tests (OTP
+// read, both phases, device and directory state) run once per firmware family; discovery,
+// Hello dropping and agent retries do not depend on the firmware and run on modern only.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -9,6 +12,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { AGENT_EXIT } from '../../../src/agent/refusals';
+import { DEFAULT_FIRMWARE_VERSION, type FirmwareFamily } from '../../../src/contract/firmwareFamilies';
 import type { SiteApi } from '../../../src/site/api/siteApiServer';
 import { freePort } from '../../../src/stack/ports';
 import { searchAttributes, statusQuery } from '../../../src/workflows/definitions';
@@ -35,6 +39,8 @@ interface DeviceView {
   };
 }
 
+/** Each family's imported devices on their own /24. */
+const IMPORTED_NET: Record<FirmwareFamily, string> = { modern: '127.0.63', early: '127.0.65' };
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 const uniqueHost = (): string => `ib${randomBytes(4).toString('hex')}`;
 
@@ -75,10 +81,11 @@ describe('in-band provisioning end to end', () => {
     return { s, api, files, target };
   }
 
-  describe('imported computers whose Hellos do not reach the site', () => {
+  for (const family of ['modern', 'early'] as const) describe(`imported computers whose Hellos do not reach the site, ${family} firmware`, () => {
     let a: Awaited<ReturnType<typeof inBandStack>>;
     before(async () => {
-      a = await inBandStack({ baseIp: '127.0.63.1', apiHost: '127.0.63.240', devices: 2, hellos: false });
+      const net = IMPORTED_NET[family];
+      a = await inBandStack({ baseIp: `${net}.1`, apiHost: `${net}.240`, devices: 2, hellos: false, firmwareVersion: DEFAULT_FIRMWARE_VERSION[family] });
     });
 
     test('agent -> site API -> in-band run -> Provisioned, with host name and domain from the registration', async () => {
@@ -123,6 +130,9 @@ describe('in-band provisioning end to end', () => {
       for (const step of ['computer.rename:info', 'provisioning.in-band-request:info', 'provisioning.identity:success', 'provisioning.finished:success']) {
         assert.ok(audit.includes(step), `audit has ${step}: ${audit.join(', ')}`);
       }
+      assert.equal(computer.firmwareFamily, family);
+      const phase1 = s.store.audit.forComputer(uuid).find((r) => r.action === 'provisioning.phase1');
+      assert.equal(phase1?.detail?.dialect, family === 'modern' ? 'ws-man' : 'eoi-soap');
 
       // Run again on the provisioned computer: refused by the agent itself, nothing sent.
       const again = await runAgent(a.target(0, hostName));

@@ -1,8 +1,8 @@
 // Seed step 8.4 end to end with certificates (ConfigMgr SP2): an EAP-TLS wireless profile and
 // wired EAP-TLS 802.1X. Real Temporal, Samba AD, TLS, Digest and WS-Man against the emulator;
 // the test reads the device's key store, profiles and 802.1X settings through the control API.
-// Both ways a device makes its key are run: EOI CertStore + PKCS#10 (before AMT 6) and WS-Man
-// GenerateKeyPair + AMT_PublicPrivateKeyPair (AMT 6 and later; phase 1 still EOI below AMT 9).
+// Both firmware families, so both ways a device makes its key: EOI CertStore + PKCS#10 (before
+// AMT 6) and WS-Man GenerateKeyPair + AMT_PublicPrivateKeyPair (AMT 6 and later).
 import assert from 'node:assert/strict';
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { runSettingsCommand } from '../../../src/cli/settings';
+import { DEFAULT_FIRMWARE_VERSION } from '../../../src/contract/firmwareFamilies';
 import { statusQuery } from '../../../src/workflows/definitions';
 import { makeRadiusRoot } from '../../support/radiusRoot';
 import { useProvisioningStacks, type ProvisioningStack } from '../../support/provisioningStack';
@@ -67,8 +68,8 @@ describe('seed step 8.4: EAP-TLS wireless and wired 802.1X with certificates', (
   // From AMT 6 the device lists its keys: an attempt interrupted between GenerateKeyPair and
   // AddCertificate leaves a key without a certificate, which the next attempt deletes.
   const variants = [
-    { firmwareVersion: '5.2.70', baseIp: '127.0.45.1', keyPath: 'EOI CertStore', interruptAfterKey: false },
-    { firmwareVersion: '8.1.0', baseIp: '127.0.45.11', keyPath: 'WS-Man GenerateKeyPair', interruptAfterKey: true },
+    { firmwareVersion: DEFAULT_FIRMWARE_VERSION.early, baseIp: '127.0.45.1', keyPath: 'EOI CertStore', interruptAfterKey: false },
+    { firmwareVersion: DEFAULT_FIRMWARE_VERSION.modern, baseIp: '127.0.45.11', keyPath: 'WS-Man GenerateKeyPair', interruptAfterKey: true },
   ];
   for (const { firmwareVersion, baseIp, keyPath, interruptAfterKey } of variants) {
     test(`AMT ${firmwareVersion} (${keyPath}): profiles, RADIUS root, one client certificate for a device key; interrupted attempts leave nothing behind`, async (t) => {
@@ -124,7 +125,7 @@ describe('seed step 8.4: EAP-TLS wireless and wired 802.1X with certificates', (
 
   test('a device without a radio still gets wired EAP-TLS 802.1X', async (t) => {
     const root = makeRadiusRoot('RADIUS Root');
-    const s = await stack(t, { baseIp: '127.0.45.21', firmwareVersion: '5.2.70', withoutRadio: 'all', amt: settings(root.certPem) });
+    const s = await stack(t, { baseIp: '127.0.45.21', withoutRadio: 'all', amt: settings(root.certPem) });
     assert.equal((await s.waitForResult(0)).outcome, 'Provisioned');
     const fw = await device(s);
     assert.deepEqual(fw.wirelessProfiles, []);

@@ -1,13 +1,20 @@
 // Out-of-band provisioning end to end: an emulated device sends Hellos, the listener starts
-// its run, the worker drives TLS, Digest, the AD account, SOAP and WS-Man against the device,
-// and the test then reads the device's firmware (control API), the directory and the store.
+// its run, the worker drives TLS, Digest, the AD account, phase 1 (EOI SOAP on early firmware,
+// WS-Man on modern) and phase 2 against the device, and the test then reads the device's
+// firmware (control API), the directory and the store. The tests that assert that state run
+// once per firmware family; failure paths that end before phase 1 run on modern firmware only.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { aesStringToKey, computerAccountSalt, sidFromString } from '../../../src/directory';
+import { DeviceTlsAgent } from '../../../src/amt/deviceTls';
+import { DigestSession } from '../../../src/amt/digestClient';
+import { UnexpectedHttpStatus } from '../../../src/amt/errors';
+import { EoiClients } from '../../../src/amt/soapClients';
+import { DEFAULT_FIRMWARE_VERSION, type FirmwareFamily } from '../../../src/contract/firmwareFamilies';
+import { aesStringToKey, computerAccountSalt, rc4HmacKey, sidFromString } from '../../../src/directory';
 import { SecretValue } from '../../../src/site/settings';
 import { statusQuery } from '../../../src/workflows/definitions';
 import { withAdminClient } from '../../support/ad';
@@ -34,16 +41,33 @@ interface FirmwareView {
 }
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+const sha256Hex = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
-describe('out-of-band provisioning end to end', () => {
-  const { stack } = useProvisioningStacks();
+/** Each family's devices on their own /24. */
+const FAMILY_NET: Record<FirmwareFamily, string> = { modern: '127.0.41', early: '127.0.45' };
+const { stack: startStack } = useProvisioningStacks();
+
+/** Asks the device for its core version over EOI SOAP as its new admin: modern firmware has no EOI service. */
+async function eoiCoreVersion(s: ProvisioningStack, host: string, password: string): Promise<string> {
+  const agent = new DeviceTlsAgent({ host, clientCredential: { chainPem: s.pki.provisioning.chainPem, privateKeyPem: s.pki.provisioning.keyPem }, identity: {} });
+  try {
+    return await (await EoiClients.connect(new DigestSession(agent, { username: 'admin', password }))).getCoreVersion();
+  } finally {
+    agent.destroy();
+  }
+}
+
+for (const family of ['modern', 'early'] as const) describe(`out-of-band provisioning end to end, ${family} firmware (AMT ${DEFAULT_FIRMWARE_VERSION[family]})`, () => {
+  const firmwareVersion = DEFAULT_FIRMWARE_VERSION[family];
+  const ip = (host: number): string => `${FAMILY_NET[family]}.${host}`;
+  const stack: typeof startStack = (t, options) => startStack(t, { firmwareVersion, ...options });
 
   test('an imported device is provisioned: firmware, directory and store all hold the configured state', async (t) => {
     const secrets = {
       helpdesk: 'Help!desk2024', wifi: 'correct horse battery', radius: 'Rad1us!pass', mebx: 'New!Mebx2024',
     };
     const s = await stack(t, {
-      baseIp: '127.0.41.1',
+      baseIp: ip(1),
       amt: {
         configMgrBehaviour: 'SP2', pingResponse: true, webConsole: false, serialOverLan: true, ideRedirection: false, powerScheme: 3,
         userAcls: [
@@ -68,7 +92,7 @@ describe('out-of-band provisioning end to end', () => {
 
     // The device serves a certificate from the site's issuing CA that names its FQDN.
     const served = await new Promise<X509Certificate>((resolve, reject) => {
-      const socket = tls.connect({ host: '127.0.41.1', port: 16993, rejectUnauthorized: false, maxVersion: 'TLSv1.2' }, () => {
+      const socket = tls.connect({ host: ip(1), port: 16993, rejectUnauthorized: false, maxVersion: 'TLSv1.2' }, () => {
         resolve(socket.getPeerX509Certificate()!);
         socket.destroy();
       });
@@ -111,20 +135,39 @@ describe('out-of-band provisioning end to end', () => {
     assert.deepEqual(spns, [
       `HTTP/${computer.fqdn}:16992`, `HTTP/${computer.fqdn}:16993`, `HTTP/${computer.netbiosName}:16992`, `HTTP/${computer.netbiosName}:16993`,
     ].map((x) => x.toLowerCase()).sort());
-    assert.equal(Number(account[0]['msDS-SupportedEncryptionTypes']), 24);
     assert.equal(fw.kerberos?.realm, s.facts.realm);
     assert.equal(fw.kerberos?.keyVersion, Number(account[0]['msDS-KeyVersionNumber']));
     assert.equal(fw.kerberos?.enabled, true);
-    // AMT 8+ derives AES keys from the account password: the device's must be the directory's.
-    assert.equal(fw.kerberos?.encryption, 'aes');
+    // AMT 8+ derives AES keys from the account password, earlier releases take its RC4-HMAC
+    // key: either way the device's key must be the directory's.
     const adPassword = s.store.vault.getSecret(s.store.computers.get(computer.id).secretRefs.adAccountPassword!);
-    const aes256 = aesStringToKey(adPassword, computerAccountSalt(s.facts.realm, computer.netbiosName), 32);
-    assert.ok(Object.values(fw.kerberos?.keys ?? {}).includes(createHash('sha256').update(aes256).digest('hex')), 'the device holds the AD account key');
+    if (family === 'modern') {
+      assert.equal(Number(account[0]['msDS-SupportedEncryptionTypes']), 24);
+      assert.equal(fw.kerberos?.encryption, 'aes');
+      const aes256 = aesStringToKey(adPassword, computerAccountSalt(s.facts.realm, computer.netbiosName), 32);
+      assert.ok(Object.values(fw.kerberos?.keys ?? {}).includes(sha256Hex(aes256)), 'the device holds the AD account key');
+    } else {
+      assert.equal(Number(account[0]['msDS-SupportedEncryptionTypes']), 4);
+      assert.equal(fw.kerberos?.encryption, 'rc4-hmac');
+      assert.ok(Object.values(fw.kerberos?.keys ?? {}).includes(sha256Hex(rc4HmacKey(adPassword))), 'the device holds the AD account key');
+    }
 
     // SP2: the wireless profile and wired 802.1X as configured.
     assert.deepEqual(fw.wirelessProfiles.map((p) => [p.properties.ElementName, p.properties.SSID, p.properties.AuthenticationMethod]), [['corp', 'CORP-WLAN', 6]]);
     assert.equal(fw.ieee8021x?.properties.Username, 'amt-wired');
     assert.equal(fw.ieee8021x?.properties.Enabled, 2);
+
+    // Phase 1 spoke the family's dialect, and the store knows the release and its family.
+    assert.equal(computer.firmwareVersion, firmwareVersion);
+    assert.equal(computer.firmwareFamily, family);
+    const phase1 = s.store.audit.forComputer(computer.uuid).find((a) => a.action === 'provisioning.phase1');
+    assert.deepEqual([phase1?.detail?.dialect, phase1?.detail?.firmware], [family === 'modern' ? 'ws-man' : 'eoi-soap', firmwareVersion]);
+    // A server speaking EOI to a modern device fails: it serves no EOI service (404 after Digest).
+    if (family === 'modern') {
+      await assert.rejects(eoiCoreVersion(s, ip(1), adminPassword), (err: unknown) => err instanceof UnexpectedHttpStatus && err.status === 404);
+    } else {
+      assert.equal(await eoiCoreVersion(s, ip(1), adminPassword), firmwareVersion);
+    }
 
     // The audit trail tells the story, and no secret anywhere: history (decoded), logs, audit.
     const actions = s.store.audit.forComputer(computer.uuid).map((a) => a.action);
@@ -133,7 +176,7 @@ describe('out-of-band provisioning end to end', () => {
     }
     const allSecrets = [
       adminPassword, s.devicePassword, secrets.helpdesk, secrets.wifi, secrets.radius, secrets.mebx, s.facts.bindPassword,
-      s.store.vault.getSecret(s.store.computers.get(computer.id).secretRefs.adAccountPassword!),
+      adPassword,
       s.pki.provisioning.keyPem.split('\n')[1], s.pki.issuingCa.keyPem.split('\n')[1],
     ];
     assert.deepEqual(await historySecretsScan(s.client, s.workflowId(0), s.codecKeys, allSecrets), []);
@@ -143,7 +186,7 @@ describe('out-of-band provisioning end to end', () => {
 
   test('a provisioned device that is partially, then fully unprovisioned is provisioned again by its next Hello', async (t) => {
     const mebx = 'Site!Mebx2024';
-    const s = await stack(t, { baseIp: '127.0.41.51', amt: { mebx: { policy: 'always', password: new SecretValue('mebx-password', mebx) } } });
+    const s = await stack(t, { baseIp: ip(51), amt: { mebx: { policy: 'always', password: new SecretValue('mebx-password', mebx) } } });
     const runIds = [];
     const handle = s.client.workflow.getHandle(s.workflowId(0));
     for (const mode of [undefined, 'partial', 'full'] as const) {
@@ -168,7 +211,7 @@ describe('out-of-band provisioning end to end', () => {
 
   test('Digest rotation: the first configured account is rejected, the next one works (ConfigMgr SP1 behaviour)', async (t) => {
     const s = await stack(t, {
-      baseIp: '127.0.41.11', digestPasswords: (p) => ['Wrong!Pass1', p],
+      baseIp: ip(11), digestPasswords: (p) => ['Wrong!Pass1', p],
       // SP1 ignores the configured power scheme (always 5) and has no wireless or 802.1X step.
       amt: { configMgrBehaviour: 'SP1', powerScheme: 3, wireless: [{ profileName: 'corp', ssid: 'CORP', authentication: 'WPA2-PSK', passphrase: new SecretValue('wifi-passphrase', 'correct horse battery') }] },
     });
@@ -184,8 +227,9 @@ describe('out-of-band provisioning end to end', () => {
     assert.ok(counters.digestFailures >= 1, 'the device counted the rejected attempt');
   });
 
-  test('every configured account rejected: the run fails non-retryably with a clear reason and the device is untouched', async (t) => {
-    const s = await stack(t, { baseIp: '127.0.41.21', digestPasswords: () => ['Wrong!Pass1', 'Wrong!Pass2'] });
+  // The Digest stage comes before any dialect: one family suffices.
+  if (family === 'modern') test('every configured account rejected: the run fails non-retryably with a clear reason and the device is untouched', async (t) => {
+    const s = await stack(t, { baseIp: ip(21), digestPasswords: () => ['Wrong!Pass1', 'Wrong!Pass2'] });
     const err = await s.waitForResult(0).then(() => undefined, (e: unknown) => e);
     assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure);
     assert.equal(err.cause.type, 'AllCredentialsRejected');
@@ -200,8 +244,26 @@ describe('out-of-band provisioning end to end', () => {
     assert.equal(view.firmware.provisioningState, 'pre');
   });
 
+  test('power lost during commit, before and after the write reaches the flash: the run finishes and the vault holds the device\'s admin password', async (t) => {
+    const s = await stack(t, { baseIp: ip(61), devices: 2 });
+    const points = ['before-write', 'after-write'] as const;
+    await Promise.all(points.map((point, i) => s.control('POST', `/devices/${s.uuids[i]}/faults`, { losePowerDuringCommit: { point, restoreAfterMs: 3000 } })));
+    for (const [i, point] of points.entries()) {
+      assert.equal((await s.waitForResult(i)).outcome, 'Provisioned', point);
+      const computer = s.store.computers.findByUuid(s.uuids[i])!;
+      const password = s.store.vault.getSecret(computer.secretRefs.adminPassword!);
+      assert.deepEqual(await s.control('POST', `/devices/${s.uuids[i]}/check-admin`, { username: 'admin', password }), { matches: true }, point);
+      assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 0, point);
+      assert.equal((await s.control<FirmwareView>('GET', `/devices/${s.uuids[i]}`)).firmware.provisioningState, 'post', point);
+    }
+    // After the write the commit landed although the worker never heard back: the next login
+    // found the pending password on the device and promoted it.
+    const recovered = s.store.audit.forComputer(s.uuids[1]).filter((a) => a.action === 'provisioning.admin-password-recovered');
+    assert.equal(recovered.length, 1);
+  });
+
   test('a device that loses power during phase 2 is waited for and finished when it is back', async (t) => {
-    const s = await stack(t, { baseIp: '127.0.41.31' });
+    const s = await stack(t, { baseIp: ip(31) });
     const handle = s.client.workflow.getHandle(s.workflowId(0));
     await s.control('POST', `/devices/${s.uuids[0]}/faults`, { latencyMs: 150 });
     await waitUntil(async () => (await queryStatus(handle)).stage === 'phase2', 'the run to reach phase 2');
@@ -217,8 +279,9 @@ describe('out-of-band provisioning end to end', () => {
     assert.equal(view.firmware.powerScheme, 'SCHEME 5');
   });
 
-  test('a device dark past the deadline ends the run Failed (reported); its next Hello starts a new run', async (t) => {
-    const s = await stack(t, { baseIp: '127.0.41.41', deadline: '60s' });
+  // The deadline is the workflow's, whatever the dialect: one family suffices.
+  if (family === 'modern') test('a device dark past the deadline ends the run Failed (reported); its next Hello starts a new run', async (t) => {
+    const s = await stack(t, { baseIp: ip(41), deadline: '60s' });
     const handle = s.client.workflow.getHandle(s.workflowId(0));
     await s.control('POST', `/devices/${s.uuids[0]}/faults`, { latencyMs: 150 });
     await waitUntil(async () => (await queryStatus(handle)).stage === 'phase1', 'the run to reach phase 1');

@@ -2,7 +2,7 @@
 // store): the result chains to the issuing CA and the demo root, names the device FQDN,
 // and serves a real TLS handshake that a client verifying the hostname accepts.
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { createPublicKey, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
@@ -106,6 +106,15 @@ void describe('issueDeviceCertificate', () => {
     const wrongName = await handshake(issued.certPem, issued.chainPem, 'pc2.amt.test');
     assert.equal(wrongName.authorized, false);
     assert.match(String(wrongName.error?.code), /ERR_TLS_CERT_ALTNAME_INVALID/);
+  });
+
+  void it('certifies the public key modern firmware exports (AMT_PublicPrivateKeyPair.DERKey, PKCS#1 DER) and refuses other bytes', () => {
+    const rsaPublicKeyDer = createPublicKey(deviceKey.privateKeyPem).export({ type: 'pkcs1', format: 'der' });
+    const issued = issueDeviceCertificate({ fqdn: FQDN, key: { rsaPublicKeyDer } }, issuer);
+    const cert = new X509Certificate(issued.certPem);
+    assert.ok(cert.verify(new X509Certificate(pki.issuingCa.certPem).publicKey));
+    assert.deepEqual(cert.publicKey.export({ type: 'pkcs1', format: 'der' }), rsaPublicKeyDer);
+    assert.throws(() => issueDeviceCertificate({ fqdn: FQDN, key: { rsaPublicKeyDer: Buffer.from('not a key') } }, issuer), /not a DER PKCS#1 RSA public key/);
   });
 
   void it('refuses a request whose signature does not verify, a bad FQDN, and a CA key that is not the CA\'s', () => {

@@ -25,7 +25,7 @@ function scriptedActivities(overrides: Partial<ProvisioningActivities>, reports:
     digestLogin: () => Promise.resolve({ credential: 'account:1 admin', rejected: 0 }),
     verifyIdentity: () => Promise.resolve(),
     createDirectoryAccount: () => Promise.resolve({ dn: 'CN=PC7,OU=AMT,DC=amt,DC=test', created: true, keyVersion: 1 }),
-    phase1Soap: () => Promise.resolve({ steps: ['commit'] }),
+    phase1: () => Promise.resolve({ steps: ['commit'] }),
     phase2Wsman: () => Promise.resolve({ steps: ['acl'] }),
     reportResult: (input) => { reports.push(input); return Promise.resolve(); },
     ...overrides,
@@ -172,7 +172,7 @@ describe('provisionDevice workflow', () => {
   test('Hellos during a run are absorbed by the one running workflow', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => { release = resolve; });
-    await run({ phase1Soap: async () => { await gate; return { steps: [] }; } }, async ({ taskQueue }) => {
+    await run({ phase1: async () => { await gate; return { steps: [] }; } }, async ({ taskQueue }) => {
       const args = input();
       const starts = await Promise.all(Array.from({ length: 20 }, (_, i) => client.workflow.signalWithStart<typeof provisionDevice, [HelloSignal]>('provisionDevice', {
         taskQueue, workflowId: provisioningWorkflowId(args.uuid), args: [args],
@@ -194,7 +194,7 @@ describe('provisionDevice workflow', () => {
   });
 
   test('an operator cancel reports Failed (cancelled) and ends the run cancelled', async () => {
-    await run({ phase1Soap: untilCancelled }, async ({ taskQueue, reports }) => {
+    await run({ phase1: untilCancelled }, async ({ taskQueue, reports }) => {
       const args = input();
       const handle = await client.workflow.start<typeof provisionDevice>('provisionDevice', { taskQueue, workflowId: provisioningWorkflowId(args.uuid), args: [args] });
       for (let i = 0; i < 50 && (await handle.query(statusQuery)).stage !== 'phase1'; i++) await new Promise((r) => setTimeout(r, 100));

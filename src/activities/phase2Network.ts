@@ -8,16 +8,18 @@
 // attempts interrupted half-way leave one client key; other keys no certificate carries are
 // deleted where the firmware lists keys (AMT_PublicPrivateKeyPair, AMT 6 and later).
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { EoiClients } from '../amt/soapClients';
 import type { CIM } from '@device-management-toolkit/wsman-messages';
+import { EoiClients } from '../amt/soapClients';
 import { addCertificate, addTrustedRootCertificate, deletePublicKeyCertificate, enumeratePublicKeyCertificates } from '../amt/wsmanCertificates';
 import { booleanProperty, stringProperty, type WsmanClient } from '../amt/wsmanClient';
 import { deleteKeyPair, enumerateKeyPairs, generateKeyPair, type DeviceKeyPair } from '../amt/wsmanSetup';
 import { addWiFiSettings, deleteAllWiFiItProfiles, detectWirelessPort, putIeee8021xSettings, setIeee8021xCertificates } from '../amt/wsmanWireless';
 import { firmwareFamily } from '../contract/firmwareFamilies';
+import { SERVER_AUTH_EKU_OID } from '../contract/oids';
 import { issueDeviceCertificate, type DeviceKeySource } from '../pki/deviceCertificate';
 import { pemToDer } from '../pki/x509';
 import type { Computer } from '../site/computers';
+import { CLIENT_AUTH_OID } from '../site/api/apiCertificates';
 import type { SiteSettings } from '../site/settings';
 import { IEEE8021X_PROTOCOLS, usesClientCertificate, WIFI_AUTHENTICATION, WIFI_ENCRYPTION } from '../site/settingsSchema';
 import { auditStep } from './audit';
@@ -27,8 +29,6 @@ import { revealSecret } from './secretScope';
 type AmtSettings = SiteSettings['amt'];
 type Ieee8021xProfile = NonNullable<AmtSettings['wired8021x']>;
 
-const SERVER_AUTH_OID = '1.3.6.1.5.5.7.3.1';
-const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
 /** IPS_IEEE8021xSettings.Enabled (wsman-messages): 2 enabled, 3 disabled. */
 const ENABLED = 2;
 const DISABLED = 3;
@@ -51,7 +51,7 @@ const extendedKeyUsage = (cert: X509Certificate): string[] | undefined => cert.k
 function isTlsCertificate(siteChain: ReadonlySet<string>, cert: X509Certificate, fqdn: string): boolean {
   if (siteChain.has(cert.fingerprint256)) return true;
   const eku = extendedKeyUsage(cert);
-  return cert.checkHost(fqdn) !== undefined && (eku === undefined || eku.includes(SERVER_AUTH_OID));
+  return cert.checkHost(fqdn) !== undefined && (eku === undefined || eku.includes(SERVER_AUTH_EKU_OID));
 }
 
 /** A client certificate this site issued to this device: its key is the device's own (generated there, proven when first certified). */

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_FIRMWARE_VERSION } from '../../../src/contract/firmwareFamilies';
+import { EOI_OPERATIONS } from '../../../src/contract/eoiOperations';
 import { EOI_NAMESPACES, EOI_PATHS, EOI_SERVICES, type EoiService } from '../../../src/contract/namespaces';
 import { trustedHashesOfRoot } from '../../../src/emulator/fleet';
 import { registerServices } from '../../../src/emulator/services';
@@ -44,8 +45,7 @@ const endpoint = (family: Family): DeviceEndpoint => ({
   password: MEBX_PASSWORD,
 });
 
-async function eoiPost(family: Family, service: EoiService, path = EOI_PATHS[service]) {
-  const { operation, body } = EOI_PROBES[service];
+async function eoiPost(family: Family, service: EoiService, path = EOI_PATHS[service], { operation, body } = EOI_PROBES[service]) {
   const envelope = `<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><${operation} xmlns="${EOI_NAMESPACES[service]}">${body}</${operation}></s:Body></s:Envelope>`;
   const d = endpoint(family);
   const { response } = await digestRequest(
@@ -91,17 +91,19 @@ after(async () => {
 });
 
 void describe('modern firmware (AMT 9 and later) has no EOI services', () => {
-  void it('answers every EOI service like a path nobody serves: 404 after Digest, and runs nothing', async () => {
+  void it('answers every operation of every EOI service like a path nobody serves: 404 after Digest, and runs nothing', async () => {
     const unknown = await eoiPost('modern', 'SecurityAdministration', '/NoSuchService');
     assert.equal(unknown.status, 404);
     for (const service of EOI_SERVICES) {
-      const response = await eoiPost('modern', service);
-      assert.equal(response.status, 404, `${service}: ${response.body.slice(0, 200)}`);
-      assert.equal(response.headers['content-type'], unknown.headers['content-type']);
-      assert.equal(response.body, unknown.body.replace('/NoSuchService', EOI_PATHS[service]), `${service} answers as an unknown path`);
+      for (const operation of EOI_OPERATIONS[service]) {
+        const response = await eoiPost('modern', service, EOI_PATHS[service], { operation, body: '' });
+        assert.equal(response.status, 404, `${service}.${operation}: ${response.body.slice(0, 200)}`);
+        assert.equal(response.headers['content-type'], unknown.headers['content-type']);
+        assert.equal(response.body, unknown.body.replace('/NoSuchService', EOI_PATHS[service]), `${service}.${operation} answers as an unknown path`);
+      }
     }
-    const state = (await harnesses.modern?.control.get<{ firmware: { hostName: string; keyStore: { keyPairs: unknown[] } } }>('/devices/0'))?.firmware;
-    assert.equal(state?.keyStore.keyPairs.length, 0);
+    const state = (await harnesses.modern?.control.get<{ firmware: { stagedSettings: string[]; provisioningState: string; keyStore: { keyPairs: unknown[] } } }>('/devices/0'))?.firmware;
+    assert.deepEqual([state?.keyStore.keyPairs.length, state?.stagedSettings, state?.provisioningState], [0, [], 'pre']);
   });
 
   void it('still asks for Digest first (an EOI path is not answered to anonymous callers)', async () => {

@@ -55,6 +55,20 @@ export async function eoiClient(service: EoiService, device: () => DeviceEndpoin
   };
 }
 
+/** The phase 1 part of the control API's firmware view (GET /devices/{id}). */
+export interface DeviceView {
+  provisioningState: string;
+  phase: string;
+  hostName: string;
+  domainName: string;
+  clockOffsetMs: number;
+  stagedSettings: string[];
+  mebx: { changed: boolean; passwordSha256: string };
+  admin: { username: string; setByServer: boolean };
+  tls: { enabled: boolean; keyHandle: number | null; certificateHandle: number | null };
+  keyStore: { keyPairs: { handle: number }[]; certificates: { handle: number }[] };
+}
+
 /** Asserts a StatusCode by its PT_STATUS name. */
 export function assertStatus(result: Record<string, unknown>, name: keyof typeof PT_STATUS): void {
   const status = result.StatusCode as number;

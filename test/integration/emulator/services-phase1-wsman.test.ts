@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULT_FIRMWARE_VERSION } from '../../../src/contract/firmwareFamilies';
 import { PT_STATUS } from '../../../src/contract/ptStatus';
 import { registerServices } from '../../../src/emulator/services';
-import { assertServedCertificate, digestPassword, faultOf, methodOutput, okBody, wsmanPoster, type DeviceEndpoint, type WsmanPost } from './services-client';
+import { assertServedCertificate, digestPassword, faultOf, methodOutput, okBody, wsmanPoster, type DeviceEndpoint, type DeviceView, type WsmanPost } from './services-client';
 import { MEBX_PASSWORD, startHarness, type Harness } from './support/emulatorHarness';
 import { makeIntermediate, makeRoot, validProvisioningChain, type TestCert } from './support/testPki';
 import { CIM_URI, instancesOf, issueForDeviceKey, LOCAL_TLS, REMOTE_TLS, request, selectorOf } from './support/wsmanPhase1';
@@ -22,18 +22,6 @@ let harness: Harness;
 let provisioning: ReturnType<typeof validProvisioningChain>;
 let siteCa: TestCert;
 
-interface DeviceView {
-  provisioningState: string;
-  phase: string;
-  hostName: string;
-  domainName: string;
-  clockOffsetMs: number;
-  stagedSettings: string[];
-  mebx: { changed: boolean; passwordSha256: string };
-  admin: { username: string; setByServer: boolean };
-  tls: { enabled: boolean; keyHandle: number | null; certificateHandle: number | null };
-  keyStore: { keyPairs: { handle: number }[]; certificates: { handle: number }[] };
-}
 const view = async (index: number) => (await harness.control.get<{ firmware: DeviceView; powered: boolean }>(`/devices/${index}`)).firmware;
 const checkAdmin = (index: number, password: string) => harness.control.post(`/devices/${index}/check-admin`, { username: 'admin', password });
 

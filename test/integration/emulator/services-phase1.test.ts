@@ -9,7 +9,7 @@ import { DEFAULT_FIRMWARE_VERSION } from '../../../src/contract/firmwareFamilies
 import { EOI_NAMESPACES, EOI_PATHS } from '../../../src/contract/namespaces';
 import { PT_STATUS } from '../../../src/contract/ptStatus';
 import { registerServices } from '../../../src/emulator/services';
-import { assertStatus, digestPassword, eoiClient, issueFromRequest, assertServedCertificate, type DeviceEndpoint, type SoapCall } from './services-client';
+import { assertStatus, digestPassword, eoiClient, issueFromRequest, assertServedCertificate, type DeviceEndpoint, type DeviceView, type SoapCall } from './services-client';
 import { digestRequest } from './support/deviceClient';
 import { MEBX_PASSWORD, startHarness, type Harness } from './support/emulatorHarness';
 import { makeIntermediate, makeRoot, validProvisioningChain, type TestCert } from './support/testPki';
@@ -24,18 +24,6 @@ let oldFirmware: Harness;
 let provisioning: ReturnType<typeof validProvisioningChain>;
 let siteCa: TestCert;
 
-interface DeviceView {
-  provisioningState: string;
-  phase: string;
-  hostName: string;
-  domainName: string;
-  clockOffsetMs: number;
-  stagedSettings: string[];
-  mebx: { changed: boolean; passwordSha256: string };
-  admin: { username: string; setByServer: boolean };
-  tls: { enabled: boolean; keyHandle: number | null; certificateHandle: number | null };
-  keyStore: { keyPairs: { handle: number }[]; certificates: { handle: number }[] };
-}
 
 const view = (h: Harness, index: number) => h.control.get<{ firmware: DeviceView; powered: boolean }>(`/devices/${index}`);
 

@@ -30,6 +30,8 @@ async function refusalFor(tls: ClientTls): Promise<TlsRefusal> {
   return counters.tlsRefusals[counters.tlsRefusals.length - 1];
 }
 
+const AMT11_VERSION = '11.8.50';
+
 before(async () => {
   root = makeRoot('Emulator Test Root');
   intermediate = makeIntermediate('Emulator Test Issuing CA', root);
@@ -43,8 +45,11 @@ before(async () => {
     trustedRootHashes: [
       { algorithm: 'sha256', hash: sha256Hex(root), active: true, name: 'test root' },
       { algorithm: 'sha1', hash: crypto.createHash('sha1').update(sha1Root.der).digest('hex'), active: true, name: 'sha1 root' },
-      { algorithm: 'sha384', hash: crypto.createHash('sha384').update(bigRoot.der).digest('hex'), active: true, name: 'big root' },
+      { algorithm: 'sha256', hash: sha256Hex(bigRoot), active: true, name: 'big root' },
     ],
+    // The section 3 rules as AMT 11 applies them (SHA-1 root hashes, CA keys up to 2048 bits);
+    // what AMT 16 changes is tested in firmware-families.test.ts.
+    firmwareVersion: AMT11_VERSION,
   });
 });
 after(async () => {

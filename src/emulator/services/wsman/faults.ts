@@ -56,6 +56,11 @@ export class WsmanFault extends Error {
   }
 }
 
+/** A value a Put / Create representation cannot take: wsman:InvalidRepresentation, detail InvalidValues. */
+export function badValue(reason: string): never {
+  throw new WsmanFault('InvalidRepresentation', reason, 'InvalidValues');
+}
+
 /**
  * The SOAP 1.2 Fault element (without envelope). Prefixes s, a, w, n are declared by the
  * response envelope (response.ts).

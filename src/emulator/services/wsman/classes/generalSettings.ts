@@ -2,15 +2,11 @@
 // wsman-messages GeneralSettings model. AMT_KerberosSettingData is in kerberos.ts.
 import { domainNameProblem, fqdnProblem, hostNameProblem } from '../../validation/dnsNames';
 import { amtUri, settingInstance, wsmanPut, type WsmanClass } from '../classModel';
-import { WsmanFault } from '../faults';
+import { badValue } from '../faults';
 import type { FieldSpecs } from '../fields';
 
 const GENERAL = 'AMT_GeneralSettings';
 const GENERAL_ID = 'Intel(r) AMT: General Settings';
-
-function badValue(reason: string): never {
-  throw new WsmanFault('InvalidRepresentation', reason, 'InvalidValues');
-}
 
 /** A read-only property a client sends back must carry the value the device reported. */
 function unchanged(name: string, given: string | undefined, actual: string): void {

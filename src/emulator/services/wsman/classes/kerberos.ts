@@ -8,7 +8,7 @@ import type { DeepReadonly, Firmware } from '../../../firmware/firmware';
 import type { KerberosAlgorithm, KerberosKeyMaterial, KerberosSettings } from '../../../firmware/types';
 import { decodeBase64 } from '../../validation/credentials';
 import { amtUri, settingInstance, wsmanPut, type WsmanClass } from '../classModel';
-import { WsmanFault } from '../faults';
+import { badValue } from '../faults';
 import type { FieldSpecs, FieldValuesOf } from '../fields';
 
 const KERBEROS = 'AMT_KerberosSettingData';
@@ -28,10 +28,6 @@ const MAX_ITERATIONS = 100_000;
 const DEFAULT_CLOCK_TOLERANCE = 5;
 /** ServicePrincipalProtocol: 0 HTTP, 1 HTTPS, 2 SOL/IDE-R, 3 SOL/IDE-R over TLS, on ports 16992-16995. */
 const SPN_PORTS = [16992, 16993, 16994, 16995];
-
-function badValue(reason: string): never {
-  throw new WsmanFault('InvalidRepresentation', reason, 'InvalidValues');
-}
 
 const firmwareMajor = (fw: Firmware): number => majorOf(fw.state.firmwareVersion);
 

@@ -10,7 +10,7 @@ import { PT_STATUS } from '../../../../contract/ptStatus';
 import { refuse } from '../../refusal';
 import { selectTlsCredential, setTlsEnabled } from '../../setupOperations';
 import { amtUri, settingInstance, wsmanCreate, wsmanPut, type WsmanClass, type WsmanInstance } from '../classModel';
-import { WsmanFault } from '../faults';
+import { badValue, WsmanFault } from '../faults';
 import { endpointReference } from '../response';
 import { certificateHandleOf, certificateInstanceId, certificateUse, KEY_PAIR, keyPairHandleOf, keyPairInstanceId } from './certificates';
 
@@ -49,10 +49,6 @@ const CREDENTIAL_CONTEXT = 'AMT_TLSCredentialContext';
 /** The collection every TLS credential context names as ElementProvidingContext (MeshCentral, wsman-messages). */
 const ENDPOINT_COLLECTION = 'AMT_TLSProtocolEndpointCollection';
 const ENDPOINT_COLLECTION_NAME = 'TLSProtocolEndpointInstances Collection';
-
-function badValue(reason: string): never {
-  throw new WsmanFault('InvalidRepresentation', reason, 'InvalidValues');
-}
 
 /**
  * The TLS credential context as the device sees it now (staged selection included, like every

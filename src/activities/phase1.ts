@@ -125,6 +125,7 @@ export async function phase1(deps: ActivityDeps, target: DeviceTarget): Promise<
     const version = computer.firmwareVersion;
     const dialect = await connectDialect(version, login.session);
     if (await dialect.provisioningState() === PROVISIONING_STATE.POST_PROVISIONING) {
+      auditStep(deps, computer.uuid, 'provisioning.phase1', 'success', { firmware: version, dialect: dialect.name, steps: 0, alreadyDone: true });
       return { steps: [`already in post-provisioning (firmware ${version}, ${dialect.name}); first stage done earlier`] };
     }
     // The realm is part of the admin password's digest; guessing it would lock us out.

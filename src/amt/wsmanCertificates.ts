@@ -8,8 +8,7 @@ import { referenceSelector, type WsmanClient, type WsmanInstance } from './wsman
 const SERVICE = 'AMT_PublicKeyManagementService';
 
 export async function enumeratePublicKeyCertificates(client: WsmanClient): Promise<WsmanInstance[]> {
-  const certificates = client.amt.PublicKeyCertificate;
-  return client.enumerateAll('AMT_PublicKeyCertificate', certificates.Enumerate(), (context) => certificates.Pull(context));
+  return client.enumerateClass('AMT_PublicKeyCertificate', client.amt.PublicKeyCertificate);
 }
 
 export async function deletePublicKeyCertificate(client: WsmanClient, instanceId: string): Promise<void> {

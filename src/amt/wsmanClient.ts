@@ -79,6 +79,11 @@ export class WsmanClient {
     throw new DeviceXmlRejected(`WS-Man ${className}.Pull: the enumeration did not end`);
   }
 
+  /** enumerateAll with the Enumerate / Pull bodies of a wsman-messages class builder. */
+  async enumerateClass(className: string, messages: { Enumerate(): string; Pull(context: string): string }): Promise<WsmanInstance[]> {
+    return this.enumerateAll(className, messages.Enumerate(), (context) => messages.Pull(context));
+  }
+
   /** Invokes a method; returns its `<Method>_OUTPUT` and throws AmtStatusError on a non-zero ReturnValue. */
   async invoke(envelope: string, className: string, method: string): Promise<WsmanInstance> {
     const label = `${className}.${method}`;

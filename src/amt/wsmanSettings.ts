@@ -126,8 +126,7 @@ export async function getSetupAndConfiguration(client: WsmanClient): Promise<Set
  * device lists no such identity.
  */
 export async function getAmtFirmwareVersion(client: WsmanClient): Promise<string | undefined> {
-  const identities = client.cim.SoftwareIdentity;
-  const items = await client.enumerateAll('CIM_SoftwareIdentity', identities.Enumerate(), (context) => identities.Pull(context));
+  const items = await client.enumerateClass('CIM_SoftwareIdentity', client.cim.SoftwareIdentity);
   const amt = items.find((item) => stringProperty(item, 'InstanceID') === 'AMT');
   return amt && stringProperty(amt, 'VersionString');
 }

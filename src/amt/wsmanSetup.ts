@@ -62,8 +62,7 @@ export interface DeviceKeyPair {
 }
 
 export async function enumerateKeyPairs(client: WsmanClient): Promise<DeviceKeyPair[]> {
-  const pairs = client.amt.PublicPrivateKeyPair;
-  const items = await client.enumerateAll(KEY_PAIR, pairs.Enumerate(), (context) => pairs.Pull(context));
+  const items = await client.enumerateClass(KEY_PAIR, client.amt.PublicPrivateKeyPair);
   return items.map((item) => {
     const instanceId = stringProperty(item, 'InstanceID');
     const derKey = stringProperty(item, 'DERKey');
@@ -93,8 +92,7 @@ export interface TlsCredentialContext {
 }
 
 export async function enumerateTlsCredentialContexts(client: WsmanClient): Promise<TlsCredentialContext[]> {
-  const contexts = client.amt.TLSCredentialContext;
-  const items = await client.enumerateAll(CREDENTIAL_CONTEXT, contexts.Enumerate(), (context) => contexts.Pull(context));
+  const items = await client.enumerateClass(CREDENTIAL_CONTEXT, client.amt.TLSCredentialContext);
   return items.map((item) => {
     const certificateId = referenceSelector(child(item, 'ElementInContext'), 'InstanceID');
     const providing = child(item, 'ElementProvidingContext');
@@ -130,7 +128,7 @@ export async function deleteTlsCredentialContext(client: WsmanClient, context: T
 /** TLS on the network interface on or off: Put of the AMT_TLSSettingData that is not the LMS one (unless it already is). */
 export async function setNetworkTlsEnabled(client: WsmanClient, enabled: boolean): Promise<void> {
   const settings = client.amt.TLSSettingData;
-  const items = await client.enumerateAll(TLS_SETTINGS, settings.Enumerate(), (context) => settings.Pull(context));
+  const items = await client.enumerateClass(TLS_SETTINGS, settings);
   const network = items.find((item) => stringProperty(item, 'InstanceID') !== LMS_TLS_SETTINGS_ID);
   if (!network) throw new DeviceXmlRejected(`${TLS_SETTINGS}.Pull: no network TLS settings instance`);
   if (booleanProperty(network, 'Enabled') === enabled) return;

@@ -303,6 +303,25 @@ for (const family of ['modern', 'early'] as const) describe(`out-of-band provisi
   });
 });
 
+describe('out-of-band provisioning of a release older than the oldest supported', () => {
+  test('AMT 3.0 ends the run UnsupportedFirmware, non-retryable, after login and before any change', async (t) => {
+    const s = await startStack(t, { baseIp: `${FAMILY_NET.early}.71`, firmwareVersion: '3.0.5' });
+    const err = await s.waitForResult(0).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure);
+    assert.equal(err.cause.type, 'UnsupportedFirmware');
+    assert.equal(err.cause.nonRetryable, true);
+    assert.match(err.cause.message, /^digest: AMT 3\.0\.5 is older than 3\.2\.1/);
+    const computer = s.store.computers.findByUuid(s.uuids[0])!;
+    assert.deepEqual([computer.amtStatus, computer.firmwareVersion, computer.firmwareFamily], ['Failed', '3.0.5', 'early']);
+    assert.equal((await s.client.workflow.getHandle(s.workflowId(0)).query(statusQuery)).attempt, 1, 'not retried');
+    const view = await s.control<FirmwareView>('GET', `/devices/${s.uuids[0]}`);
+    assert.equal(view.firmware.provisioningState, 'pre');
+    assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 0, 'no admin password was staged');
+    const accounts = await withAdminClient(s.facts, async (ldap) => (await ldap.search(s.ou, { scope: 'one', filter: `(sAMAccountName=${computer.netbiosName}$)` })).searchEntries);
+    assert.equal(accounts.length, 0, 'no directory account');
+  });
+});
+
 async function queryStatus(handle: ReturnType<ProvisioningStack['client']['workflow']['getHandle']>) {
   return handle.query(statusQuery);
 }

@@ -1,0 +1,6 @@
+// Where the replay fixtures live: one recorded run per firmware family.
+import path from 'node:path';
+import type { FirmwareFamily } from '../../src/contract/firmwareFamilies';
+
+export const FAMILIES = ['modern', 'early'] as const satisfies readonly FirmwareFamily[];
+export const fixturePath = (family: FirmwareFamily): string => path.join(__dirname, 'fixtures', `provisionDevice-out-of-band-${family}.json`);

@@ -1,5 +1,6 @@
 // Certificates in the device's store (AMT_PublicKeyCertificate via AMT_PublicKeyManagementService):
-// seed step 8.4 deletes the old wireless/802.1X ones and adds the RADIUS root and client certificates.
+// seed step 8.4 deletes the old wireless/802.1X ones and adds the RADIUS root and the device's
+// client certificate (its key pairs: wsmanSetup.ts).
 import { child, escapeXml } from './deviceXml';
 import { DeviceXmlRejected } from './errors';
 import { referenceSelector, type WsmanClient, type WsmanInstance } from './wsmanClient';

@@ -84,10 +84,19 @@ export async function getIeee8021xSettings(client: WsmanClient): Promise<WsmanIn
   return client.instance(client.ips.IEEE8021xSettings.Get(), 'IPS_IEEE8021xSettings');
 }
 
-/** Wired 802.1X (what RPS does): Put of IPS_IEEE8021xSettings, read-modify-write. */
-export async function putIeee8021xSettings(client: WsmanClient, changes: Record<string, PutValue>): Promise<WsmanInstance> {
+/**
+ * Wired 802.1X (what RPS and rpc-go do): Put of IPS_IEEE8021xSettings with exactly `settings`
+ * and the device's own ElementName and InstanceID. WS-Transfer Put replaces the instance, so
+ * nothing of an earlier profile (user name, domain, server name) survives.
+ */
+export async function putIeee8021xSettings(client: WsmanClient, settings: Record<string, PutValue>): Promise<WsmanInstance> {
   const current = await getIeee8021xSettings(client);
-  const envelope = client.ips.IEEE8021xSettings.Put(putProperties(current, changes) as unknown as IPS.Models.IEEE8021xSettings);
+  const identity: WsmanInstance = {};
+  for (const name of ['ElementName', 'InstanceID']) {
+    const value = stringProperty(current, name);
+    if (value !== undefined) identity[name] = value;
+  }
+  const envelope = client.ips.IEEE8021xSettings.Put(putProperties(identity, settings) as unknown as IPS.Models.IEEE8021xSettings);
   return client.instance(envelope, 'IPS_IEEE8021xSettings', 'IPS_IEEE8021xSettings.Put');
 }
 

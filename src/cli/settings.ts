@@ -12,7 +12,22 @@ const USAGE = `usage: amtprov settings show [--json] [--db <site.sqlite>]
        amtprov settings apply <file.yaml> [--db <site.sqlite>]
 
 Secrets in the YAML are never inline: write { passwordFile: <path> } (relative to the YAML
-file) or { passwordEnv: <VARIABLE> }.`;
+file) or { passwordEnv: <VARIABLE> }.
+
+802.1X (amt.wired8021x, and amt.wireless[].ieee8021x with authentication WPA-/WPA2-IEEE8021x):
+  protocol                EAP-TLS, EAP-FAST/TLS, EAP-TTLS/MSCHAPv2, PEAPv0/EAP-MSCHAPv2, EAP-FAST/MSCHAPv2
+  username                the identity the device gives RADIUS
+  password                MSCHAPv2 methods only (a secret, as above)
+  radiusRootCertificate   { pemFile: <path> }: the root CA of the RADIUS server's certificate,
+                          self-signed, stored in the site store as PEM (not a secret); needed for
+                          EAP-TLS / EAP-FAST/TLS and for every wireless 802.1X profile
+  clientCertificate       site-ca-per-device: EAP-TLS / EAP-FAST/TLS only; the device generates a
+                          key, the site's issuing CA certifies it (clientAuth, CN = device FQDN)
+  domain, serverCertificateName, serverCertificateNameComparison (FullName | DomainSuffix)
+Example:
+  amt:
+    wired8021x: { protocol: EAP-TLS, username: amt-wired, clientCertificate: site-ca-per-device,
+                  radiusRootCertificate: { pemFile: radius-root.pem } }`;
 
 function siteView(store: SiteStore) {
   const issuingCa = store.issuingCa.get();

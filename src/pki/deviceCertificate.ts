@@ -1,7 +1,7 @@
-// Issues a device's TLS server certificate (seed step 7.3) from the site's issuing CA: for
-// the device FQDN (subject CN and SAN DNS), serverAuth, over the device's own key (from its
-// PKCS#10 request after GenerateKeyPair on early firmware, its DERKey on modern firmware) or a
-// public key the server supplies.
+// Issues a device's certificates from the site's issuing CA, for the device FQDN (subject CN
+// and SAN DNS) over the device's own key (its PKCS#10 request after GenerateKeyPair on early
+// firmware, its DERKey on modern firmware) or a public key the server supplies: its TLS server
+// certificate (seed step 7.3, serverAuth) and its 802.1X client certificate (step 8.4, clientAuth).
 import { createPublicKey } from 'node:crypto';
 import forge from 'node-forge';
 import { checkFqdn } from '../site/identifiers';
@@ -24,6 +24,8 @@ export type DeviceKeySource = { csrPem: string } | { csrDer: Buffer } | { rsaPub
 export interface DeviceCertificateRequest {
   fqdn: string;
   key: DeviceKeySource;
+  /** serverAuth (default): the device's TLS identity; clientAuth: its EAP-TLS identity towards RADIUS. */
+  usage?: 'serverAuth' | 'clientAuth';
   /** Default 365 days, never past the issuing CA's own expiry. */
   validityDays?: number;
   now?: Date;
@@ -96,7 +98,7 @@ export function issueDeviceCertificate(request: DeviceCertificateRequest, issuer
     extensions: [
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'extKeyUsage', [request.usage ?? 'serverAuth']: true },
       { name: 'subjectAltName', altNames: [{ type: 2, value: fqdn.value }] },
     ],
   }, { cert: caCert, privateKey: caKey });

@@ -4,11 +4,11 @@
 // superseded secrets deleted.
 import { z } from 'zod';
 import type { SiteDb } from './db';
-import { siteSettingsSchema } from './settingsSchema';
+import { siteSettingsSchema, storedCertificatePem } from './settingsSchema';
 import { isSecretRef, type SecretPurpose, type SecretRef, type Vault } from './vault';
 
 const storedSecret = (_purpose: SecretPurpose) => z.string().refine(isSecretRef, 'must be a vault reference');
-export const storedSettingsSchema = siteSettingsSchema(storedSecret);
+export const storedSettingsSchema = siteSettingsSchema(storedSecret, storedCertificatePem);
 
 /** Settings as the store holds them: secrets are vault references. */
 export type SiteSettings = z.output<typeof storedSettingsSchema>;

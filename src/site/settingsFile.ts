@@ -1,12 +1,14 @@
 // Reads the operator's settings YAML: validated with the settings schema, every secret
 // loaded from its `passwordFile:` (relative to the YAML file) or `passwordEnv:` source and
-// checked against its rule. Errors name the key path and never the secret.
+// checked against its rule, every trusted root read from its `pemFile:` (public, stored as
+// PEM). Errors name the key path and never the secret.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { SecretValue } from './settings';
-import { secretValueProblems, siteSettingsSchema } from './settingsSchema';
+import { secretValueProblems, siteSettingsSchema, trustedRootProblems } from './settingsSchema';
 import type { SecretPurpose } from './vault';
 
 export type SettingsFileResult = { ok: true; settings: unknown } | { ok: false; errors: string[] };
@@ -30,7 +32,30 @@ function readSecret(source: z.output<typeof secretSource>, baseDir: string, env:
   }
 }
 
-function settingsInputSchema(baseDir: string, env: NodeJS.ProcessEnv = process.env) {
+/** `{ pemFile: <path> }` (relative to the YAML file) -> the PEM, checked as a trusted root that is valid now. */
+function rootCertificateFile(baseDir: string, now: Date) {
+  return z.object({ pemFile: z.string().min(1) }, { error: 'must be { pemFile: <path to the PEM certificate> }' }).strict().transform((source, ctx) => {
+    const file = path.resolve(baseDir, source.pemFile);
+    let pem: string;
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
+      return z.NEVER;
+    }
+    const problems = trustedRootProblems(pem);
+    const validTo = problems.length === 0 ? new X509Certificate(pem).validTo : undefined;
+    if (validTo !== undefined && new Date(validTo) <= now) problems.push(`${file} expired on ${validTo}`);
+    if (problems.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `${source.pemFile} ${problems.join(', ')}` });
+      return z.NEVER;
+    }
+    // Only the certificate is kept, not any text around it.
+    return `${/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)![0]}\n`;
+  });
+}
+
+function settingsInputSchema(baseDir: string, env: NodeJS.ProcessEnv = process.env, now = new Date()) {
   return siteSettingsSchema((purpose: SecretPurpose) =>
     secretSource.transform((source, ctx) => {
       const value = readSecret(source, baseDir, env);
@@ -44,7 +69,7 @@ function settingsInputSchema(baseDir: string, env: NodeJS.ProcessEnv = process.e
         return z.NEVER;
       }
       return new SecretValue(purpose, value);
-    }));
+    }), rootCertificateFile(baseDir, now));
 }
 
 function formatIssuePath(issuePath: readonly PropertyKey[]): string {

@@ -2,6 +2,7 @@
 // and the provisioning deadline. One schema describes both forms, parameterised by how a
 // secret is written: the operator's YAML names a file or env var (`passwordFile:` /
 // `passwordEnv:`), the stored document holds a vault reference.
+import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { SP1_POWER_SCHEME } from '../contract/provisioning';
 import { amtPasswordProblems, amtUsernameProblem } from './amtPassword';
@@ -23,10 +24,40 @@ export const ACL_ACCESS = { local: 0, network: 1, any: 2 } as const;
 export const WIFI_AUTHENTICATION = { 'WPA-PSK': 4, 'WPA-IEEE8021x': 5, 'WPA2-PSK': 6, 'WPA2-IEEE8021x': 7 } as const;
 export const WIFI_ENCRYPTION = { TKIP: 3, CCMP: 4 } as const;
 
-/** AuthenticationProtocol of AMT_8021XProfile / CIM_IEEE8021xSettings (same numbering for these). */
+/**
+ * AuthenticationProtocol of CIM_IEEE8021xSettings, which IPS_IEEE8021xSettings (wired) and the
+ * 802.1X part of AddWiFiSettings (wireless) both take: EAP-FAST/TLS is 10 there (CIM value map,
+ * wsman-messages src/cim/types.ts), not AMT_8021XProfile's 6.
+ */
 export const IEEE8021X_PROTOCOLS = {
-  'EAP-TLS': 0, 'EAP-TTLS/MSCHAPv2': 1, 'PEAPv0/EAP-MSCHAPv2': 2, 'EAP-FAST/MSCHAPv2': 4, 'EAP-FAST/TLS': 6,
+  'EAP-TLS': 0, 'EAP-TTLS/MSCHAPv2': 1, 'PEAPv0/EAP-MSCHAPv2': 2, 'EAP-FAST/MSCHAPv2': 4, 'EAP-FAST/TLS': 10,
 } as const;
+export type Ieee8021xProtocol = keyof typeof IEEE8021X_PROTOCOLS;
+
+/** The methods that authenticate the device with a client certificate (and take no password). */
+export const usesClientCertificate = (protocol: Ieee8021xProtocol): boolean => protocol.endsWith('TLS') && !protocol.includes('TTLS');
+
+/** How an 802.1X client certificate is obtained: the site's issuing CA issues one per device, for a key the device generates. */
+export const CLIENT_CERTIFICATE_SOURCES = ['site-ca-per-device'] as const;
+
+/**
+ * Why a PEM cannot be an 802.1X trust anchor on AMT, or [] when it can: one certificate, a
+ * CA, self-signed (AddTrustedRootCertificate stores roots; SetCertificates' and
+ * AddWiFiSettings' server issuer must be one).
+ */
+export function trustedRootProblems(pem: string): string[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length !== 1) return [`must hold exactly one PEM certificate (found ${blocks.length})`];
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(blocks[0]);
+  } catch {
+    return ['is not a parseable X.509 certificate'];
+  }
+  if (!cert.ca) return [`${cert.subject.replace(/\n/g, ', ')} is not a CA certificate`];
+  if (cert.subject !== cert.issuer || !cert.verify(cert.publicKey)) return [`${cert.subject.replace(/\n/g, ', ')} is not self-signed (give the RADIUS server's root CA)`];
+  return [];
+}
 
 /** The secret-password rules the site checks at load time (the firmware enforces the same). */
 export function secretValueProblems(purpose: SecretPurpose, value: string): string[] {
@@ -63,18 +94,30 @@ const durationSeconds = z.union([
   }),
 ]).pipe(z.number().int().min(60, 'must be at least one minute').max(30 * 86400, 'must be at most 30 days'));
 
+/** The stored form of a certificate field: the PEM itself (public, so not in the vault). */
+export const storedCertificatePem = z.string().superRefine((pem, ctx) => {
+  for (const problem of trustedRootProblems(pem)) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 /**
  * Builds the settings schema; `secret(purpose)` is the schema of a secret field (a source in
- * YAML, a vault reference in the store).
+ * YAML, a vault reference in the store), `rootCertificate` that of a trusted root (a PEM file
+ * in YAML, the PEM in the store).
  */
-export function siteSettingsSchema<S extends z.ZodType>(secret: (purpose: SecretPurpose) => S) {
+export function siteSettingsSchema<S extends z.ZodType, C extends z.ZodType<string, unknown>>(
+  secret: (purpose: SecretPurpose) => S,
+  rootCertificate: C,
+) {
   const ieee8021x = z.object({
-    protocol: z.enum(Object.keys(IEEE8021X_PROTOCOLS) as [keyof typeof IEEE8021X_PROTOCOLS]),
+    protocol: z.enum(Object.keys(IEEE8021X_PROTOCOLS) as [Ieee8021xProtocol]),
     username: z.string().min(1).max(128),
     password: secret('ieee8021x-password').optional(),
     domain: z.string().min(1).optional(),
     serverCertificateName: z.string().min(1).optional(),
     serverCertificateNameComparison: z.enum(['FullName', 'DomainSuffix']).default('FullName'),
+    // The root CA that issued the RADIUS server's certificate: the device trusts it for 802.1X.
+    radiusRootCertificate: rootCertificate.optional(),
+    clientCertificate: z.enum(CLIENT_CERTIFICATE_SOURCES).optional(),
   }).strict().superRefine((profile, ctx) => {
     const needsPassword = profile.protocol.includes('MSCHAPv2');
     if (needsPassword && profile.password === undefined) {
@@ -83,6 +126,17 @@ export function siteSettingsSchema<S extends z.ZodType>(secret: (purpose: Secret
     if (!needsPassword && profile.password !== undefined) {
       // EAP-TLS authenticates with the device's client certificate, not a password.
       ctx.addIssue({ code: 'custom', path: ['password'], message: `${profile.protocol} takes no password` });
+    }
+    const tls = usesClientCertificate(profile.protocol);
+    if (tls && profile.clientCertificate === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['clientCertificate'], message: `${profile.protocol} needs a client certificate: write clientCertificate: ${CLIENT_CERTIFICATE_SOURCES[0]}` });
+    }
+    if (!tls && profile.clientCertificate !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['clientCertificate'], message: `${profile.protocol} takes no client certificate` });
+    }
+    // The device must check the RADIUS server; with a client certificate it has no other proof.
+    if (tls && profile.radiusRootCertificate === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['radiusRootCertificate'], message: `${profile.protocol} needs the RADIUS server's root CA (radiusRootCertificate: { pemFile: <path> })` });
     }
   });
 
@@ -122,6 +176,10 @@ export function siteSettingsSchema<S extends z.ZodType>(secret: (purpose: Secret
     if (psk && profile.ieee8021x) ctx.addIssue({ code: 'custom', path: ['ieee8021x'], message: `${profile.authentication} takes no 802.1X profile` });
     if (!psk && !profile.ieee8021x) ctx.addIssue({ code: 'custom', path: ['ieee8021x'], message: `${profile.authentication} needs an 802.1X profile` });
     if (!psk && profile.passphrase !== undefined) ctx.addIssue({ code: 'custom', path: ['passphrase'], message: `${profile.authentication} takes no passphrase` });
+    // AddWiFiSettings takes an 802.1X profile only with its CACredential (the RADIUS root).
+    if (profile.ieee8021x && profile.ieee8021x.radiusRootCertificate === undefined && !usesClientCertificate(profile.ieee8021x.protocol)) {
+      ctx.addIssue({ code: 'custom', path: ['ieee8021x', 'radiusRootCertificate'], message: 'a wireless 802.1X profile needs the RADIUS server\'s root CA (radiusRootCertificate: { pemFile: <path> })' });
+    }
   });
 
   const mebx = z.object({

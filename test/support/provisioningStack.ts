@@ -66,6 +66,8 @@ export interface StackOptions {
   importDevices?: boolean;
   /** Devices send Hellos to the listener (default). */
   hellos?: boolean;
+  /** Devices without a Wi-Fi radio (startFleet's option). */
+  withoutRadio?: 'all' | readonly number[];
 }
 
 export interface ProvisioningStack {
@@ -182,6 +184,7 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
     domainSuffix: DOMAIN, trustedRootHashes: trustedHashesOfRoot(pki.root.certPem), adminPasswords: [devicePassword],
     timeScale: 60, uuidSeed: seed, control: { host: listenerIp, port: 0 },
     ...(options.firmwareVersion ? { firmwareVersion: options.firmwareVersion } : {}),
+    ...(options.withoutRadio ? { withoutRadio: options.withoutRadio } : {}),
   });
 
   const control = async <T>(method: 'GET' | 'POST' | 'DELETE', route: string, body?: unknown): Promise<T> => {

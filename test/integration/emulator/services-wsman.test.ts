@@ -308,6 +308,15 @@ void describe('8.4 wireless profiles, certificates and wired 802.1X', () => {
     assert.equal(faultOf(await send(amt.PublicKeyCertificate.Delete({ name: 'InstanceID', value: rootId }))).name, 'AccessDenied');
     assert.equal(faultOf(await send(ips.IEEE8021xSettings.Put({ Enabled: 9 } as never))).name, 'InvalidRepresentation');
   });
+
+  void it('IPS_IEEE8021xSettings: Put Enabled 3 releases the certificates, which can then be deleted', async () => {
+    okBody(await send(ips.IEEE8021xSettings.Put({ ElementName: 'Intel(r) AMT: 8021X Settings', InstanceID: 'Intel(r) AMT: 8021X Settings', Enabled: 3 } as never)), 'IPS_IEEE8021xSettings');
+    const props = (await firmware()).ieee8021x?.properties;
+    assert.equal(props?.Enabled, 3);
+    assert.equal('ServerCertificateIssuer' in (props ?? {}), false);
+    const deleted = await send(amt.PublicKeyCertificate.Delete({ name: 'InstanceID', value: rootId }));
+    assert.equal(deleted.status, 200, deleted.body);
+  });
 });
 
 void describe('AMT_SetupAndConfigurationService and CIM_SoftwareIdentity', () => {

@@ -20,6 +20,7 @@ import { statusQuery } from '../../../src/workflows/definitions';
 import { withAdminClient } from '../../support/ad';
 import { useProvisioningStacks, type ProvisioningStack } from '../../support/provisioningStack';
 import { findSecrets, historySecretsScan } from '../../support/secretScan';
+import { waitUntil } from '../../support/waitUntil';
 
 interface FirmwareView {
   summary: { phase: string };
@@ -323,17 +324,4 @@ describe('out-of-band provisioning of a release older than the oldest supported'
 
 async function queryStatus(handle: ReturnType<ProvisioningStack['client']['workflow']['getHandle']>) {
   return handle.query(statusQuery);
-}
-
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // the run may not exist yet
-    }
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

@@ -90,6 +90,15 @@ void describe('issueDeviceCertificate', () => {
     assert.equal(cert.publicKey.export({ type: 'spki', format: 'pem' }), devicePublic.replace(/\r\n/g, '\n'));
   });
 
+  void it('issues the 802.1X client certificate for the same key: clientAuth only, subject and SAN the FQDN', () => {
+    const issued = issueDeviceCertificate({ fqdn: FQDN, key: { publicKeyPem: forge.pki.publicKeyToPem(deviceKey.publicKey) }, usage: 'clientAuth' }, issuer);
+    const cert = new X509Certificate(issued.certPem);
+    assert.ok(cert.verify(new X509Certificate(pki.issuingCa.certPem).publicKey));
+    assert.deepEqual(cert.keyUsage, ['1.3.6.1.5.5.7.3.2']);
+    assert.equal(cert.subject, `CN=${FQDN}`);
+    assert.equal(cert.subjectAltName, `DNS:${FQDN}`);
+  });
+
   void it('serves a TLS handshake that verifies the hostname against the demo root', async () => {
     const issued = issueDeviceCertificate({ fqdn: FQDN, key: { publicKeyPem: forge.pki.publicKeyToPem(deviceKey.publicKey) } }, issuer);
     const good = await handshake(issued.certPem, issued.chainPem, FQDN);

@@ -1,15 +1,22 @@
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SecretValue, storedSettingsSchema } from '../../../src/site/settings';
 import { parseSettingsYaml } from '../../../src/site/settingsFile';
+import { makeRadiusRoot } from '../../support/radiusRoot';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'amtprov-settings-'));
 void after(() => rmSync(dir, { recursive: true, force: true }));
 writeFileSync(path.join(dir, 'mebx.txt'), 'Mebx!Pass1\n');
 writeFileSync(path.join(dir, 'weak.txt'), 'weakling\n');
+const radiusRoot = makeRadiusRoot('RADIUS Root CA');
+writeFileSync(path.join(dir, 'radius-root.pem'), `subject=CN = RADIUS Root CA\n${radiusRoot.certPem}`);
+writeFileSync(path.join(dir, 'leaf.pem'), makeRadiusRoot('not a CA', { ca: false }).certPem);
+writeFileSync(path.join(dir, 'expired.pem'), makeRadiusRoot('expired', { notAfter: new Date(Date.now() - 86_400_000) }).certPem);
+writeFileSync(path.join(dir, 'two.pem'), radiusRoot.certPem + radiusRoot.certPem);
 
 const ENV = { BIND_PW: 'bind-secret', DIGEST_PW: 'Digest!Pw1', WIFI: 'office wifi passphrase' };
 
@@ -121,7 +128,56 @@ amt:
       authentication: WPA2-IEEE8021x
       ieee8021x: { protocol: EAP-TLS, username: amt, password: { passwordEnv: BIND_PW } }
 `);
-    assert.deepEqual(errors.map((e) => e.split(':')[0]), ['amt.wireless.0.ieee8021x.password', 'amt.wired8021x.password']);
+    assert.deepEqual(errors.map((e) => e.split(':')[0]), [
+      'amt.wireless.0.ieee8021x.password', 'amt.wireless.0.ieee8021x.clientCertificate', 'amt.wireless.0.ieee8021x.radiusRootCertificate', 'amt.wired8021x.password',
+    ]);
+  });
+
+  void it('EAP-TLS: the RADIUS root from a PEM file (kept as PEM, text around it dropped) and a client certificate from the site CA', () => {
+    const settings = settingsOf(`
+amt:
+  wired8021x: { protocol: EAP-TLS, username: amt-wired, radiusRootCertificate: { pemFile: radius-root.pem }, clientCertificate: site-ca-per-device }
+  wireless:
+    - profileName: corp
+      ssid: Corp
+      authentication: WPA2-IEEE8021x
+      ieee8021x: { protocol: EAP-TLS, username: amt, radiusRootCertificate: { pemFile: radius-root.pem }, clientCertificate: site-ca-per-device }
+`);
+    const amt = settings.amt as { wired8021x: { radiusRootCertificate: string; clientCertificate: string } };
+    assert.match(amt.wired8021x.radiusRootCertificate, /^-----BEGIN CERTIFICATE-----[^]+-----END CERTIFICATE-----\n$/);
+    assert.equal(new X509Certificate(amt.wired8021x.radiusRootCertificate).fingerprint256, new X509Certificate(radiusRoot.certPem).fingerprint256);
+    assert.equal(amt.wired8021x.clientCertificate, 'site-ca-per-device');
+    assert.ok(storedSettingsSchema.safeParse(settings).success, 'the stored form takes the PEM');
+  });
+
+  void it('refuses EAP-TLS without a RADIUS root or client certificate, a root that is no root, and 802.1X wireless without a root, naming each field', () => {
+    const errors = errorsOf(`
+amt:
+  wired8021x: { protocol: EAP-TLS, username: amt-wired }
+  wireless:
+    - { profileName: a, ssid: A, authentication: WPA2-IEEE8021x, ieee8021x: { protocol: EAP-TLS, username: amt, clientCertificate: site-ca-per-device, radiusRootCertificate: { pemFile: leaf.pem } } }
+    - { profileName: b, ssid: B, authentication: WPA2-IEEE8021x, priority: 2, ieee8021x: { protocol: EAP-TLS, username: amt, clientCertificate: site-ca-per-device, radiusRootCertificate: { pemFile: expired.pem } } }
+    - { profileName: c, ssid: C, authentication: WPA2-IEEE8021x, priority: 3, ieee8021x: { protocol: PEAPv0/EAP-MSCHAPv2, username: amt, password: { passwordEnv: WIFI } } }
+    - { profileName: d, ssid: D, authentication: WPA2-IEEE8021x, priority: 4, ieee8021x: { protocol: EAP-TLS, username: amt, clientCertificate: site-ca-per-device, radiusRootCertificate: { pemFile: two.pem } } }
+    - { profileName: e, ssid: E, authentication: WPA2-IEEE8021x, priority: 5, ieee8021x: { protocol: PEAPv0/EAP-MSCHAPv2, username: amt, password: { passwordEnv: WIFI }, clientCertificate: site-ca-per-device, radiusRootCertificate: { pemFile: radius-root.pem } } }
+    - { profileName: f, ssid: F, authentication: WPA2-IEEE8021x, priority: 6, ieee8021x: { protocol: EAP-TLS, username: amt, clientCertificate: site-ca-per-device, radiusRootCertificate: { pemFile: missing.pem } } }
+`);
+    const byKey = new Map(errors.map((e) => [e.slice(0, e.indexOf(':')), e]));
+    assert.match(byKey.get('amt.wired8021x.clientCertificate') ?? '', /EAP-TLS needs a client certificate: write clientCertificate: site-ca-per-device/);
+    assert.match(byKey.get('amt.wired8021x.radiusRootCertificate') ?? '', /EAP-TLS needs the RADIUS server's root CA/);
+    assert.match(byKey.get('amt.wireless.0.ieee8021x.radiusRootCertificate') ?? '', /leaf\.pem .*is not a CA certificate/);
+    assert.match(byKey.get('amt.wireless.1.ieee8021x.radiusRootCertificate') ?? '', /expired\.pem .*expired on/);
+    assert.match(byKey.get('amt.wireless.2.ieee8021x.radiusRootCertificate') ?? '', /a wireless 802\.1X profile needs the RADIUS server's root CA/);
+    assert.match(byKey.get('amt.wireless.3.ieee8021x.radiusRootCertificate') ?? '', /exactly one PEM certificate \(found 2\)/);
+    assert.match(byKey.get('amt.wireless.5.ieee8021x.radiusRootCertificate') ?? '', /missing\.pem: ENOENT/);
+    assert.match(byKey.get('amt.wireless.4.ieee8021x.clientCertificate') ?? '', /PEAPv0\/EAP-MSCHAPv2 takes no client certificate/);
+    assert.equal(errors.length, 8, errors.join('\n'));
+  });
+
+  void it('the stored form refuses a RADIUS root that is not a self-signed CA', () => {
+    const leaf = makeRadiusRoot('leaf', { ca: false }).certPem;
+    const parsed = storedSettingsSchema.safeParse({ amt: { wired8021x: { protocol: 'EAP-TLS', username: 'x', clientCertificate: 'site-ca-per-device', radiusRootCertificate: leaf } } });
+    assert.equal(parsed.success, false);
   });
 
   void it('reports YAML syntax errors and duplicate keys', () => {

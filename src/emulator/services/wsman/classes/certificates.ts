@@ -170,8 +170,10 @@ export const ieee8021xSettings: WsmanClass = {
       const kept = fw.state.ieee8021x?.properties ?? {};
       const given = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Record<string, string | number | boolean>;
       await fw.update((s) => {
-        // Certificates set by SetCertificates stay until replaced.
-        const certificates = Object.fromEntries(Object.entries(kept).filter(([name]) => name === 'ServerCertificateIssuer' || name === 'ClientCertificate'));
+        // Certificates set by SetCertificates stay until replaced, or until 802.1X is disabled,
+        // which releases them (rpc-go configure wired disables 802.1X, then deletes its certificates).
+        const certificates = values.Enabled === 3 ? {}
+          : Object.fromEntries(Object.entries(kept).filter(([name]) => name === 'ServerCertificateIssuer' || name === 'ClientCertificate'));
         s.ieee8021x = { instanceId: IEEE8021X_ID, properties: { ...given, InstanceID: IEEE8021X_ID, ...certificates } };
       });
     },

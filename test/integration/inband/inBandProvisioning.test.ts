@@ -20,7 +20,7 @@ import { useTestDirectory, withAdminClient } from '../../support/ad';
 import { startProvisioningStack, type ProvisioningStack, type StackOptions } from '../../support/provisioningStack';
 import { findSecrets, historySecretsScan } from '../../support/secretScan';
 import { startTestTemporal } from '../../support/temporal';
-import { enrollTestAgent, runAgent, startTestSiteApi, type AgentTarget } from '../agent/support/agentHarness';
+import { enrollTestAgent, runAgent, startTestSiteApi, type AgentFiles, type AgentTarget } from '../agent/support/agentHarness';
 
 interface DeviceView {
   summary: { phase: string };
@@ -72,13 +72,23 @@ describe('in-band provisioning end to end', () => {
     cleanups.push(() => s.stop());
     const api = await startTestSiteApi({ store: s.store, client: s.client, taskQueue: s.taskQueue, host: options.apiHost, logs: s.logs });
     cleanups.push(() => api.close());
-    const files = enrollTestAgent(s.store, 'agent-under-test');
-    cleanups.push(() => files.cleanup());
+    // An agent speaks for one computer: the operator enrols one per device, for the host name
+    // it registers and the device's UUID (which lets it rename the imported computer).
+    const agents = new Map<string, AgentFiles>();
+    const agentFor = (index: number, hostName: string): AgentFiles => {
+      const key = `${index}:${hostName}`;
+      if (!agents.has(key)) {
+        const files = enrollTestAgent(s.store, `agent-${hostName}`, { fqdn: `${hostName}.amt.test`, uuid: s.uuids[index] });
+        cleanups.push(() => files.cleanup());
+        agents.set(key, files);
+      }
+      return agents.get(key)!;
+    };
     const target = (index: number, hostName: string, site: SiteApi | string = api): AgentTarget => ({
-      socket: s.fleet.devices[index].summary().hostInterfacePath!, site: typeof site === 'string' ? site : site.url, files,
+      socket: s.fleet.devices[index].summary().hostInterfacePath!, site: typeof site === 'string' ? site : site.url, files: agentFor(index, hostName),
       localAddress: s.fleet.devices[index].config.ip, hostName,
     });
-    return { s, api, files, target };
+    return { s, api, target };
   }
 
   for (const family of ['modern', 'early'] as const) describe(`imported computers whose Hellos do not reach the site, ${family} firmware`, () => {

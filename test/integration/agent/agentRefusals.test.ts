@@ -119,7 +119,7 @@ describe('amtprov agent refusals', () => {
   test('the firmware trusts none of the site\'s provisioning roots: exit 4', async () => {
     const run = await runAgent(target(distrusting, 0));
     assert.equal(run.code, AGENT_EXIT.rootNotTrusted);
-    assert.equal(refusal(run.stderr), "None of the site's 1 provisioning certificate root(s) is among the 2 active root hash(es) this firmware trusts.");
+    assert.equal(refusal(run.stderr), "None of the site's 1 provisioning certificate root(s) is among the 3 active root hash(es) this firmware trusts.");
     assertUntouched(distrusting, 0);
   });
 

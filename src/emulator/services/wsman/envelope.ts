@@ -42,6 +42,25 @@ function isTrue(value: string | undefined): boolean {
   return value === 'true' || value === '1';
 }
 
+/**
+ * An EPR-valued selector (DSP0226 8.2: a selector whose value is an endpoint reference, how
+ * MeshCentral and wsman-messages address an association such as AMT_TLSCredentialContext)
+ * stands for the instance it references; the device keys associations by that instance's
+ * one key value (its InstanceID or ElementName), which is what it compares with. Decision:
+ * the referenced ResourceURI is not compared.
+ */
+function referencedKey(name: string, selector: XmlElement): string {
+  const reference = selector.children.length === 1 && selector.children[0].ns === WS_ADDRESSING_NS && selector.children[0].name === 'EndpointReference'
+    ? selector.children[0] : undefined;
+  const parameters = reference && childNamed(reference, WS_ADDRESSING_NS, 'ReferenceParameters');
+  const inner = parameters && childNamed(parameters, WSMAN_NS, 'SelectorSet');
+  const values = inner?.children.filter((c) => c.ns === WSMAN_NS && c.name === 'Selector' && c.children.length === 0) ?? [];
+  if (values.length !== 1) {
+    throw new WsmanFault('InvalidSelectors', `selector ${name} must hold text or one endpoint reference naming one instance by one selector`, 'TypeMismatch');
+  }
+  return values[0].text.trim();
+}
+
 function readSelectors(header: XmlElement): Map<string, string> {
   const selectors = new Map<string, string>();
   const set = single(header, WSMAN_NS, 'SelectorSet');
@@ -50,10 +69,8 @@ function readSelectors(header: XmlElement): Map<string, string> {
     if (selector.ns !== WSMAN_NS || selector.name !== 'Selector') throw new WsmanFault('InvalidSelectors', `unexpected ${selector.name} in SelectorSet`, 'UnexpectedSelectors');
     const name = attributeValue(selector, 'Name');
     if (!name) throw new WsmanFault('InvalidSelectors', 'a Selector has no Name attribute', 'InsufficientSelectors');
-    // Selectors holding endpoint references are not used by any class the device serves.
-    if (selector.children.length > 0) throw new WsmanFault('InvalidSelectors', `selector ${name} holds an element, expected text`, 'TypeMismatch');
     if (selectors.has(name)) throw new WsmanFault('InvalidSelectors', `selector ${name} appears more than once`, 'DuplicateSelectors');
-    selectors.set(name, selector.text.trim());
+    selectors.set(name, selector.children.length > 0 ? referencedKey(name, selector) : selector.text.trim());
   }
   return selectors;
 }

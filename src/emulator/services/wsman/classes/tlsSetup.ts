@@ -52,16 +52,16 @@ const ENDPOINT_COLLECTION_NAME = 'TLSProtocolEndpointInstances Collection';
 
 /**
  * The TLS credential context as the device sees it now (staged selection included, like every
- * Get during setup). An association; its keys are the two references. The emulator keys it
- * by the certificate's InstanceID under the selector name ElementInContext (decision: selector
- * values are text here, an EPR-valued selector is not read).
+ * Get during setup). An association; its keys are the two references, addressed by EPR-valued
+ * selectors (as MeshCentral and wsman-messages send them) or, the emulator's decision, by the
+ * referenced instances' key values as text (envelope.ts referencedKey).
  */
 function credentialContext(certificateHandle: number | null): WsmanInstance[] {
   if (certificateHandle === null) return [];
   const certificateId = certificateInstanceId(certificateHandle);
   return [
     {
-      keys: { ElementInContext: certificateId },
+      keys: { ElementInContext: certificateId, ElementProvidingContext: ENDPOINT_COLLECTION_NAME },
       properties: {
         ElementInContext: endpointReference(amtUri('AMT_PublicKeyCertificate'), { InstanceID: certificateId }),
         ElementProvidingContext: endpointReference(amtUri(ENDPOINT_COLLECTION), { ElementName: ENDPOINT_COLLECTION_NAME }),

@@ -1,4 +1,4 @@
-// In-band only (AMT-PROTOCOL.md section 7, step 4): the device proves it is the computer
+// In-band only (docs/amt-protocol.md section 7, step 4): the device proves it is the computer
 // whose agent asked for provisioning by presenting the one-time password the agent set in
 // its firmware. Only hashes are compared (constant time); nothing on the device changes.
 import { createHash, timingSafeEqual } from 'node:crypto';

@@ -1,4 +1,4 @@
-// The agent's side of the host interface (HECI/MEI, AMT-PROTOCOL.md section 7). On a real
+// The agent's side of the host interface (HECI/MEI, docs/amt-protocol.md section 7). On a real
 // host that is the MEI driver's device node; with the emulator it is the device's Unix socket
 // speaking one JSON object per line each way (`amtprov emulate --help`). No socket means no
 // HECI driver, as an absent device node does on a real host. Requests may carry the OTP, so

@@ -1,5 +1,5 @@
 // The one-time password the agent sets in the firmware and whose hash it registers with the
-// site (AMT-PROTOCOL.md section 7, step 2). The firmware's rule comes from the host interface
+// site (docs/amt-protocol.md section 7, step 2). The firmware's rule comes from the host interface
 // (PTHI CFG_SetProvisioningServerOTP as the emulator documents it: 8-32 printable ASCII
 // characters; section 7 is silent). The hash is SHA-256 over the OTP's bytes, lowercase hex;
 // the run's identity check (src/activities/verifyIdentity.ts) hashes the same bytes.

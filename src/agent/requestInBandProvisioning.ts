@@ -1,4 +1,4 @@
-// The client agent's job (AMT-PROTOCOL.md section 7, steps 1-2), start to end:
+// The client agent's job (docs/amt-protocol.md section 7, steps 1-2), start to end:
 //   1. HECI driver present? firmware not yet provisioned?
 //   2. one of the site's provisioning roots among the firmware's active trusted hashes?
 //   3. make the OTP, set it in the firmware (SetProvisioningServerOTP),

@@ -1,5 +1,5 @@
 // Server-side check of a provisioning certificate chain against the rules an AMT device
-// enforces in the TLS handshake (AMT-PROTOCOL.md section 3), so an operator sees
+// enforces in the TLS handshake (docs/amt-protocol.md section 3), so an operator sees
 // "root hash not trusted by this device" instead of a TLS alert.
 import { createHash } from 'node:crypto';
 import forge from 'node-forge';
@@ -168,7 +168,7 @@ function checkRootTrusted(root: forge.pki.Certificate, trusted: string[]): strin
 
 /**
  * CN or any SAN DNS name must end with the suffix at a label boundary. A wildcard `*.x.y`
- * is judged by `x.y` (AMT-PROTOCOL.md section 3); comparison ignores case and a final dot.
+ * is judged by `x.y` (docs/amt-protocol.md section 3); comparison ignores case and a final dot.
  */
 function checkDomainSuffix(leaf: forge.pki.Certificate, dnsSuffix: string): string | undefined {
   const suffix = normalizeDnsName(dnsSuffix);

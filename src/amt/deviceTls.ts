@@ -1,4 +1,4 @@
-// Mutual TLS to an AMT device on <ip>:16993 (AMT-PROTOCOL.md section 3). We present the
+// Mutual TLS to an AMT device on <ip>:16993 (docs/amt-protocol.md section 3). We present the
 // provisioning key and its full chain as the client certificate. The device's certificate
 // is not checked against a CA but pinned: before commit it is self-signed, so the first
 // contact records its SHA-256 fingerprint and a later different one is refused; after

@@ -1,5 +1,5 @@
 // Parsing of XML that comes from a device: size-capped, DOCTYPE/entity declarations refused
-// before any parser sees them (AMT-PROTOCOL.md section 6), well-formedness checked, namespace
+// before any parser sees them (docs/amt-protocol.md section 6), well-formedness checked, namespace
 // prefixes dropped. Leaf values stay strings; typed helpers convert what they read.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { DeviceXmlRejected } from './errors';

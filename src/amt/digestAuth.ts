@@ -1,4 +1,4 @@
-// HTTP Digest (RFC 7616, MD5, qop=auth) as AMT speaks it (AMT-PROTOCOL.md section 4):
+// HTTP Digest (RFC 7616, MD5, qop=auth) as AMT speaks it (docs/amt-protocol.md section 4):
 // challenge parsing, response computation and the Authorization header. Pure functions.
 import { createHash, randomBytes } from 'node:crypto';
 import { DigestProtocolError } from './errors';

@@ -1,4 +1,4 @@
-// HTTP Digest session to one device over its keep-alive mutual-TLS agent (AMT-PROTOCOL.md
+// HTTP Digest session to one device over its keep-alive mutual-TLS agent (docs/amt-protocol.md
 // section 4), and credential rotation across the configured accounts (seed step 5).
 // Usernames and passwords never appear in errors: callers name credentials by id.
 import https from 'node:https';

@@ -16,7 +16,7 @@ export type HelloRejectionReason =
   | 'too-large' | 'short' | 'trailing-bytes' | 'bad-admin-flag'
   | 'unsupported-interface-version' | 'unknown-hash-algorithm' | 'hash-length-mismatch';
 
-/** A Hello that does not parse exactly (AMT-PROTOCOL.md section 2); `reason` is stable for counting. */
+/** A Hello that does not parse exactly (docs/amt-protocol.md section 2); `reason` is stable for counting. */
 export class HelloRejected extends AmtProtocolError {
   readonly type = 'HelloRejected';
   readonly retryable = false;

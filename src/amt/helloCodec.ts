@@ -1,4 +1,4 @@
-// Strict parser of the Hello a device sends to the provisioning server (AMT-PROTOCOL.md section 2).
+// Strict parser of the Hello a device sends to the provisioning server (docs/amt-protocol.md section 2).
 import {
   HELLO_HASH_ALGORITHMS, HELLO_INTERFACE_VERSION, HELLO_MAX_BYTES, HELLO_MIN_LENGTH, HELLO_OFFSETS,
   HELLO_UUID_LENGTH, type HelloHashAlgorithmId,

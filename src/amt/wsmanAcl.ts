@@ -1,4 +1,4 @@
-// Seed step 8.1: user ACL entries over AMT_AuthorizationService (AMT-PROTOCOL.md section 6).
+// Seed step 8.1: user ACL entries over AMT_AuthorizationService (docs/amt-protocol.md section 6).
 import { child, children, escapeXml, text } from './deviceXml';
 import { digestHa1 } from './digestAuth';
 import { AmtRequestInvalid, DeviceXmlRejected } from './errors';

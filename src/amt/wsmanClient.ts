@@ -1,4 +1,4 @@
-// WS-Management over a device's Digest session (AMT-PROTOCOL.md section 6): sends request
+// WS-Management over a device's Digest session (docs/amt-protocol.md section 6): sends request
 // bodies built by @device-management-toolkit/wsman-messages (or wsmanBuilders.ts), parses
 // answers with deviceXml.ts, and turns SOAP faults and non-zero ReturnValues into typed errors.
 import { AMT, CIM, IPS } from '@device-management-toolkit/wsman-messages';

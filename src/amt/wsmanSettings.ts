@@ -105,7 +105,7 @@ export async function setPowerScheme(client: WsmanClient, instanceId: string): P
 export interface SetupAndConfiguration {
   provisioningState?: number;
   provisioningMode?: number;
-  /** The OTP the device presents in-band (AMT-PROTOCOL.md section 7); compare its hash, never log it. */
+  /** The OTP the device presents in-band (docs/amt-protocol.md section 7); compare its hash, never log it. */
   provisioningServerOtp?: string;
   zeroTouchConfigurationEnabled?: boolean;
 }

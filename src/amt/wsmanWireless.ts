@@ -1,4 +1,4 @@
-// Seed step 8.4 (ConfigMgr SP2): wireless profiles and wired 802.1X (AMT-PROTOCOL.md section 6).
+// Seed step 8.4 (ConfigMgr SP2): wireless profiles and wired 802.1X (docs/amt-protocol.md section 6).
 import type { CIM, IPS } from '@device-management-toolkit/wsman-messages';
 import { escapeXml } from './deviceXml';
 import { deleteAllItProfiles, publicKeyCertificateReference } from './wsmanBuilders';

@@ -19,7 +19,7 @@ export const AGENT_USAGE = `usage: amtprov agent --device-socket <path> --site h
        amtprov agent list [--db <site.sqlite>]
        amtprov agent clear-in-band <uuid or name> [--db <site.sqlite>]
 
-The in-band client agent (AMT-PROTOCOL.md section 7), run on the AMT computer's host OS:
+The in-band client agent (docs/amt-protocol.md section 7), run on the AMT computer's host OS:
 checks the HECI driver and the firmware's state, checks that one of the site's provisioning
 roots is among the firmware's trusted hashes, sets a fresh one-time password in the firmware,
 registers its SHA-256 hash with the site server (which starts the device's provisioning run

@@ -1,5 +1,5 @@
 // `amtprov certs add <pfx>` checks a provisioning certificate (PKCS#12) against the rules an
-// AMT device applies (AMT-PROTOCOL.md section 3) and names each rule it fails; when it
+// AMT device applies (docs/amt-protocol.md section 3) and names each rule it fails; when it
 // passes, the chain, root hashes and DNS suffix are stored and the key goes to the vault, and
 // it prints which firmware generations the chain can provision (docs/amt-protocol.md section 10).
 // `amtprov certs list` shows what is registered.

@@ -50,7 +50,7 @@ Options:
   --nonce-lifetime <seconds>  Digest nonce lifetime before answers say stale=true (default 300)
   -h, --help                  this text
 
-Hello schedule (AMT-PROTOCOL.md section 2): from power-on in pre-provisioning, minutes 0-4,
+Hello schedule (docs/amt-protocol.md section 2): from power-on in pre-provisioning, minutes 0-4,
 then every 5 minutes to minute 60, then hourly for 23 Hellos (40 in all), then silence until
 a power cycle, an unprovision or startNetworkInterface. Hellos stop at the first Digest-
 authenticated TLS request (the device enters in-provisioning).

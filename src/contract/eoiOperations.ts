@@ -1,5 +1,5 @@
 // Operation names of each EOI SOAP service, as declared in src/contract/wsdl/<Service>.wsdl
-// (AMT-PROTOCOL.md section 5). Each response carries StatusCode first.
+// (docs/amt-protocol.md section 5). Each response carries StatusCode first.
 
 import type { EoiService } from './namespaces';
 

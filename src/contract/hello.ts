@@ -1,4 +1,4 @@
-// Layout of the Hello message a device sends to the provisioning server (AMT-PROTOCOL.md section 2).
+// Layout of the Hello message a device sends to the provisioning server (docs/amt-protocol.md section 2).
 // Sources: Intel guide "Setup mode Hello messages"; MeshCentral parseHelloData(). Little-endian.
 
 export const HELLO_OFFSETS = {

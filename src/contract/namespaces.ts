@@ -1,4 +1,4 @@
-// XML namespaces, endpoint paths and resource URI prefixes (AMT-PROTOCOL.md sections 5 and 6).
+// XML namespaces, endpoint paths and resource URI prefixes (docs/amt-protocol.md sections 5 and 6).
 
 /** Legacy AMT "EOI" SOAP services of the first provisioning stage (section 5). */
 export const EOI_SERVICES = ['SecurityAdministration', 'NetworkTime', 'NetworkAdministration', 'CertStore'] as const;

@@ -1,4 +1,4 @@
-// Certificate identifiers for the provisioning certificate rules (AMT-PROTOCOL.md section 3).
+// Certificate identifiers for the provisioning certificate rules (docs/amt-protocol.md section 3).
 
 /** Extended key usage OID marking an AMT provisioning certificate (Intel guide "Acquiring an Intel vPro certificate"). */
 export const AMT_PROVISIONING_EKU_OID = '2.16.840.1.113741.1.2.3';

@@ -1,4 +1,4 @@
-// Ports of the AMT provisioning contract (AMT-PROTOCOL.md section 1).
+// Ports of the AMT provisioning contract (docs/amt-protocol.md section 1).
 
 /** AMT plain HTTP (SOAP/WS-Man); Intel AMT Implementation and Reference Guide. */
 export const AMT_HTTP_PORT = 16992;

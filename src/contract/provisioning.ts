@@ -1,4 +1,4 @@
-// Provisioning states, modes and feature values (AMT-PROTOCOL.md sections 5, 6 and 8).
+// Provisioning states, modes and feature values (docs/amt-protocol.md sections 5, 6 and 8).
 
 /** AMT_SetupAndConfigurationService.ProvisioningState / EOI GetProvisioningState. */
 export const PROVISIONING_STATE = {

@@ -1,4 +1,4 @@
-// AMT PT_STATUS codes: the `StatusCode` of every EOI SOAP response (AMT-PROTOCOL.md section 5)
+// AMT PT_STATUS codes: the `StatusCode` of every EOI SOAP response (docs/amt-protocol.md section 5)
 // and the `ReturnValue` of most AMT WS-Man methods (section 6).
 // Sources: Intel AMT SDK `StatusCodeDefinitions.h` ("as defined in the Intel AMT Network Design
 // Guide", Intel 2004-2008, BSD) for 0x00-0x31 and 0x800-0x816; Intel go-wsman-messages

@@ -7,7 +7,7 @@ import { DirectoryError, toDirectoryError } from './errors';
 import { sidToString } from './sid';
 import { normalizeDn, parentDn } from './validate';
 
-/** AMT's HTTP and HTTPS ports (AMT-PROTOCOL.md section 1); Kerberos clients ask for these SPNs. */
+/** AMT's HTTP and HTTPS ports (docs/amt-protocol.md section 1); Kerberos clients ask for these SPNs. */
 const AMT_PORTS = [16992, 16993] as const;
 
 /** userAccountControl bits: WORKSTATION_TRUST_ACCOUNT and ACCOUNTDISABLE. */

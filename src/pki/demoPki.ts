@@ -1,7 +1,7 @@
 // A self-contained demo PKI for `npm start --demo` and the tests: a root CA, an AMT
 // provisioning certificate (EKU serverAuth + Intel's provisioning OID, CN
 // provisionserver.<domain>) issued by the root, and an issuing CA for device TLS
-// certificates. All RSA 2048: AMT refuses CA keys above 2048 bits (AMT-PROTOCOL.md 3.5).
+// certificates. All RSA 2048: AMT refuses CA keys above 2048 bits (docs/amt-protocol.md 3.5).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

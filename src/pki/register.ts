@@ -1,5 +1,5 @@
 // Registers certificates in the site store after checking them: a provisioning certificate
-// against the device's rules (AMT-PROTOCOL.md section 3, via src/amt/certRules) and an
+// against the device's rules (docs/amt-protocol.md section 3, via src/amt/certRules) and an
 // issuing CA for device TLS certificates. Each registration is audited.
 import forge from 'node-forge';
 import { checkProvisioningChain, rootHashes, type CertRuleId } from '../amt/certRules';

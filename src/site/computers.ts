@@ -194,7 +194,7 @@ export class Computers {
   }
 
   /**
-   * Trust on first use (AMT-PROTOCOL.md section 3): the first fingerprint seen is pinned;
+   * Trust on first use (docs/amt-protocol.md section 3): the first fingerprint seen is pinned;
    * later ones must match until an operator resets the pin. Atomic, so two racing
    * handshakes cannot both pin.
    */

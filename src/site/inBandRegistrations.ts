@@ -1,4 +1,4 @@
-// In-band provisioning requests (AMT-PROTOCOL.md section 7): the hash of the one-time
+// In-band provisioning requests (docs/amt-protocol.md section 7): the hash of the one-time
 // password the client agent set in the firmware, kept in the vault until the run has
 // compared it with the OTP the device presents, then forgotten (an OTP is good once).
 import type { SiteDb } from './db';

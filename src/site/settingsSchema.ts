@@ -185,7 +185,7 @@ export function siteSettingsSchema<S extends z.ZodType, C extends z.ZodType<stri
   const mebx = z.object({
     // never: leave the device's MEBx password alone; if-default: set it only while the
     // device still has the factory default (ConfigMgr's behaviour); always: set it whenever
-    // the firmware allows (AMT-PROTOCOL.md 5, step 7.5).
+    // the firmware allows (docs/amt-protocol.md 5, step 7.5).
     policy: z.enum(['never', 'if-default', 'always']).default('never'),
     password: secret('mebx-password').optional(),
   }).strict().superRefine((value, ctx) => {

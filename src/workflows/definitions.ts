@@ -34,7 +34,7 @@ export interface HelloSignal {
   peerAddress: string;
 }
 
-/** An in-band agent's request reached the site server (AMT-PROTOCOL.md section 7, step 3). */
+/** An in-band agent's request reached the site server (docs/amt-protocol.md section 7, step 3). */
 export interface AgentRequestSignal {
   /** The agent's TCP peer address: the device's, as host OS and AMT share the NIC. */
   peerAddress: string;

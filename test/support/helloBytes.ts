@@ -1,4 +1,4 @@
-// Builds Hello messages byte by byte for listener tests (AMT-PROTOCOL.md section 2), written
+// Builds Hello messages byte by byte for listener tests (docs/amt-protocol.md section 2), written
 // independently of both the server's parser and the emulator's sender.
 export function helloBytes(options: { uuid: string; hashes: { algorithm: 1 | 2 | 3; hex: string }[]; retryCount?: number; adminSet?: boolean }): Buffer {
   const hex = options.uuid.replace(/-/g, '');

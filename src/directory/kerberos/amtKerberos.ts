@@ -8,7 +8,7 @@
 //   listed in ConfiguredEncryptionAlgorithms (0 RC4-HMAC, 1 AES128, 2 AES256).
 // KeyVersion is stored and echoed by AMT, not checked; we keep it equal to the account's
 // msDS-KeyVersionNumber so tickets and settings can be matched when debugging.
-// AMT-PROTOCOL.md section 6 (8.3) names the class but not the algorithm: the choice by
+// docs/amt-protocol.md section 6 (8.3) names the class but not the algorithm: the choice by
 // firmware version below is ours. The result holds secrets (Passphrase or MasterKey):
 // never log it or put it in workflow history.
 import { AES_DEFAULT_ITERATIONS, computerAccountSalt, rc4HmacKey } from './keys';

@@ -54,7 +54,7 @@ function forgePublicKey(privateKeyPem: string): forge.pki.PublicKey {
 
 /**
  * The certificate AMT makes for itself at first boot. Subject naming is the emulator's
- * choice (AMT-PROTOCOL.md is silent): CN `iAMT-<uuid>`; valid from boot for 20 years.
+ * choice (docs/amt-protocol.md is silent): CN `iAMT-<uuid>`; valid from boot for 20 years.
  */
 export function makeSelfSignedCertificate(privateKeyPem: string, uuid: string, now: Date): string {
   const cert = forge.pki.createCertificate();

@@ -1,4 +1,4 @@
-// The device side of HTTP Digest (RFC 7616, MD5, qop="auth"; AMT-PROTOCOL.md section 4):
+// The device side of HTTP Digest (RFC 7616, MD5, qop="auth"; docs/amt-protocol.md section 4):
 // issues challenges, remembers its nonces (they expire: stale=true) and the highest `nc` seen
 // per nonce (a repeated or lower `nc` is a replay), and verifies responses against the HA1
 // the firmware stores. Nonces live in RAM: a power cycle forgets them, so the next request

@@ -1,4 +1,4 @@
-// RFC 7616 Digest arithmetic with MD5 and qop="auth" (AMT-PROTOCOL.md section 4). AMT only
+// RFC 7616 Digest arithmetic with MD5 and qop="auth" (docs/amt-protocol.md section 4). AMT only
 // speaks MD5, so nothing else is offered.
 import crypto from 'node:crypto';
 

@@ -1,7 +1,7 @@
 // What a device counts and logs for tests and operators (control API). In memory only: kept
 // across power cycles within one emulator process, reset when the process restarts.
 
-/** Refusal reasons of the TLS server; one per rule of AMT-PROTOCOL.md section 3, plus transport cases. */
+/** Refusal reasons of the TLS server; one per rule of docs/amt-protocol.md section 3, plus transport cases. */
 export type TlsRefusalReason =
   | 'no-client-certificate'
   | 'eku-or-ou'

@@ -27,7 +27,7 @@ export interface DeviceSpec {
 }
 
 /**
- * Factory defaults of the feature switches. AMT-PROTOCOL.md is silent; the emulator's choice:
+ * Factory defaults of the feature switches. docs/amt-protocol.md is silent; the emulator's choice:
  * ping answered, everything the server is meant to switch on (RMCP ping, web UI, SOL, IDE-R) off.
  */
 export function factoryFeatures(): Features {

@@ -1,6 +1,6 @@
 // One device's firmware: its flash state, the phase 1 setup transaction, unprovisioning and
 // the hooks (faults, counters) the transport and the services consult. See README.md here
-// for the API the services build on and the decisions taken where AMT-PROTOCOL.md is silent.
+// for the API the services build on and the decisions taken where docs/amt-protocol.md is silent.
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { PROVISIONING_STATE, type ProvisioningState } from '../../contract/provisioning';
@@ -189,7 +189,7 @@ export class Firmware extends EventEmitter<FirmwareEvents> {
    * CommitChanges: applies the staged setup and moves in -> post. Refuses outside
    * in-provisioning (INVALID_PT_MODE) and when essential data is missing (DATA_MISSING: an
    * admin account set by the server, and in enterprise mode a TLS key + certificate with TLS
-   * enabled; the emulator's reading of PT_STATUS_DATA_MISSING, AMT-PROTOCOL.md section 5).
+   * enabled; the emulator's reading of PT_STATUS_DATA_MISSING, docs/amt-protocol.md section 5).
    * Honors the "lose power during commit" fault by throwing PowerLossError after powering off.
    */
   async commit(): Promise<void> {

@@ -1,4 +1,4 @@
-// The firmware's memory (AMT-PROTOCOL.md section 8): what one emulated device keeps in flash.
+// The firmware's memory (docs/amt-protocol.md section 8): what one emulated device keeps in flash.
 // Plain JSON-serialisable data; the Firmware class (firmware.ts) is the only writer.
 
 /** Provisioning states; numeric values are PROVISIONING_STATE in src/contract/provisioning.ts. */
@@ -18,7 +18,7 @@ export interface TrustedRootHash {
 
 /**
  * The remote admin account. The firmware keeps the Digest HA1 (MD5(user:realm:password)),
- * never the password: it is all Digest verification needs (AMT-PROTOCOL.md section 4).
+ * never the password: it is all Digest verification needs (docs/amt-protocol.md section 4).
  */
 export interface AdminAccount {
   username: string;

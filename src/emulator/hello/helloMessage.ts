@@ -1,4 +1,4 @@
-// The Hello a device sends to the provisioning server (AMT-PROTOCOL.md section 2), encoded
+// The Hello a device sends to the provisioning server (docs/amt-protocol.md section 2), encoded
 // from the contract's layout constants. Little-endian integers; UUID in SMBIOS byte order.
 import { HELLO_HASH_ALGORITHMS, HELLO_INTERFACE_VERSION, HELLO_OFFSETS, HELLO_UUID_LENGTH } from '../../contract/hello';
 import type { RootHashAlgorithm } from '../firmware/types';

@@ -1,4 +1,4 @@
-// When a device sends its Hellos (AMT-PROTOCOL.md section 2, the seed's schedule), as offsets
+// When a device sends its Hellos (docs/amt-protocol.md section 2, the seed's schedule), as offsets
 // from the start of a provisioning period. Each schedule phase sends at its start and then
 // every interval while inside the phase: minutes 0-4, then every 5 minutes from minute 5 to
 // 60, then hourly from 1 h 5 min for 23 sends; 40 Hellos over about 23 hours, then silence.

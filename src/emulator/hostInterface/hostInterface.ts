@@ -1,4 +1,4 @@
-// The host interface (HECI/MEI, AMT-PROTOCOL.md section 7) as the in-band agent sees it: a
+// The host interface (HECI/MEI, docs/amt-protocol.md section 7) as the in-band agent sees it: a
 // Unix socket per device, `<stateDir>/<uuid>.sock`, mode 0600 in a 0700 directory. It exists
 // only while the device is on and its HECI driver is "present": an absent driver is an
 // absent device node, as on a real host.

@@ -25,7 +25,7 @@ export interface HttpLimits {
   idleTimeoutMs: number;
 }
 
-/** The emulator's choices (AMT-PROTOCOL.md is silent); 256 KiB fits any certificate chain or WS-Man body. */
+/** The emulator's choices (docs/amt-protocol.md is silent); 256 KiB fits any certificate chain or WS-Man body. */
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxBodyBytes: 256 * 1024,
   headersTimeoutMs: 10_000,

@@ -1,6 +1,6 @@
 // Who may change the device through the services. AMT gives the administrator every realm and
 // user ACL entries the realms they were added with (AddUserAclEntryEx). The emulator does not
-// map each class and operation to its realm (AMT-PROTOCOL.md is silent; the emulator's
+// map each class and operation to its realm (docs/amt-protocol.md is silent; the emulator's
 // choice): the administrator and users holding PTAdministrationRealm may change anything,
 // every other user may only read (WS-Man Get / Enumerate / Pull, EOI Get* operations).
 import type { ServiceContext } from '../http/serviceRouter';

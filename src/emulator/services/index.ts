@@ -1,4 +1,4 @@
-// The emulator's SOAP and WS-Management services (AMT-PROTOCOL.md sections 5 and 6), mounted
+// The emulator's SOAP and WS-Management services (docs/amt-protocol.md sections 5 and 6), mounted
 // on the device HTTP layer through the service router seam; startFleet mounts them unless told
 // otherwise (FleetOptions.registerServices). README.md here lists what each service does and refuses.
 import { WSMAN_PATH } from '../../contract/namespaces';

@@ -13,7 +13,7 @@ import { mebxChangeRefusal } from './validation/mebxPolicy';
 
 /**
  * The Ta0 each device last answered. SetHighAccuracyTimeSynch must quote it (the emulator's
- * reading of "Ta0 as read", AMT-PROTOCOL.md section 5); it is consumed by a successful Set.
+ * reading of "Ta0 as read", docs/amt-protocol.md section 5); it is consumed by a successful Set.
  * Shared by both dialects: a Ta0 read over one may be quoted over the other.
  */
 const issuedTa0 = new WeakMap<Firmware, number>();

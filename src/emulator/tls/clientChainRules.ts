@@ -1,5 +1,5 @@
 // The device's own check of the provisioning certificate chain a TLS client presented
-// (AMT-PROTOCOL.md section 3, rules 1-5). Written independently of the server's check in
+// (docs/amt-protocol.md section 3, rules 1-5). Written independently of the server's check in
 // src/amt/: each side catches the other's misreading. All rules are evaluated; the first
 // failure (in the contract's order) is the refusal reason, all of them go in the detail.
 import crypto from 'node:crypto';

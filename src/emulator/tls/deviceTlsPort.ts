@@ -61,7 +61,7 @@ function secureContextOptions(identity: TlsIdentity): tls.SecureContextOptions {
     // Verification is ours (checkClientChain); an empty CA list also keeps Node from
     // completing the client's chain from its own root store.
     ca: [],
-    // AMT 11 speaks TLS 1.2 (emulator's choice of the era's firmware; AMT-PROTOCOL.md is silent).
+    // AMT 11 speaks TLS 1.2 (emulator's choice of the era's firmware; docs/amt-protocol.md is silent).
     minVersion: 'TLSv1.2',
     maxVersion: 'TLSv1.2',
   };

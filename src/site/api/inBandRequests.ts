@@ -1,4 +1,4 @@
-// What the site server does with an agent's in-band request (AMT-PROTOCOL.md section 7,
+// What the site server does with an agent's in-band request (docs/amt-protocol.md section 7,
 // steps 2-3), store side: record the computer, creating it from the client's registration
 // when it was never imported ("system discovery / client registration"), take host name and
 // domain from the registration, mark it in-band managed (its Hellos are dropped from now on),

@@ -1,4 +1,4 @@
-// The site server's HTTPS API for client agents (AMT-PROTOCOL.md section 7). Agents
+// The site server's HTTPS API for client agents (docs/amt-protocol.md section 7). Agents
 // authenticate with mutual TLS (certificates from `amtprov agent enroll`, see
 // apiCertificates.ts); anything else gets 401 before its body is read. Routes:
 //   GET  /v1/provisioning-roots  -> 200 {roots: [{subjectCn, dnsSuffix, sha1, sha256, sha384}]}

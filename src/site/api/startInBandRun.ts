@@ -1,4 +1,4 @@
-// Hands an accepted in-band request to Temporal (AMT-PROTOCOL.md section 7, step 3) through
+// Hands an accepted in-band request to Temporal (docs/amt-protocol.md section 7, step 3) through
 // the one run-control module (src/runs/runControl.ts): the same workflow id as out-of-band
 // (`amt-provision-<uuid>`), in `in-band` mode; a running run absorbs the request as a signal.
 import type { Client } from '@temporalio/client';

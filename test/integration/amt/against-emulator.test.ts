@@ -1,5 +1,5 @@
 // End to end: the server-side clients (src/amt) against the AMT emulator (src/emulator), two
-// independent readings of AMT-PROTOCOL.md. Phase 1 over EOI SOAP on an early-firmware device,
+// independent readings of docs/amt-protocol.md. Phase 1 over EOI SOAP on an early-firmware device,
 // phase 1 over WS-Man on a modern one (docs/amt-protocol.md section 9), then phase 2 (WS-Man)
 // on the modern device, in seed order.
 import { after, before, describe, it } from 'node:test';

@@ -30,7 +30,7 @@ interface TestDevice {
  * An HTTPS server asking for a client certificate. With `refuseClientsOf` it enforces the chain
  * against that root (OpenSSL then refuses); otherwise it accepts any and records the chain:
  * OpenSSL's own check would refuse the provisioning leaf for lacking the clientAuth EKU,
- * which AMT does not require (AMT-PROTOCOL.md section 3 rule 1).
+ * which AMT does not require (docs/amt-protocol.md section 3 rule 1).
  */
 async function startDevice(serverCert: TestCert, options: { refuseClientsOf?: TestCert; port?: number } = {}): Promise<TestDevice> {
   const device: TestDevice = { port: 0, clientChains: [], requests: 0, close: () => Promise.resolve() };

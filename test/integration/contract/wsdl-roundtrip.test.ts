@@ -135,7 +135,7 @@ void describe('soap server and hostile XML (what the emulator must guard itself)
 
   // Known gap, asserted so a soap upgrade that fixes it shows up here: soap (sax) does not
   // expand or fetch entities, but it accepts a DOCTYPE and runs the operation. The emulator
-  // must refuse DOCTYPE itself (AMT-PROTOCOL.md section 6: XML with entities is rejected).
+  // must refuse DOCTYPE itself (docs/amt-protocol.md section 6: XML with entities is rejected).
   void it('does NOT refuse a DOCTYPE that is declared but unused (emulator needs its own guard)', async () => {
     const response = await post(envelope('<!DOCTYPE e [<!ENTITY t "x">]>', '5'));
     assert.equal(response.status, 200);

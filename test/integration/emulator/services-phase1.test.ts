@@ -1,4 +1,4 @@
-// Black-box: the phase 1 EOI SOAP services (AMT-PROTOCOL.md section 5) of a running emulated
+// Black-box: the phase 1 EOI SOAP services (docs/amt-protocol.md section 5) of a running emulated
 // fleet, called with `soap` clients generated from the project WSDLs, over real mutual TLS
 // with real Digest. State is read back through the control API.
 import assert from 'node:assert/strict';

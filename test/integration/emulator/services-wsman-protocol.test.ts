@@ -1,4 +1,4 @@
-// Black-box: the WS-Management protocol rules of the emulated device (AMT-PROTOCOL.md section
+// Black-box: the WS-Management protocol rules of the emulated device (docs/amt-protocol.md section
 // 6): envelope and addressing checks, DSP0226 faults by name, WS-Enumeration paging, injected
 // failures, and what user ACL entries may do once the device is provisioned.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Black-box: the phase 2 WS-Management endpoint (AMT-PROTOCOL.md section 6) of a running
+// Black-box: the phase 2 WS-Management endpoint (docs/amt-protocol.md section 6) of a running
 // emulated fleet, over real mutual TLS with real Digest. Requests come from wsman-messages
 // (what a correct client sends) or are written by hand where it lacks a class or where the
 // test needs a sloppy client. State is read back through the control API. Protocol rules

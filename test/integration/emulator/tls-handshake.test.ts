@@ -1,4 +1,4 @@
-// Black-box: the device's TLS port enforces every rule of AMT-PROTOCOL.md section 3 on its own
+// Black-box: the device's TLS port enforces every rule of docs/amt-protocol.md section 3 on its own
 // and records each refusal with its reason (read back through the control API).
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';

@@ -1,4 +1,4 @@
-// In-band provisioning end to end (AMT-PROTOCOL.md section 7): the agent talks to the emulated
+// In-band provisioning end to end (docs/amt-protocol.md section 7): the agent talks to the emulated
 // device's host interface and to the site server API over mutual TLS; the site starts the
 // device's run in in-band mode; the worker verifies the OTP and provisions the device over
 // TLS, Digest, LDAPS, phase 1 in the firmware's dialect (EOI SOAP early, WS-Man modern) and

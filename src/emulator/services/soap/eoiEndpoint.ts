@@ -1,4 +1,4 @@
-// The phase 1 SOAP endpoints (AMT-PROTOCOL.md section 5): one `soap` server per project WSDL,
+// The phase 1 SOAP endpoints (docs/amt-protocol.md section 5): one `soap` server per project WSDL,
 // mounted on the device's HTTP layer through the service router. `soap` itself dispatches on
 // SOAPAction (an unknown one makes it throw) and accepts a DOCTYPE, so every request passes
 // `checkEoiRequest` first: well-formed XML without declarations, a SOAP 1.1 envelope, one body

@@ -1,4 +1,4 @@
-// One EOI SOAP operation as the firmware runs it (AMT-PROTOCOL.md section 5): consult the
+// One EOI SOAP operation as the firmware runs it (docs/amt-protocol.md section 5): consult the
 // fault plan first, check the arguments against the WSDL's types, run, and turn every refusal
 // into a non-zero StatusCode. The response always carries every field the WSDL declares:
 // on refusal the non-status fields hold zero / empty values (the emulator's choice; the

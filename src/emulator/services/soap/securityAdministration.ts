@@ -1,4 +1,4 @@
-// SecurityAdministration EOI operations (AMT-PROTOCOL.md section 5, seed steps 7.3-7.6).
+// SecurityAdministration EOI operations (docs/amt-protocol.md section 5, seed steps 7.3-7.6).
 import { PROVISIONING_MODE } from '../../../contract/provisioning';
 import { selectTlsCredential, setAdminAclEntry, setMebxPassword, setTlsEnabled } from '../setupOperations';
 import { eoiOperation, type EoiOperation } from './eoiOperation';

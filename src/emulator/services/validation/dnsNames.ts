@@ -1,4 +1,4 @@
-// DNS name rules the firmware applies to SetHostName / SetDomainName (AMT-PROTOCOL.md section
+// DNS name rules the firmware applies to SetHostName / SetDomainName (docs/amt-protocol.md section
 // 5, step 7.2) and to AMT_GeneralSettings Put. RFC 1035 / RFC 1123 host name syntax: labels of
 // letters, digits and hyphens, 1-63 characters, not starting or ending with a hyphen.
 // Public material does not give AMT's own limits; the emulator's choice: a host name is one

@@ -4,7 +4,7 @@
 // never changed), "During Setup and Configuration" and "Anytime"; ConfigMgr 2007 says it
 // "might change the MEBx password ... depending on whether it has been changed previously on
 // the AMT-based computer and on the version of AMT". Intel does not name the versions.
-// The emulator's choice (AMT-PROTOCOL.md section 5 leaves it open): firmware older than
+// The emulator's choice (docs/amt-protocol.md section 5 leaves it open): firmware older than
 // 3.2.1 (the first version ConfigMgr 2007 SP1 provisions) answers "not supported"; newer
 // firmware applies "Default Password Only": refused once the MEBx password was changed over
 // the network (committed, or staged earlier in this setup session).

@@ -1,4 +1,4 @@
-// Parses a WS-Management request (AMT-PROTOCOL.md section 6): SOAP 1.2 envelope with
+// Parses a WS-Management request (docs/amt-protocol.md section 6): SOAP 1.2 envelope with
 // WS-Addressing 2004/08 headers and the wsman ResourceURI / SelectorSet. Anything a careful
 // client would not send is refused here with its DSP0226 fault, before a class sees it.
 import { SOAP11_ENVELOPE_NS, SOAP12_ENVELOPE_NS, WS_ADDRESSING_ANONYMOUS, WS_ADDRESSING_NS, WSMAN_NS } from '../../../contract/namespaces';

@@ -1,4 +1,4 @@
-// Every WS-Man class the emulated device serves (AMT-PROTOCOL.md section 6; phase 1 classes of
+// Every WS-Man class the emulated device serves (docs/amt-protocol.md section 6; phase 1 classes of
 // docs/amt-protocol.md section 9 from AMT 6, by their `since`).
 import type { WsmanClass } from './classModel';
 import { authorizationService } from './classes/authorizationService';

@@ -1,4 +1,4 @@
-// POST /wsman (AMT-PROTOCOL.md section 6): parses the envelope, finds the class by ResourceURI
+// POST /wsman (docs/amt-protocol.md section 6): parses the envelope, finds the class by ResourceURI
 // and the operation by Action (WS-Transfer, WS-Enumeration, or `<ResourceURI>/<Method>`), both
 // as this firmware release has them (`since`), consults the fault plan
 // (`<Class>.<Get|Put|Create|Delete|Enumerate|Pull|Release|Method>`), checks rights and

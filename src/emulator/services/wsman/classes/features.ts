@@ -35,7 +35,7 @@ const REDIRECTION = 'AMT_RedirectionService';
 
 /**
  * Real AMT serves SOL / IDE-R only when the interfaces are enabled (RequestStateChange) and
- * the redirection listener is on (ListenerEnabled, set by Put). The seed and AMT-PROTOCOL.md
+ * the redirection listener is on (ListenerEnabled, set by Put). The seed and docs/amt-protocol.md
  * only issue RequestStateChange, and the firmware model keeps no listener switch, so the
  * emulator's choice: enabling SOL or IDE-R also turns the listener on, and ListenerEnabled is
  * reported as "SOL or IDE-R enabled" (no Put).

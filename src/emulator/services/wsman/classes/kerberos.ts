@@ -20,7 +20,7 @@ export const AES_KERBEROS_SINCE_MAJOR = 8;
 /** RFC 3962's default, taken when IterationCount is absent (the MOF marks it optional). */
 const DEFAULT_ITERATIONS = 4096;
 /**
- * The emulator's bound (AMT-PROTOCOL.md is silent): AD uses 4096; a device has little CPU, and
+ * The emulator's bound (docs/amt-protocol.md is silent): AD uses 4096; a device has little CPU, and
  * an unbounded count would let one Put keep the firmware busy for hours.
  */
 const MAX_ITERATIONS = 100_000;

@@ -1,4 +1,4 @@
-// AMT_SetupAndConfigurationService (AMT-PROTOCOL.md section 7, step 4: the OTP the device
+// AMT_SetupAndConfigurationService (docs/amt-protocol.md section 7, step 4: the OTP the device
 // presents; section 2: ExtendProvisioningPeriod; docs/amt-protocol.md section 9: SetMEBxPassword,
 // CommitChanges, Unprovision, PartialUnprovision on AMT 6 and later) and CIM_SoftwareIdentity
 // (firmware version, read first by the server on every release).

@@ -2,7 +2,8 @@
 // provisioning certificate (pinning the device's certificate), then Digest login by
 // credential rotation over the candidates the store lists (seed step 5). Passwords are
 // resolved here, from vault references, and never leave this process.
-import { DeviceTlsAgent, type DeviceIdentity, type ProvisioningClientCredential } from '../amt/deviceTls';
+import { DeviceTlsAgent, type DeviceCertificateAcceptance, type DeviceIdentity, type ProvisioningClientCredential } from '../amt/deviceTls';
+import { DeviceCertificateChanged } from '../amt/errors';
 import { rotateDigestCredentials, type DigestSession } from '../amt/digestClient';
 import type { Computer } from '../site/computers';
 import type { DeviceTarget } from './types';
@@ -49,6 +50,40 @@ export function recordDevicePin(deps: ActivityDeps, computerId: number, agent: P
   return { fingerprint: seen.sha256, firstContact: seen.acceptedAs === 'first-contact' };
 }
 
+/**
+ * An unproven address (ValidatedDevice.addressUnproven) proves itself when the device there
+ * shows the pinned certificate or the one the site issued for its FQDN: only then does the
+ * computer take the address and become Detected. The provisioning chain has gone there in the
+ * handshake (certificates and a signature bound to that session: nothing reusable), and no
+ * Digest credential is sent before this check.
+ */
+export function proveAddress(deps: ActivityDeps, target: DeviceTarget, acceptedAs: DeviceCertificateAcceptance | undefined): void {
+  // A computer never reached before has nothing to prove against: its first certificate is pinned now.
+  if (!target.addressUnproven || acceptedAs === undefined) return;
+  const computer = deps.store.computers.get(target.computerId);
+  deps.store.transaction(() => {
+    deps.store.computers.setStatus(computer.id, 'Detected');
+    deps.store.computers.setDeviceFacts(computer.id, { lastAddress: target.address });
+    auditStep(deps, computer.uuid, 'provisioning.address-proven', 'info', { address: target.address, from: computer.lastAddress ?? null, certificate: acceptedAs });
+  });
+}
+
+/**
+ * A device at an unproven address that shows another certificate is not this computer: a
+ * security event. The computer keeps its status and address; the run ends ImpostorDevice.
+ * At the computer's own address the same mismatch is a changed device (DeviceCertificateChanged).
+ */
+export function refuseImpostor(deps: ActivityDeps, target: DeviceTarget, err: unknown): never {
+  if (!target.addressUnproven || !(err instanceof DeviceCertificateChanged)) throw err;
+  const computer = deps.store.computers.get(target.computerId);
+  auditStep(deps, computer.uuid, 'security.impostor-device', 'failure', {
+    address: target.address, knownAddress: computer.lastAddress ?? null, presented: err.presentedSha256, pinned: err.expectedSha256,
+  });
+  deps.log.warn('impostor: a device claiming this computer presented another certificate', { uuid: computer.uuid, address: target.address });
+  throw new ProvisioningRefused('ImpostorDevice',
+    `the device at ${target.address} is not ${computer.netbiosName}: it presented certificate ${err.presentedSha256.slice(0, 16)}..., not the pinned ${err.expectedSha256.slice(0, 16)}...; the computer keeps its status and address ${computer.lastAddress ?? '(none)'}`);
+}
+
 export interface DeviceLogin {
   session: DigestSession;
   agent: DeviceTlsAgent;
@@ -67,8 +102,9 @@ export async function loginToDevice(deps: ActivityDeps, target: DeviceTarget): P
     const candidates = deps.store.credentials.credentialCandidates(target.computerId).map((c) => ({
       id: c.id, username: c.username, password: revealSecret(deps.store, c.passwordRef), passwordRef: c.passwordRef,
     }));
-    const rotation = await rotateDigestCredentials(agent, candidates);
+    const rotation = await rotateDigestCredentials(agent, candidates).catch((err: unknown) => refuseImpostor(deps, target, err));
     recordDevicePin(deps, target.computerId, agent);
+    proveAddress(deps, target, agent.lastCertificate?.acceptedAs);
     const chosen = candidates.find((c) => c.id === rotation.id)!;
     if (rotation.id.startsWith('admin-pending')) {
       deps.store.credentials.promotePendingAdminPassword(target.computerId, chosen.passwordRef);

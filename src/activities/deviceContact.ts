@@ -8,7 +8,7 @@ import { firmwareFamily, OLDEST_SUPPORTED_VERSION, versionAtLeast } from '../con
 import type { DeviceTarget, DigestLoginResult, TlsResult } from './types';
 import { ProvisioningRefused, type ActivityDeps } from './deps';
 import { auditStep } from './audit';
-import { deviceIdentity, loginToDevice, provisioningCredential, recordDevicePin } from './deviceAccess';
+import { deviceIdentity, loginToDevice, proveAddress, provisioningCredential, recordDevicePin, refuseImpostor } from './deviceAccess';
 
 export async function tlsHandshake(deps: ActivityDeps, target: DeviceTarget): Promise<TlsResult> {
   const computer = deps.store.computers.get(target.computerId);
@@ -16,9 +16,10 @@ export async function tlsHandshake(deps: ActivityDeps, target: DeviceTarget): Pr
     host: target.address,
     clientCredential: provisioningCredential(deps, target.certificateId),
     identity: deviceIdentity(deps, computer),
-  });
+  }).catch((err: unknown) => refuseImpostor(deps, target, err));
   socket.destroy();
   recordDevicePin(deps, computer.id, { lastCertificate: certificate });
+  proveAddress(deps, target, certificate.acceptedAs);
   if (certificate.acceptedAs === 'first-contact') {
     auditStep(deps, computer.uuid, 'provisioning.device-certificate-pinned', 'info', { sha256: certificate.sha256 });
   }

@@ -8,13 +8,15 @@ export function reportResult(deps: ActivityDeps, input: ReportInput): void {
   const { store } = deps;
   const computer = input.computerId !== undefined ? store.computers.get(input.computerId) : store.computers.findByUuid(input.uuid);
   store.transaction(() => {
-    if (computer) {
+    // A run that never proved its address (a Hello nobody vouched for) must not degrade the computer.
+    if (computer && !input.addressUnproven) {
       store.computers.setStatus(computer.id, input.outcome, input.outcome === 'Failed' ? input.reason : undefined);
       // An in-band OTP is good for one run, whatever its outcome.
       store.inBand.forget(computer.id);
     }
     auditStep(deps, input.uuid, 'provisioning.finished', input.outcome === 'Provisioned' ? 'success' : 'failure', {
       outcome: input.outcome, stage: input.failedStage ?? null, reason: input.reason ?? null, trigger: input.trigger, runId: input.runId,
+      ...(input.addressUnproven ? { addressUnproven: true } : {}),
     });
   });
   deps.log.info('provisioning finished', { uuid: input.uuid, outcome: input.outcome, stage: input.failedStage, reason: input.reason });

@@ -18,12 +18,20 @@ export interface ValidatedDevice {
   certificateId: number;
   /** How long a device may stay unreachable before the run ends as Failed. */
   unreachableDeadlineSeconds: number;
+  /**
+   * The run's address must first prove to hold the pinned device (deviceAccess.ts proveAddress):
+   * a Hello for a pinned computer from an address other than its last, or for a Provisioned one.
+   * Absent in results recorded before this existed: proven.
+   */
+  addressUnproven?: boolean;
 }
 
 export interface DeviceTarget {
   computerId: number;
   address: string;
   certificateId: number;
+  /** See ValidatedDevice.addressUnproven; absent: the address is the computer's known one. */
+  addressUnproven?: boolean;
 }
 
 export interface TlsResult {
@@ -56,6 +64,8 @@ export interface ReportInput {
   failedStage?: string;
   reason?: string;
   trigger: string;
+  /** The run never proved its address: the computer keeps its status (only the audit records the run). */
+  addressUnproven?: boolean;
 }
 
 export interface ProvisioningActivities {

@@ -41,10 +41,19 @@ export function validateDevice(deps: ActivityDeps, input: ValidateDeviceInput): 
   if (!settings.directory) throw new ProvisioningRefused('SiteNotConfigured', 'no directory is configured (amtprov settings apply)');
   if (!store.issuingCa.get()) throw new ProvisioningRefused('SiteNotConfigured', 'no issuing CA for device TLS certificates (amtprov pki demo, or register one)');
 
+  // A Hello is unauthenticated: for a computer whose device is pinned, one from another
+  // address (or for a Provisioned computer) may be an impostor's. Its run touches nothing
+  // until the device there shows the pinned certificate (deviceAccess.ts proveAddress).
+  const addressUnproven = input.mode === 'out-of-band' && computer.deviceCertFingerprint !== null &&
+    (computer.lastAddress !== input.address || computer.amtStatus === 'Provisioned');
   store.transaction(() => {
-    store.computers.setStatus(computer.id, 'Detected');
-    store.computers.setDeviceFacts(computer.id, { provisioningMode: input.mode, lastAddress: input.address, trustedRootHashes: input.trustedRootHashes });
-    auditStep(deps, computer.uuid, 'provisioning.started', 'info', { mode: input.mode, certificate: certificate.subjectCn });
+    if (!addressUnproven) {
+      store.computers.setStatus(computer.id, 'Detected');
+      store.computers.setDeviceFacts(computer.id, { provisioningMode: input.mode, lastAddress: input.address, trustedRootHashes: input.trustedRootHashes });
+    }
+    auditStep(deps, computer.uuid, 'provisioning.started', 'info', {
+      mode: input.mode, certificate: certificate.subjectCn, ...(addressUnproven ? { address: input.address, addressUnproven: true } : {}),
+    });
   });
   return {
     computerId: computer.id,
@@ -52,5 +61,6 @@ export function validateDevice(deps: ActivityDeps, input: ValidateDeviceInput): 
     fqdn: computer.fqdn,
     certificateId: certificate.id,
     unreachableDeadlineSeconds: settings.provisioningDeadline,
+    addressUnproven,
   };
 }

@@ -59,6 +59,11 @@ export interface ProvisioningStatus {
   agentRequests: number;
   /** Signals whose payload was not encrypted with a site codec key: ignored, counted here. */
   untrustedSignals: number;
+  /**
+   * A newer address a Hello named during the run. The run moves there only when its current
+   * address stops answering, and the device there must then prove to be the pinned one.
+   */
+  candidateAddress?: string;
   address: string;
   hostname?: string;
   lastError?: StageError;

@@ -51,6 +51,8 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
     uuid: input.uuid, mode: input.mode, stage: 'validate', attempt: 0, hellosAbsorbed: 0, agentRequests: 0, untrustedSignals: 0, address: input.address,
   };
   let retryRequested = false;
+  /** The run's address has yet to show the pinned device (ValidatedDevice.addressUnproven). */
+  let addressUnproven = false;
   // The UI shows these details on the run page (the SDK's workflow metadata query).
   const showDetails = (): void => setCurrentDetails(currentDetails(status));
   /** Call options naming the seed step of the current stage and attempt. */
@@ -64,8 +66,9 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
       return;
     }
     status.hellosAbsorbed += 1;
-    // A device that moved (new DHCP lease) is reached at its newest address.
-    status.address = hello.peerAddress;
+    // A Hello is unauthenticated: its address is only a candidate, taken when the current one
+    // stops answering, and the device there must then prove itself (onError below).
+    if (hello.peerAddress !== status.address) status.candidateAddress = hello.peerAddress;
     showDetails();
   });
   setHandler(agentRequestSignal, (request) => {
@@ -89,6 +92,12 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
     },
     onError(error) {
       status.lastError = error;
+      // A device that moved (new DHCP lease) is tried at the newest Hello's address, unproven.
+      if (error.type === 'DeviceUnreachable' && status.candidateAddress !== undefined) {
+        status.address = status.candidateAddress;
+        status.candidateAddress = undefined;
+        addressUnproven = true;
+      }
       showDetails();
     },
     retryRequested: () => retryRequested,
@@ -106,17 +115,26 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
     showDetails();
     const policy = retryPolicy(validated);
     const v = validated;
-    const target = (): DeviceTarget => ({ computerId: v.computerId, address: status.address, certificateId: v.certificateId });
+    addressUnproven = v.addressUnproven === true;
+    const target = (): DeviceTarget => ({
+      computerId: v.computerId, address: status.address, certificateId: v.certificateId, ...(addressUnproven ? { addressUnproven: true } : {}),
+    });
+    /** A device stage that succeeded reached the device at this address and checked its certificate. */
+    const onDevice = async <T>(stage: Stage, attempt: () => Promise<T>): Promise<T> => {
+      const result = await runStage(stage, policy, hooks, attempt);
+      addressUnproven = false;
+      return result;
+    };
 
-    await runStage('tls', policy, hooks, () => device.tlsHandshake.executeWithOptions(step('tls'), [target()]));
-    await runStage('digest', policy, hooks, () => device.digestLogin.executeWithOptions(step('digest'), [target()]));
+    await onDevice('tls', () => device.tlsHandshake.executeWithOptions(step('tls'), [target()]));
+    await onDevice('digest', () => device.digestLogin.executeWithOptions(step('digest'), [target()]));
     if (input.mode === 'in-band') {
-      await runStage('identity', policy, hooks, () => device.verifyIdentity.executeWithOptions(step('identity'), [target()]));
+      await onDevice('identity', () => device.verifyIdentity.executeWithOptions(step('identity'), [target()]));
     }
     const account = await runStage('directory', policy, hooks, () =>
       device.createDirectoryAccount.executeWithOptions(step('directory'), [{ computerId: v.computerId }]));
-    await runStage('phase1', policy, hooks, () => device.phase1.executeWithOptions(step('phase1'), [target()]));
-    await runStage('phase2', policy, hooks, () => device.phase2Wsman.executeWithOptions(step('phase2'), [{ ...target(), directory: account }]));
+    await onDevice('phase1', () => device.phase1.executeWithOptions(step('phase1'), [target()]));
+    await onDevice('phase2', () => device.phase2Wsman.executeWithOptions(step('phase2'), [{ ...target(), directory: account }]));
 
     await report('Provisioned');
     return { uuid: input.uuid, outcome: 'Provisioned', hostname: v.fqdn, directoryDn: account.dn };
@@ -146,6 +164,7 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
       failedStage: error?.stage,
       reason: error ? `${error.type}: ${error.message}` : undefined,
       trigger: input.trigger,
+      ...(addressUnproven ? { addressUnproven: true } : {}),
     }]);
     status.outcome = outcome;
     status.stage = 'done';

@@ -36,6 +36,9 @@ export function currentDetails(status: ProvisioningStatus): string {
   if (status.hellosAbsorbed > 0 || status.agentRequests > 0) {
     lines.push(`**Repeated requests** ${status.hellosAbsorbed} Hello(s), ${status.agentRequests} agent request(s) absorbed by this run`);
   }
+  if (status.candidateAddress !== undefined) {
+    lines.push(`**Newer address** ${status.candidateAddress} (from a Hello; tried if ${status.address} stops answering, and must show the pinned device)`);
+  }
   if (status.untrustedSignals > 0) {
     lines.push(`**Refused signals** ${status.untrustedSignals} not encrypted with a site codec key (ignored)`);
   }

@@ -80,6 +80,8 @@ export interface ProvisioningStack {
   ou: string;
   taskQueue: string;
   uuids: string[];
+  /** The fleet's UUID seed: another fleet with it emulates the same devices (an impostor, or a device that moved). */
+  uuidSeed: string;
   devicePassword: string;
   codecKeys: KeyRing;
   /** Log lines of the stack's own components (listener, activities when in-process, child worker output). */
@@ -212,7 +214,7 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
   };
 
   return {
-    client, store, fleet, listener, pki, facts, ou, taskQueue, uuids, devicePassword, codecKeys, logs,
+    client, store, fleet, listener, pki, facts, ou, taskQueue, uuids, uuidSeed: seed, devicePassword, codecKeys, logs,
     workflowId, waitForResult, control, startWorker, killWorker, stopWorker,
     async stop() {
       await fleet.stop();

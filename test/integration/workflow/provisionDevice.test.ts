@@ -6,7 +6,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import type { ProvisioningActivities, ReportInput } from '../../../src/activities/types';
+import type { DeviceTarget, ProvisioningActivities, ReportInput } from '../../../src/activities/types';
 import {
   helloSignal, provisioningWorkflowId, type HelloSignal, retrySignal, searchAttributes, statusQuery, type ProvisionInput,
 } from '../../../src/workflows/definitions';
@@ -187,7 +187,8 @@ describe('provisionDevice workflow', () => {
         status = await handle.query(statusQuery);
       }
       assert.equal(status.hellosAbsorbed, 20);
-      assert.equal(status.address, '127.0.40.9');
+      // An unauthenticated Hello does not move a run: its address is a candidate until the current one stops answering.
+      assert.deepEqual([status.address, status.candidateAddress], ['127.0.40.1', '127.0.40.9']);
       release();
       assert.equal((await handle.result()).outcome, 'Provisioned');
     });
@@ -237,6 +238,38 @@ describe('provisionDevice workflow', () => {
       assert.deepEqual([status.untrustedSignals, status.hellosAbsorbed, status.address], [1, 0, '127.0.40.1']);
       release();
       assert.equal((await handle.result()).outcome, 'Provisioned');
+    });
+  });
+
+  test('a Hello from a newer address is tried only when the current one stops answering, and that attempt must prove the device', async () => {
+    const targets: DeviceTarget[] = [];
+    let reached = false;
+    await run({
+      tlsHandshake: (target) => {
+        targets.push(target);
+        if (target.address === '127.0.40.1') return Promise.reject(typedError('DeviceUnreachable', true, 'connect ETIMEDOUT 127.0.40.1:16993'));
+        reached = true;
+        return Promise.resolve({ fingerprint: 'ab'.repeat(32), firstContact: false });
+      },
+      phase1: (target) => { targets.push(target); return Promise.resolve({ steps: [] }); },
+    }, async ({ taskQueue, reports }) => {
+      const args = input();
+      const handle = await client.workflow.signalWithStart<typeof provisionDevice, [HelloSignal]>('provisionDevice', {
+        taskQueue, workflowId: provisioningWorkflowId(args.uuid), args: [args], signal: helloSignal, signalArgs: [{ retryCount: 1, peerAddress: '127.0.40.1' }],
+      });
+      await handle.signal(helloSignal, { retryCount: 2, peerAddress: '127.0.40.77' });
+      for (let i = 0; i < 40 && !reached; i++) {
+        await handle.signal(retrySignal);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      assert.equal((await handle.result()).outcome, 'Provisioned');
+      const tls = targets.filter((t) => !('directory' in t));
+      assert.equal(tls[0].address, '127.0.40.1');
+      assert.equal(tls[0].addressUnproven, undefined, 'the address the run started with is the known one');
+      const moved = tls.find((t) => t.address === '127.0.40.77');
+      assert.equal(moved?.addressUnproven, true, 'the attempt at the newer address must prove the device');
+      assert.equal(targets.at(-1)?.addressUnproven, undefined, 'once proven, later stages go there as known');
+      assert.equal(reports[0].addressUnproven, undefined);
     });
   });
 });

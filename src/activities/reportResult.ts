@@ -1,5 +1,6 @@
 // Seed step 4.7: the outcome lands in the site store (AMT status, reason) and the audit log.
 // Passwords are already in the vault by now: each was stored before it was used.
+import { productMetrics } from '../metrics/productMetrics';
 import type { ReportInput } from './types';
 import type { ActivityDeps } from './deps';
 import { auditStep } from './audit';
@@ -17,5 +18,6 @@ export function reportResult(deps: ActivityDeps, input: ReportInput): void {
       outcome: input.outcome, stage: input.failedStage ?? null, reason: input.reason ?? null, trigger: input.trigger, runId: input.runId,
     });
   });
+  productMetrics.runFinished(input.outcome, input.mode);
   deps.log.info('provisioning finished', { uuid: input.uuid, outcome: input.outcome, stage: input.failedStage, reason: input.reason });
 }

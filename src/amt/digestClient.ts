@@ -3,6 +3,7 @@
 // Usernames and passwords never appear in errors: callers name credentials by id.
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import { productMetrics } from '../metrics/productMetrics';
 import { EOI_NAMESPACES, EOI_PATHS, SOAP11_ENVELOPE_NS } from '../contract/namespaces';
 import { authorizationHeader, newCnonce, parseDigestChallenge, type DigestChallenge, type DigestCredential } from './digestAuth';
 import type { DeviceTlsAgent } from './deviceTls';
@@ -169,10 +170,12 @@ export async function rotateDigestCredentials(
     const session = new DigestSession(device, { username: candidate.username, password: candidate.password }, options.session);
     try {
       await probe(session);
+      productMetrics.digestAccepted(index);
       return { id: candidate.id, rejected: index, session };
     } catch (error) {
       if (!(error instanceof DigestCredentialRejected)) throw error;
     }
   }
+  productMetrics.digestAllRejected();
   throw new AllCredentialsRejected(candidates.map((candidate) => candidate.id));
 }

@@ -2,11 +2,12 @@
 // (bounded in size and time), and either drops it with a counted, logged reason or hands it
 // to the provisioning run of that device. Bad input never takes the listener down.
 import net from 'node:net';
-import { HelloRejected } from '../amt/errors';
+import { HelloRejected, type HelloRejectionReason } from '../amt/errors';
 import { parseHello } from '../amt/helloCodec';
 import { HELLO_MAX_BYTES } from '../contract/hello';
 import type { Logger } from '../log';
-import { decideHello, type HelloLookups } from './helloPolicy';
+import { productMetrics } from '../metrics/productMetrics';
+import { decideHello, type DropReason, type HelloLookups } from './helloPolicy';
 import { AddressRateLimiter, type RateLimit } from './rateLimiter';
 
 export interface ProvisionRequest {
@@ -27,6 +28,15 @@ export interface HelloListenerOptions {
   rateLimit?: RateLimit;
   maxConnections?: number;
 }
+
+/**
+ * Why a connection on the Hello port did not reach a run: the policy's reasons, the parser's
+ * (malformed:...), transport limits, a browser's HTTP request, or a failure of our own lookups.
+ * A fixed set, so it is a metric label (amtprov_hellos_dropped_total).
+ */
+export type HelloDropReason =
+  | DropReason | `malformed:${HelloRejectionReason}`
+  | 'rate-limited' | 'read-timeout' | 'connection-error' | 'too-large' | 'http-request' | 'internal-error';
 
 export interface ListenerStats {
   connections: number;
@@ -50,9 +60,10 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
   const { log } = options;
   const limiter = new AddressRateLimiter(options.rateLimit ?? { perSecond: 2, burst: 30 });
   const stats: ListenerStats = { connections: 0, forwarded: 0, dropped: {}, forwardFailed: 0 };
-  const drop = (reason: string, fields: Record<string, string | number | undefined>): void => {
+  const drop = (reason: HelloDropReason, fields: Record<string, string | number | undefined>, level: 'info' | 'error' = 'info'): void => {
     stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
-    log.info('hello dropped', { reason, ...fields });
+    productMetrics.helloDropped(reason);
+    log[level]('hello dropped', { reason, ...fields });
   };
 
   const handle = async (data: Buffer, peer: string): Promise<void> => {
@@ -72,9 +83,11 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
     try {
       await options.provision({ uuid: decision.uuid, trustedRootHashes: decision.trustedRootHashes, retryCount: hello.retryCount, peerAddress: peer });
       stats.forwarded += 1;
+      productMetrics.helloForwarded('ok');
       log.info('hello forwarded to provisioning run', { peer, uuid: hello.uuid, retryCount: hello.retryCount });
     } catch (err) {
       stats.forwardFailed += 1;
+      productMetrics.helloForwarded('failed');
       log.error('could not start or signal the provisioning run; the device will send another Hello', {
         peer, uuid: hello.uuid, error: err instanceof Error ? err.message : String(err),
       });
@@ -83,6 +96,7 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
 
   const server = net.createServer((socket) => {
     stats.connections += 1;
+    productMetrics.helloReceived();
     const peer = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
     if (!limiter.allow(peer)) {
       socket.destroy();
@@ -92,7 +106,7 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
-    const finish = (reason?: string): void => {
+    const finish = (reason?: HelloDropReason): void => {
       if (done) return;
       done = true;
       socket.destroy();
@@ -106,6 +120,7 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
         // Someone browsing to the port: say what this is, like MeshCentral does.
         done = true;
         socket.end(HTTP_PAGE);
+        drop('http-request', { peer });
         return;
       }
       size += chunk.length;
@@ -120,7 +135,7 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
       done = true;
       socket.end();
       handle(Buffer.concat(chunks), peer).catch((err: unknown) => {
-        log.error('hello handling failed', { peer, error: err instanceof Error ? err.message : String(err) });
+        drop('internal-error', { peer, error: err instanceof Error ? err.message : String(err) }, 'error');
       });
     });
   });

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload } from '@temporalio/common';
+import { productMetrics } from '../metrics/productMetrics';
 import type { KeyRing } from '../secrets/keyFile';
 import { AesGcmPayloadCodec } from './payloadCodec';
 
@@ -47,6 +48,7 @@ export async function startCodecServer(options: { host: string; port: number; ke
     }
     const route = req.url === '/decode' ? 'decode' : req.url === '/encode' ? 'encode' : undefined;
     if (req.method !== 'POST' || !route) {
+      productMetrics.codecEndpointRejected('not-found');
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('POST /decode or /encode\n');
       return;
     }
@@ -55,6 +57,7 @@ export async function startCodecServer(options: { host: string; port: number; ke
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY) {
+        productMetrics.codecEndpointRejected('too-large');
         res.writeHead(413).end();
         req.destroy();
         return;
@@ -68,6 +71,7 @@ export async function startCodecServer(options: { host: string; port: number; ke
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { payloads?: JsonPayload[] };
         payloads = (body.payloads ?? []).map(fromJson);
       } catch {
+        productMetrics.codecEndpointRejected('bad-body');
         res.writeHead(400, { 'Content-Type': 'text/plain' }).end('body must be JSON {"payloads": [...]}\n');
         return;
       }

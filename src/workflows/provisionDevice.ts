@@ -67,7 +67,10 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
   let validated: ValidatedDevice | undefined;
   try {
     validated = await runStage('validate', retryPolicy(undefined), hooks, () =>
-      quick.validateDevice({ uuid: input.uuid, mode: input.mode, address: status.address, trustedRootHashes: input.trustedRootHashes }));
+      quick.validateDevice({
+        uuid: input.uuid, mode: input.mode, address: status.address, trustedRootHashes: input.trustedRootHashes,
+        trigger: input.trigger, attempt: status.attempt,
+      }));
     status.hostname = validated.fqdn;
     publish({ hostname: validated.fqdn });
     const policy = retryPolicy(validated);
@@ -106,6 +109,7 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
       uuid: input.uuid,
       computerId: validated?.computerId,
       runId: workflowInfo().runId,
+      mode: input.mode,
       outcome,
       failedStage: error?.stage,
       reason: error ? `${error.type}: ${error.message}` : undefined,

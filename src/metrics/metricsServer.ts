@@ -5,11 +5,11 @@
 // target per process; loopback unless the operator binds it elsewhere.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Gauge } from 'prom-client';
+import { collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../log';
 import { freePort } from '../stack/ports';
 import { installRuntime, sdkMetricsUrl } from '../temporal/runtime';
-import { productRegistry } from './productMetrics';
+import { productMetrics, productRegistry } from './productMetrics';
 
 /**
  * Default /metrics ports (loopback) per role, distinct so roles can share a host. `npm start`
@@ -32,21 +32,16 @@ export interface MetricsServerOptions {
 }
 
 let defaultsCollected = false;
-const sdkUp = new Gauge({
-  name: 'amtprov_sdk_metrics_up',
-  help: '1 when the Temporal SDK runtime\'s metrics were merged into this scrape, 0 when its exporter did not answer',
-  registers: [productRegistry],
-});
 
 async function sdkMetrics(url: string, log: Logger): Promise<string> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const text = await response.text();
-    sdkUp.set(1);
+    productMetrics.sdkMetricsMerged(true);
     return text;
   } catch (err) {
-    sdkUp.set(0);
+    productMetrics.sdkMetricsMerged(false);
     log.warn('Temporal SDK metrics exporter did not answer; serving the product metrics only', { url, error: err instanceof Error ? err.message : String(err) });
     return '';
   }

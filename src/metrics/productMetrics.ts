@@ -2,7 +2,7 @@
 // registry per process, and one function per event so label values stay bounded by the
 // domain's own enums (drop reasons, stages, outcomes, LDAP result names). Never a UUID, a
 // host name or anything secret as a label value: those belong in logs and the audit trail.
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { HelloDropReason } from '../listener/helloListener';
 import type { DirectoryErrorType } from '../directory/errors';
 import type { LdapResultName } from '../directory/ldapResults';
@@ -92,6 +92,11 @@ const codecEndpointRejected = new Counter({
   labelNames: ['reason'] as const,
   registers,
 });
+const sdkMetricsUp = new Gauge({
+  name: 'amtprov_sdk_metrics_up',
+  help: '1 when the last scrape merged the Temporal SDK runtime\'s metrics in, 0 when the process has no SDK exporter or it did not answer',
+  registers,
+});
 
 /** The events the product counts; each takes only bounded, typed label values. */
 export const productMetrics = {
@@ -112,4 +117,5 @@ export const productMetrics = {
   directoryError(type: DirectoryErrorType, ldapResult: LdapResultName): void { directoryErrors.inc({ type, ldap_result: ldapResult }); },
   codecFailure(operation: CodecOperation, kind: CodecFailureKind): void { codecFailures.inc({ operation, kind }); },
   codecEndpointRejected(reason: CodecEndpointRejection): void { codecEndpointRejected.inc({ reason }); },
+  sdkMetricsMerged(merged: boolean): void { sdkMetricsUp.set(merged ? 1 : 0); },
 };

@@ -4,7 +4,9 @@
 // endpoint shows what its hello listener, codec endpoint and directory client counted.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { DirectoryClient } from '../../../src/directory';
@@ -85,6 +87,13 @@ describe('metrics endpoints', () => {
     assert.equal(sampleValue(worker, 'temporal_activity_execution_latency_seconds_count', { task_queue: s.taskQueue, activity_type: 'phase2Wsman' }), 1);
     assert.ok(worker.some((m) => m.name === 'temporal_worker_task_slots_available'), 'slot gauges are served');
     assert.ok(worker.some((m) => m.name === 'process_resident_memory_bytes'), 'process metrics are served');
+    // Every SDK metric docs/metrics.md (and so the example dashboard) relies on is really served.
+    const documentedSdk = [...readFileSync(path.resolve(__dirname, '../../../docs/metrics.md'), 'utf8').matchAll(/^\| `(temporal_[a-z_]+)` \| ([a-z]+) \|/gm)];
+    assert.ok(documentedSdk.length > 0);
+    for (const [, name, type] of documentedSdk) {
+      const served = type === 'histogram' ? `${name}_count` : name;
+      assert.ok(worker.some((m) => m.name === served), `${served} (docs/metrics.md) is served`);
+    }
 
     // This process ran the hello listener: the device's Hellos were forwarded to its run.
     const afterRun = await scrape(own.url);

@@ -19,35 +19,30 @@ export type CodecOperation = 'encode' | 'decode';
 export type CodecFailureKind = 'unknown-key' | 'too-short' | 'authentication' | 'malformed' | 'encrypt-error';
 export type CodecEndpointRejection = 'not-found' | 'too-large' | 'bad-body';
 
-const hellosReceived = new Counter({
-  name: 'amtprov_hellos_received_total',
-  help: 'Connections accepted on the Hello port (each carries at most one Hello); every one ends dropped or forwarded',
-  registers,
-});
-const hellosDropped = new Counter({
-  name: 'amtprov_hellos_dropped_total',
-  help: 'Hello connections dropped by the listener, by reason (policy, malformed:<parse reason>, transport)',
-  labelNames: ['reason'] as const,
-  registers,
-});
-const hellosForwarded = new Counter({
-  name: 'amtprov_hellos_forwarded_total',
-  help: 'Valid Hellos handed to the device\'s run (signalWithStart): result ok, or failed when Temporal could not be reached',
-  labelNames: ['result'] as const,
-  registers,
-});
-const runsStarted = new Counter({
-  name: 'amtprov_runs_started_total',
-  help: 'Provisioning runs started (counted by the first attempt of their validate stage), by mode and trigger',
-  labelNames: ['mode', 'trigger'] as const,
-  registers,
-});
-const runsFinished = new Counter({
-  name: 'amtprov_runs_finished_total',
-  help: 'Provisioning runs finished (counted by their report activity), by outcome and mode',
-  labelNames: ['outcome', 'mode'] as const,
-  registers,
-});
+function counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+  return new Counter({ name, help, labelNames, registers });
+}
+
+const hellosReceived = counter(
+  'amtprov_hellos_received_total',
+  'Connections accepted on the Hello port (each carries at most one Hello); every one ends dropped or forwarded',
+);
+const hellosDropped = counter(
+  'amtprov_hellos_dropped_total',
+  'Hello connections dropped by the listener, by reason (policy, malformed:<parse reason>, transport)', ['reason'],
+);
+const hellosForwarded = counter(
+  'amtprov_hellos_forwarded_total',
+  'Valid Hellos handed to the device\'s run (signalWithStart): result ok, or failed when Temporal could not be reached', ['result'],
+);
+const runsStarted = counter(
+  'amtprov_runs_started_total',
+  'Provisioning runs started (counted by the first attempt of their validate stage), by mode and trigger', ['mode', 'trigger'],
+);
+const runsFinished = counter(
+  'amtprov_runs_finished_total',
+  'Provisioning runs finished (counted by their report activity), by outcome and mode', ['outcome', 'mode'],
+);
 const stageDuration = new Histogram({
   name: 'amtprov_stage_duration_seconds',
   help: 'Duration of one activity attempt of a provisioning stage, by stage and outcome',
@@ -56,42 +51,32 @@ const stageDuration = new Histogram({
   buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
   registers,
 });
-const stageErrors = new Counter({
-  name: 'amtprov_stage_errors_total',
-  help: 'Failed activity attempts of a provisioning stage, by stage and the failure\'s stable type',
-  labelNames: ['stage', 'type'] as const,
-  registers,
-});
-const digestRotations = new Counter({
-  name: 'amtprov_digest_rotations_total',
-  help: 'Digest credential rotations (seed step 5): accepted, or all-rejected when no configured credential worked',
-  labelNames: ['outcome'] as const,
-  registers,
-});
+const stageErrors = counter(
+  'amtprov_stage_errors_total',
+  'Failed activity attempts of a provisioning stage, by stage and the failure\'s stable type', ['stage', 'type'],
+);
+const digestRotations = counter(
+  'amtprov_digest_rotations_total',
+  'Digest credential rotations (seed step 5): accepted, or all-rejected when no configured credential worked', ['outcome'],
+);
 const digestRejectedBeforeAccept = new Histogram({
   name: 'amtprov_digest_rejected_before_accept',
   help: 'Credentials the device rejected before it accepted one, per accepted rotation',
   buckets: [0, 1, 2, 3, 5, 8],
   registers,
 });
-const directoryErrors = new Counter({
-  name: 'amtprov_directory_errors_total',
-  help: 'Failed directory sessions (bind and operations), by error type and LDAP result name (none: not an LDAP result)',
-  labelNames: ['type', 'ldap_result'] as const,
-  registers,
-});
-const codecFailures = new Counter({
-  name: 'amtprov_codec_failures_total',
-  help: 'Payload codec failures, by operation (encode, decode) and kind',
-  labelNames: ['operation', 'kind'] as const,
-  registers,
-});
-const codecEndpointRejected = new Counter({
-  name: 'amtprov_codec_endpoint_rejected_total',
-  help: 'Requests the Web UI codec endpoint refused before decoding, by reason',
-  labelNames: ['reason'] as const,
-  registers,
-});
+const directoryErrors = counter(
+  'amtprov_directory_errors_total',
+  'Failed directory sessions (bind and operations), by error type and LDAP result name (none: not an LDAP result)', ['type', 'ldap_result'],
+);
+const codecFailures = counter(
+  'amtprov_codec_failures_total',
+  'Payload codec failures, by operation (encode, decode) and kind', ['operation', 'kind'],
+);
+const codecEndpointRejected = counter(
+  'amtprov_codec_endpoint_rejected_total',
+  'Requests the Web UI codec endpoint refused before decoding, by reason', ['reason'],
+);
 const sdkMetricsUp = new Gauge({
   name: 'amtprov_sdk_metrics_up',
   help: '1 when the last scrape merged the Temporal SDK runtime\'s metrics in, 0 when the process has no SDK exporter or it did not answer',

@@ -24,6 +24,10 @@ export class RateBoundedLog {
   }
 
   info(key: string, message: string, fields: LogFields): void {
+    this.write(key, 'info', message, fields);
+  }
+
+  write(key: string, level: 'info' | 'warn' | 'error', message: string, fields: LogFields): void {
     const now = this.now();
     let window = this.windows.get(key);
     if (window && now - window.started >= this.rate.windowMs) {
@@ -34,7 +38,7 @@ export class RateBoundedLog {
     this.windows.set(key, window);
     if (window.logged < this.rate.burst) {
       window.logged += 1;
-      this.log.info(message, fields);
+      this.log[level](message, fields);
     } else {
       window.suppressed += 1;
     }

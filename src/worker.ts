@@ -4,6 +4,7 @@ import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio
 import type { KeyRing } from './secrets/keyFile';
 import type { ProvisioningActivities } from './activities/types';
 import { failureMappingInterceptor } from './activities/failureMapping';
+import { stageMetricsInterceptor } from './activities/stageMetrics';
 import { dataConverter, type TemporalSettings } from './temporal/connection';
 import { TASK_QUEUE } from './workflows/definitions';
 
@@ -29,7 +30,8 @@ export function createProvisioningWorker(options: ProvisioningWorkerOptions): Pr
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     activities: options.activities,
     dataConverter: dataConverter(options.codecKeys),
-    interceptors: { activity: [failureMappingInterceptor] },
+    // First is outermost: stage metrics see the failures as mapped for the workflow.
+    interceptors: { activity: [stageMetricsInterceptor, failureMappingInterceptor] },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
     // Let in-flight device calls finish (they are idempotent either way) before exiting.
     shutdownGraceTime: '10 seconds',

@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { startDevServer, type DevServerHandle } from '../../src/stack/devServer';
 import { loadDevStackConfig } from '../../src/stack/devStackConfig';
-import { freePort } from '../../src/stack/ports';
+import { freePort } from '../../src/net/ports';
 import { projectRoot } from '../../src/stack/paths';
 
 /** A dev server of the project's config (search attributes, dynamic config, plus any extra) on free ports of host, SQLite in dbDir. */

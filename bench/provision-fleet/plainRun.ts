@@ -54,7 +54,7 @@ function provisionOne(activities: ProvisioningActivities, log: Logger, slots: Sl
   const attempts: ActivityAttempt[] = [];
   let deadlineMs = 3600_000;
   /** One stage: attempts in a slot each, as the worker's interceptor runs them, retried like the workflow's stageRunner. */
-  const stage = async <T>(name: keyof ProvisioningActivities, call: () => Promise<T>): Promise<T> => {
+  const stage = async <T>(name: keyof ProvisioningActivities, call: (attempt: number) => Promise<T>): Promise<T> => {
     let failingSince: number | undefined;
     for (let attempt = 1; ; attempt++) {
       const queued = Date.now();
@@ -64,7 +64,7 @@ function provisionOne(activities: ProvisioningActivities, log: Logger, slots: Sl
       try {
         const result = await withSecretScope(async () => {
           try {
-            return await call();
+            return await call(attempt);
           } catch (err) {
             throw toApplicationFailure(err);
           }
@@ -92,8 +92,9 @@ function provisionOne(activities: ProvisioningActivities, log: Logger, slots: Sl
     let outcome: DeviceRecord['outcome'] = 'Provisioned';
     let failure: string | undefined;
     try {
-      const v = await stage('validateDevice', () =>
-        activities.validateDevice({ uuid: device.uuid, mode: 'out-of-band', address: device.address, trustedRootHashes: input.trustedRootHashes }));
+      const v = await stage('validateDevice', (attempt) => activities.validateDevice({
+        uuid: device.uuid, mode: 'out-of-band', address: device.address, trustedRootHashes: input.trustedRootHashes, trigger: 'hello', attempt,
+      }));
       computerId = v.computerId;
       deadlineMs = v.unreachableDeadlineSeconds * 1000;
       const target = { computerId: v.computerId, address: device.address, certificateId: v.certificateId };
@@ -107,7 +108,7 @@ function provisionOne(activities: ProvisioningActivities, log: Logger, slots: Sl
       failure = err instanceof StageGaveUp ? err.message : `internal: ${(err as Error).name}`;
     }
     await stage('reportResult', () => activities.reportResult({
-      uuid: device.uuid, computerId, runId: 'plain-benchmark', outcome, trigger: 'hello',
+      uuid: device.uuid, computerId, runId: 'plain-benchmark', mode: 'out-of-band', outcome, trigger: 'hello',
       ...(failure ? { failedStage: failure.split(':')[0], reason: failure } : {}),
     }));
     return { uuid: device.uuid, startedAt, finishedAt: Date.now(), outcome, attempts, ...(failure ? { failure } : {}) };

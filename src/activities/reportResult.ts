@@ -1,5 +1,6 @@
 // Seed step 4.7: the outcome lands in the site store (AMT status, reason) and the audit log.
 // Passwords are already in the vault by now: each was stored before it was used.
+import { productMetrics } from '../metrics/productMetrics';
 import type { ReportInput } from './types';
 import type { ActivityDeps } from './deps';
 import { auditStep } from './audit';
@@ -19,5 +20,6 @@ export function reportResult(deps: ActivityDeps, input: ReportInput): void {
       ...(input.addressUnproven ? { addressUnproven: true } : {}),
     });
   });
+  productMetrics.runFinished(input.outcome, input.mode);
   deps.log.info('provisioning finished', { uuid: input.uuid, outcome: input.outcome, stage: input.failedStage, reason: input.reason });
 }

@@ -1,13 +1,16 @@
 // The activity surface the provisioning workflow calls, one entry per seed step. Inputs and
 // outputs carry references and facts, never secrets: activities resolve passwords and keys
 // from the site store's vault themselves.
-import type { ProvisioningMode } from '../workflows/definitions';
+import type { ProvisioningMode, ProvisionInput } from '../workflows/definitions';
 
 export interface ValidateDeviceInput {
   uuid: string;
   mode: ProvisioningMode;
   address: string;
   trustedRootHashes: string[];
+  /** What started the run, and the validate stage's attempt: attempt 1 counts the run as started. */
+  trigger: ProvisionInput['trigger'];
+  attempt: number;
 }
 
 export interface ValidatedDevice {
@@ -60,6 +63,7 @@ export interface ReportInput {
   uuid: string;
   computerId?: number;
   runId: string;
+  mode: ProvisioningMode;
   outcome: 'Provisioned' | 'Failed';
   failedStage?: string;
   reason?: string;

@@ -2,6 +2,7 @@
 // certificate does it trust, and is the site able to finish the run at all? Every "no" is
 // final (non-retryable) with a reason an operator can act on.
 import { checkProvisioningChain } from '../amt/certRules';
+import { productMetrics } from '../metrics/productMetrics';
 import type { ValidateDeviceInput, ValidatedDevice } from './types';
 import { auditStep } from './audit';
 import { ProvisioningRefused, type ActivityDeps } from './deps';
@@ -11,6 +12,8 @@ function dnsDomainOf(fqdn: string): string {
 }
 
 export function validateDevice(deps: ActivityDeps, input: ValidateDeviceInput): ValidatedDevice {
+  // Counted before any refusal: every run that starts also finishes (reportResult counts that).
+  if (input.attempt === 1) productMetrics.runStarted(input.mode, input.trigger);
   const { store } = deps;
   const computer = store.computers.findByUuid(input.uuid);
   if (!computer) throw new ProvisioningRefused('UnknownDevice', `no imported computer has SMBIOS UUID ${input.uuid}`);

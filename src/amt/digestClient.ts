@@ -5,6 +5,7 @@ import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { AMT } from '@device-management-toolkit/wsman-messages';
 import { WSMAN_PATH } from '../contract/namespaces';
+import { productMetrics } from '../metrics/productMetrics';
 import { authorizationHeader, newCnonce, parseDigestChallenge, type DigestChallenge, type DigestCredential } from './digestAuth';
 import type { DeviceTlsAgent } from './deviceTls';
 import { classifyConnectionError } from './deviceTls';
@@ -171,10 +172,12 @@ export async function rotateDigestCredentials(
     const session = new DigestSession(device, { username: candidate.username, password: candidate.password }, options.session);
     try {
       await probe(session);
+      productMetrics.digestAccepted(index);
       return { id: candidate.id, rejected: index, session };
     } catch (error) {
       if (!(error instanceof DigestCredentialRejected)) throw error;
     }
   }
+  productMetrics.digestAllRejected();
   throw new AllCredentialsRejected(candidates.map((candidate) => candidate.id));
 }

@@ -2,8 +2,9 @@
 import { HELLO_PORT } from '../contract/ports';
 import { SITE_API_DEFAULT_PORT } from '../site/api/siteApiServer';
 import { createLogger } from '../log';
+import { METRICS_PORTS } from '../metrics/metricsServer';
 import { startEmbeddedStack } from '../stack/embeddedStack';
-import { parseCli, parseHostPort, processIo, waitForStopSignal } from './support';
+import { metricsOption, metricsUsage, parseCli, parseHostPort, parseMetricsListen, processIo, waitForStopSignal } from './support';
 
 const USAGE = `usage: amtprov start [options]      (npm start -- [options])
 
@@ -21,6 +22,7 @@ Options:
   --listen <host:port>  hello listener address (default 127.0.0.1:${HELLO_PORT}; env AMTPROV_HELLO_LISTEN)
   --site-api <h:p>      site server API for in-band agents (default 127.0.0.1:${SITE_API_DEFAULT_PORT};
                         env AMTPROV_SITE_API_LISTEN)
+${metricsUsage(METRICS_PORTS.worker, 24, 'one endpoint for the whole stack')}
   --no-samba            do not run the embedded AD DC (use the directory in the site settings)
   -h, --help            this text
 `;
@@ -32,6 +34,7 @@ export async function runStartCommand(argv: string[]): Promise<number> {
     listen: { type: 'string', default: process.env.AMTPROV_HELLO_LISTEN ?? `127.0.0.1:${HELLO_PORT}` },
     'site-api': { type: 'string', default: process.env.AMTPROV_SITE_API_LISTEN ?? `127.0.0.1:${SITE_API_DEFAULT_PORT}` },
     'no-samba': { type: 'boolean', default: false },
+    ...metricsOption(METRICS_PORTS.worker),
   }, processIo, USAGE);
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
@@ -47,8 +50,9 @@ export async function runStartCommand(argv: string[]): Promise<number> {
   }
   const listen = parseHostPort(values.listen, '--listen');
   const siteApi = parseHostPort(values['site-api'], '--site-api');
+  const metrics = parseMetricsListen(values.metrics);
   const log = createLogger('amtprov');
-  const stack = await startEmbeddedStack({ demo, samba: !values['no-samba'], listen, siteApi, timeScale, log });
+  const stack = await startEmbeddedStack({ demo, samba: !values['no-samba'], listen, siteApi, timeScale, metrics, log });
   process.stdout.write(`\namt-provisioner is running\n${stack.lines.map((l) => `  ${l}`).join('\n')}\nPress Ctrl-C to stop.\n\n`);
   const signal = await waitForStopSignal();
   log.info('stopping', { signal });

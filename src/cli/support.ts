@@ -71,6 +71,23 @@ export function parseHostPort(value: string, flag: string): { host: string; port
   return { host: match[1], port };
 }
 
+/** The long-running roles' `--metrics` flag (env AMTPROV_METRICS_LISTEN), by the role's default port. */
+export function metricsOption(defaultPort: number) {
+  return { metrics: { type: 'string', default: process.env.AMTPROV_METRICS_LISTEN ?? `127.0.0.1:${defaultPort}` } } as const;
+}
+
+/** The flag's usage lines, descriptions starting at `column` like the command's other options. */
+export function metricsUsage(defaultPort: number, column: number, note: string): string {
+  const pad = (text: string): string => text.padEnd(column);
+  return `${pad('  --metrics <host:port>')}Prometheus GET /metrics, ${note} (docs/metrics.md)
+${pad('')}(default 127.0.0.1:${defaultPort}; env AMTPROV_METRICS_LISTEN; 0 = off)`;
+}
+
+/** `--metrics` value: host:port, or "0" for no endpoint. */
+export function parseMetricsListen(value: string): { host: string; port: number } | undefined {
+  return value === '0' ? undefined : parseHostPort(value, '--metrics');
+}
+
 /**
  * Resolves with the signal's name on the first SIGINT or SIGTERM. Later ones are ignored
  * (with a note) so that a second Ctrl-C, or npm forwarding the signal it got too, cannot

@@ -1,6 +1,9 @@
-// One bound LDAPS connection per batch of operations: bind, run, always unbind.
+// One bound LDAPS connection per batch of operations: bind, run, always unbind. Every
+// directory round trip passes here, so this is where failed sessions are counted.
 import { Client } from 'ldapts';
-import { toDirectoryError } from './errors';
+import { productMetrics } from '../metrics/productMetrics';
+import { DirectoryError, toDirectoryError } from './errors';
+import { ldapResultName } from './ldapResults';
 import type { DirectorySettings } from './settings';
 
 export async function withDirectorySession<T>(
@@ -26,6 +29,9 @@ export async function withDirectorySession<T>(
     } catch (err) {
       throw toDirectoryError(err, `directory operation on ${settings.url}`, allSecrets);
     }
+  } catch (err) {
+    if (err instanceof DirectoryError) productMetrics.directoryError(err.type, ldapResultName(err.ldapCode));
+    throw err;
   } finally {
     await client.unbind().catch(() => undefined);
   }

@@ -4,13 +4,14 @@
 // or hostile peers cannot hold it: every socket has a total deadline, not only an idle timer,
 // and connection caps evict the idlest socket rather than refuse a newcomer (connectionBudget.ts).
 import net from 'node:net';
-import { HelloRejected } from '../amt/errors';
+import { HelloRejected, type HelloRejectionReason } from '../amt/errors';
 import { parseHello } from '../amt/helloCodec';
 import { HELLO_MAX_BYTES } from '../contract/hello';
 import type { Logger } from '../log';
 import { RateBoundedLog, type LogRate } from '../logRate';
-import { ConnectionBudget, type ConnectionLimits, type TrackedConnection } from '../net/connectionBudget';
-import { decideHello, type HelloLookups } from './helloPolicy';
+import { productMetrics } from '../metrics/productMetrics';
+import { ConnectionBudget, type ConnectionLimits, type EvictionReason, type TrackedConnection } from '../net/connectionBudget';
+import { decideHello, type DropReason, type HelloLookups } from './helloPolicy';
 import { AddressRateLimiter, type RateLimit } from './rateLimiter';
 
 export interface ProvisionRequest {
@@ -39,10 +40,20 @@ export interface HelloListenerOptions {
   dropLogRate?: LogRate;
 }
 
-/** A device sends one Hello at a time; 32 leaves room for retransmissions, while one address can never hold the listener. */
 /** A Hello is under 1 KB in one write; ten seconds from accept is generous, and bounds a trickle. */
 export const DEFAULT_CONNECTION_DEADLINE_MS = 10_000;
+/** A device sends one Hello at a time; 32 leaves room for retransmissions, while one address can never hold the listener. */
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { perAddress: 32, total: 2_000 };
+
+/**
+ * Why a connection on the Hello port did not reach a run: the policy's reasons, the parser's
+ * (malformed:...), transport limits (idle, total deadline, connection caps), a browser's HTTP
+ * request, or a failure of our own lookups. A fixed set, so it is a metric label
+ * (amtprov_hellos_dropped_total).
+ */
+export type HelloDropReason =
+  | DropReason | `malformed:${HelloRejectionReason}` | EvictionReason
+  | 'rate-limited' | 'read-timeout' | 'read-deadline' | 'server-full' | 'connection-error' | 'too-large' | 'http-request' | 'internal-error';
 
 export interface ListenerStats {
   connections: number;
@@ -67,9 +78,10 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
   const limiter = new AddressRateLimiter(options.rateLimit ?? { perSecond: 2, burst: 30 });
   const stats: ListenerStats = { connections: 0, forwarded: 0, dropped: {}, forwardFailed: 0 };
   const dropLog = new RateBoundedLog(log, options.dropLogRate);
-  const drop = (reason: string, fields: Record<string, string | number | undefined>): void => {
+  const drop = (reason: HelloDropReason, fields: Record<string, string | number | undefined>, level: 'info' | 'error' = 'info'): void => {
     stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
-    dropLog.info(reason, 'hello dropped', { reason, ...fields });
+    productMetrics.helloDropped(reason);
+    dropLog.write(reason, level, 'hello dropped', { reason, ...fields });
   };
   const limits = options.connectionLimits ?? DEFAULT_CONNECTION_LIMITS;
   const budget = new ConnectionBudget(limits);
@@ -93,9 +105,11 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
     try {
       await options.provision({ uuid: decision.uuid, hostname: decision.hostname, trustedRootHashes: decision.trustedRootHashes, retryCount: hello.retryCount, peerAddress: peer });
       stats.forwarded += 1;
+      productMetrics.helloForwarded('ok');
       log.info('hello forwarded to provisioning run', { peer, uuid: hello.uuid, retryCount: hello.retryCount });
     } catch (err) {
       stats.forwardFailed += 1;
+      productMetrics.helloForwarded('failed');
       log.error('could not start or signal the provisioning run; the device will send another Hello', {
         peer, uuid: hello.uuid, error: err instanceof Error ? err.message : String(err),
       });
@@ -104,6 +118,7 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
 
   const server = net.createServer((socket) => {
     stats.connections += 1;
+    productMetrics.helloReceived();
     const peer = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
     if (!limiter.allow(peer)) {
       socket.destroy();
@@ -120,7 +135,7 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
       clearTimeout(deadline);
       budget.release(tracked);
     };
-    const finish = (reason?: string): void => {
+    const finish = (reason?: HelloDropReason): void => {
       if (done) return;
       settle();
       socket.destroy();
@@ -137,6 +152,7 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
         // Someone browsing to the port: say what this is, like MeshCentral does.
         settle();
         socket.end(HTTP_PAGE);
+        drop('http-request', { peer });
         return;
       }
       size += chunk.length;
@@ -151,7 +167,7 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
       settle();
       socket.end();
       handle(Buffer.concat(chunks), peer).catch((err: unknown) => {
-        log.error('hello handling failed', { peer, error: err instanceof Error ? err.message : String(err) });
+        drop('internal-error', { peer, error: err instanceof Error ? err.message : String(err) }, 'error');
       });
     });
   });

@@ -17,7 +17,7 @@ export interface TrackedConnection {
   /** Last time bytes arrived (or the accept), ms. */
   lastActivity: number;
   /** Closes the socket, counting it under `reason`. */
-  evict(reason: string): void;
+  evict(reason: EvictionReason): void;
 }
 
 export type EvictionReason = 'evicted:per-address' | 'evicted:total';

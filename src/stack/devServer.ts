@@ -7,7 +7,7 @@ import { Connection } from '@temporalio/client';
 import { grpc } from '@temporalio/proto';
 import type { DevStackConfig } from './devStackConfig';
 import { dataDir } from './paths';
-import { assertPortsFree } from './ports';
+import { assertPortsFree } from '../net/ports';
 import { resolveTemporalCli } from './temporalCli';
 
 export interface DevServerHandle {

@@ -5,13 +5,13 @@ import path from 'node:path';
 import { createActivities } from '../activities';
 import type { Logger } from '../log';
 import { startHelloListener } from '../listener/helloListener';
+import { installRuntimeWithMetrics, serveRoleMetrics } from '../metrics/metricsServer';
 import { siteHelloLookups } from '../listener/siteLookups';
 import { helloToWorkflow } from '../listener/startProvisioning';
 import { startSiteApi } from '../site/api/siteApiServer';
 import { inBandRunStarter } from '../site/api/startInBandRun';
 import { openSiteStore } from '../site/store';
 import { startCodecServer } from '../temporal/codecServer';
-import { installRuntime } from '../temporal/runtime';
 import { connectClient, loadCodecKeyRing, temporalSettingsFromEnv } from '../temporal/connection';
 import { connectWorkerConnection, createProvisioningWorker } from '../worker';
 import { TASK_QUEUE } from '../workflows/definitions';
@@ -32,6 +32,8 @@ export interface EmbeddedStackOptions {
   siteApi: { host: string; port: number };
   /** Hello schedule speed-up of the demo fleet. */
   timeScale: number;
+  /** The one /metrics endpoint of the whole stack (undefined = off). */
+  metrics: { host: string; port: number } | undefined;
   log: Logger;
 }
 
@@ -54,8 +56,13 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     stops.length = 0;
   };
   const lines: string[] = [];
-  installRuntime(log.child('temporal'));
+  await installRuntimeWithMetrics(log.child('temporal'), options.metrics);
   try {
+    const metrics = await serveRoleMetrics(options.metrics, log.child('metrics'));
+    if (metrics) {
+      stops.push({ what: 'metrics endpoint', stop: () => metrics.close() });
+      lines.push(`metrics           ${metrics.url}  (product and Temporal SDK metrics, docs/metrics.md)`);
+    }
     const config = loadDevStackConfig();
     const codecKeys = loadCodecKeyRing();
     const uiOrigin = `http://${config.server.ip}:${config.server.uiPort}`;

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import type { Payload } from '@temporalio/common';
 import { z } from 'zod';
+import { productMetrics, type CodecEndpointRejection } from '../metrics/productMetrics';
 import type { KeyRing } from '../secrets/keyFile';
 import { AesGcmPayloadCodec } from './payloadCodec';
 
@@ -24,6 +25,11 @@ const bodySchema = z.object({
   payloads: z.array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() })),
 });
 type JsonPayload = z.infer<typeof bodySchema>['payloads'][number];
+
+/** The metric label of each refusal (amtprov_codec_endpoint_rejected_total). */
+const REJECTION_BY_STATUS: Record<number, CodecEndpointRejection> = {
+  400: 'bad-body', 401: 'unauthorized', 403: 'forbidden', 404: 'not-found', 405: 'method-not-allowed', 413: 'too-large', 415: 'unsupported-media-type',
+};
 
 /** A refused request: the status and the one-line reason the client is sent. */
 export class CodecRequestError extends Error {
@@ -174,6 +180,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       const refusal = err instanceof CodecRequestError ? err : new CodecRequestError(500, 'internal error');
+      productMetrics.codecEndpointRejected(REJECTION_BY_STATUS[refusal.status] ?? 'internal');
       if (res.headersSent) return;
       res.writeHead(refusal.status, { 'Content-Type': 'text/plain; charset=utf-8', ...refusal.headers }).end(`${refusal.message}\n`);
       // Stop reading a body we refused (too large, unauthorized) once the answer is out.

@@ -5,6 +5,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { productMetrics, type CodecFailureKind, type CodecOperation } from '../metrics/productMetrics';
 import type { KeyRing } from '../secrets/keyFile';
 import { UNTRUSTED_PAYLOAD_FIELD, type UntrustedPayloadMarker } from '../workflows/untrustedPayload';
 
@@ -26,6 +27,12 @@ export function codecKeyFingerprint(key: Buffer): string {
  */
 export type PlaintextPolicy = 'mark-untrusted' | 'pass';
 
+/** A codec failure, counted by kind (amtprov_codec_failures_total) where it is raised. */
+function codecFailure(operation: CodecOperation, kind: CodecFailureKind, message: string, cause?: unknown): Error {
+  productMetrics.codecFailure(operation, kind);
+  return new Error(message, cause === undefined ? undefined : { cause });
+}
+
 export class AesGcmPayloadCodec implements PayloadCodec {
   constructor(private readonly ring: KeyRing, private readonly plaintext: PlaintextPolicy = 'mark-untrusted') {}
 
@@ -34,9 +41,14 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     return Promise.resolve().then(() => payloads.map((payload) => {
       const key = this.ring.keys.get(this.ring.activeId)!;
       const iv = randomBytes(IV_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const plain = temporal.api.common.v1.Payload.encode(payload).finish();
-      const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+      let data: Buffer;
+      try {
+        const cipher = createCipheriv('aes-256-gcm', key, iv);
+        const plain = temporal.api.common.v1.Payload.encode(payload).finish();
+        data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+      } catch (err) {
+        throw codecFailure('encode', 'encrypt-error', `payload encryption failed: ${err instanceof Error ? err.message : String(err)}`, err);
+      }
       return {
         metadata: {
           [METADATA_ENCODING_KEY]: Buffer.from(ENCODING),
@@ -56,21 +68,25 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       const fingerprint = metadataText(payload, KEY_FINGERPRINT) ?? 'not recorded';
       const key = this.ring.keys.get(keyId);
       if (!key) {
-        throw new Error(`payload encrypted with codec key "${keyId}" (fingerprint ${fingerprint}), which this process's key ring ` +
-          `(${this.describeRing()}) lacks: run it with the data dir or AMTPROV_CODEC_KEY that holds that key`);
+        throw codecFailure('decode', 'unknown-key', `payload encrypted with codec key "${keyId}" (fingerprint ${fingerprint}), which this ` +
+          `process's key ring (${this.describeRing()}) lacks: run it with the data dir or AMTPROV_CODEC_KEY that holds that key`);
       }
       const data = Buffer.from(payload.data ?? new Uint8Array());
-      if (data.length < IV_BYTES + TAG_BYTES) throw new Error('encrypted payload too short');
-      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
-      decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+      if (data.length < IV_BYTES + TAG_BYTES) throw codecFailure('decode', 'too-short', 'encrypted payload too short');
       let plain: Buffer;
       try {
+        const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
+        decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
         plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
       } catch (err) {
-        throw new Error(`payload under codec key "${keyId}" (fingerprint ${fingerprint}) does not authenticate with this ring's ` +
-          `key "${keyId}" (fingerprint ${codecKeyFingerprint(key)}): another key under the same id, or a damaged payload`, { cause: err });
+        throw codecFailure('decode', 'authentication', `payload under codec key "${keyId}" (fingerprint ${fingerprint}) does not authenticate ` +
+          `with this ring's key "${keyId}" (fingerprint ${codecKeyFingerprint(key)}): another key under the same id, or a damaged payload`, err);
       }
-      return temporal.api.common.v1.Payload.decode(plain);
+      try {
+        return temporal.api.common.v1.Payload.decode(plain);
+      } catch (err) {
+        throw codecFailure('decode', 'malformed', 'decrypted payload is not a Temporal Payload', err);
+      }
     }));
   }
 

@@ -109,7 +109,10 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
   let validated: ValidatedDevice | undefined;
   try {
     validated = await runStage('validate', retryPolicy(undefined), hooks, () =>
-      quick.validateDevice.executeWithOptions(step('validate'), [{ uuid: input.uuid, mode: input.mode, address: status.address, trustedRootHashes: input.trustedRootHashes }]));
+      quick.validateDevice.executeWithOptions(step('validate'), [{
+        uuid: input.uuid, mode: input.mode, address: status.address, trustedRootHashes: input.trustedRootHashes,
+        trigger: input.trigger, attempt: status.attempt,
+      }]));
     status.hostname = validated.fqdn;
     publish({ hostname: validated.fqdn });
     showDetails();
@@ -160,6 +163,7 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
       uuid: input.uuid,
       computerId: validated?.computerId,
       runId: workflowInfo().runId,
+      mode: input.mode,
       outcome,
       failedStage: error?.stage,
       reason: error ? `${error.type}: ${error.message}` : undefined,

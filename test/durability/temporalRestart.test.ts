@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startDevServer, type DevServerHandle } from '../../src/stack/devServer';
 import { loadDevStackConfig, type DevStackConfig } from '../../src/stack/devStackConfig';
-import { freePort } from '../../src/stack/ports';
+import { freePort } from '../../src/net/ports';
 import { statusQuery } from '../../src/workflows/definitions';
 import { useTestDirectory } from '../support/ad';
 import { startProvisioningStack, type ProvisioningStack } from '../support/provisioningStack';

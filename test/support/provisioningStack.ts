@@ -62,6 +62,8 @@ export interface StackOptions {
   amt?: Record<string, unknown>;
   deadline?: string;
   worker?: 'in-process' | 'child-process';
+  /** The child worker's --metrics address (host:port); default off, so parallel test files never share a port. */
+  workerMetrics?: string;
   /** Import the devices (default); in-band tests let their agents register them instead. */
   importDevices?: boolean;
   /** Devices send Hellos to the listener (default). */
@@ -145,6 +147,7 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
         env: {
           ...process.env, TEMPORAL_ADDRESS: options.temporal.address, TEMPORAL_NAMESPACE: options.temporal.namespace,
           AMTPROV_SITE_DB: siteDb, AMTPROV_MASTER_KEY: masterRing, AMTPROV_CODEC_KEY: codecRing, AMTPROV_DATA_DIR: dir, AMTPROV_LOG_LEVEL: 'info',
+          AMTPROV_METRICS_LISTEN: options.workerMetrics ?? '0',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

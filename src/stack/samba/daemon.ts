@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import tls from 'node:tls';
-import { isPortFree } from '../ports';
+import { isPortFree } from '../../net/ports';
 import { SAMBA_DOMAIN, type SambaLayout } from './layout';
 import { executableOf, isRunning, processGroupMembers, terminate } from './processes';
 

@@ -9,7 +9,7 @@ import type { TestContext } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { startDevServer, type DevServerHandle } from '../../../src/stack/devServer';
 import { loadDevStackConfig } from '../../../src/stack/devStackConfig';
-import { freePort } from '../../../src/stack/ports';
+import { freePort } from '../../../src/net/ports';
 import { startCodecServer, type CodecServer } from '../../../src/temporal/codecServer';
 import type { TestDirectory } from '../../support/ad';
 import { startProvisioningStack, type ProvisioningStack } from '../../support/provisioningStack';

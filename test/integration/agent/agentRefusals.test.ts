@@ -14,7 +14,7 @@ import { runAgentCommand } from '../../../src/cli/agent';
 import { startFleet, trustedHashesOfRoot, type Fleet } from '../../../src/emulator/fleet';
 import { createDemoPki } from '../../../src/pki/demoPki';
 import type { SiteApi } from '../../../src/site/api/siteApiServer';
-import { freePort } from '../../../src/stack/ports';
+import { freePort } from '../../../src/net/ports';
 import { findSecrets } from '../../support/secretScan';
 import { startTestTemporal, uniqueTaskQueue } from '../../support/temporal';
 import { codecClient } from '../../support/worker';

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Attribute, Change } from 'ldapts';
 import { DirectoryClient, DirectoryError, type DirectorySettings } from '../../../src/directory';
-import { freePort } from '../../../src/stack/ports';
+import { freePort } from '../../../src/net/ports';
 import { useTestDirectory, withAdminClient, type TestDirectoryFacts } from '../../support/ad';
 
 const ad = useTestDirectory();

@@ -14,7 +14,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { AGENT_EXIT } from '../../../src/agent/refusals';
 import { DEFAULT_FIRMWARE_VERSION, type FirmwareFamily } from '../../../src/contract/firmwareFamilies';
 import type { SiteApi } from '../../../src/site/api/siteApiServer';
-import { freePort } from '../../../src/stack/ports';
+import { freePort } from '../../../src/net/ports';
 import { searchAttributes, statusQuery } from '../../../src/workflows/definitions';
 import { useTestDirectory, withAdminClient } from '../../support/ad';
 import { startProvisioningStack, type ProvisioningStack, type StackOptions } from '../../support/provisioningStack';

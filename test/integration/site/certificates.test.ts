@@ -274,7 +274,7 @@ void describe('validateDevice picks a provisioning chain the device firmware tak
     try {
       const computer = d.store.computers.findByUuid(uuid)!;
       if (firmwareVersion) d.store.computers.setDeviceFacts(computer.id, { firmwareVersion });
-      return validateDevice(d, { uuid, mode: 'out-of-band', address: '127.0.0.1', trustedRootHashes: trusted });
+      return validateDevice(d, { uuid, mode: 'out-of-band', address: '127.0.0.1', trustedRootHashes: trusted, trigger: 'hello', attempt: 1 });
     } finally {
       d.store.close();
     }

@@ -1,4 +1,5 @@
-// Port checks for start-up: name the taken port before a child process fails obscurely.
+// Ports: start-up checks that name a taken port before a child process fails obscurely, free
+// ports for servers a process starts on its own, and waiting for a TCP listener.
 import net from 'node:net';
 
 export function isPortFree(host: string, port: number): Promise<boolean> {

@@ -76,7 +76,7 @@ describe('Hello codec properties', () => {
   it('a hash entry with a wrong declared length is refused as hash-length-mismatch', () => {
     fc.assert(fc.property(helloArb.filter((f) => f.hashes.length > 0), fc.nat(), fc.integer({ min: 0, max: 255 }), (fields, pick, length) => {
       const index = pick % fields.hashes.length;
-      const hash = fields.hashes[index]!;
+      const hash = fields.hashes[index];
       fc.pre(length !== LENGTHS[hash.algorithm]);
       const bytes = encodeHello(fields);
       bytes.writeUInt8(length, entryOffset(fields, index) + 1);
@@ -128,5 +128,5 @@ describe('Hello codec properties', () => {
 
 /** Byte offset of hash entry `index` in the encoding of `fields`. */
 function entryOffset(fields: HelloFields, index: number): number {
-  return fields.hashes.slice(0, index).reduce((at, h) => at + 2 + LENGTHS[h.algorithm], HELLO_OFFSETS.HASH_ENTRIES);
+  return fields.hashes.slice(0, index).reduce<number>((at, h) => at + 2 + LENGTHS[h.algorithm], HELLO_OFFSETS.HASH_ENTRIES);
 }

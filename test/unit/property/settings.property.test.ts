@@ -78,9 +78,9 @@ describe('settings reader properties', () => {
 
   it('any YAML-ish object is valid settings or errors naming paths of the input, with no secret in them', () => {
     fc.assert(fc.property(yamlish, fc.array(secretValue, { minLength: 2, maxLength: 2 }), (input, [a, b]) => {
-      const env = { ENV_A: a!, ENV_B: b! };
+      const env = { ENV_A: a, ENV_B: b };
       const result = parseSettingsYaml(YAML.stringify(input), BASE_DIR, env);
-      if (!result.ok) assertErrorsNamePaths(input, result.errors, [a!, b!]);
+      if (!result.ok) assertErrorsNamePaths(input, result.errors, [a, b]);
     }), runs());
   });
 });

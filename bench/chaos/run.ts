@@ -28,6 +28,7 @@ import { startBenchTemporal, startWorkerProcess, type MeasuredChild } from '../p
 import { round } from '../provision-fleet/procSampler';
 import { countOpenRuns, listRuns } from '../provision-fleet/runAnalysis';
 import { seededRandom } from '../network-fuzz/seededRandom';
+import { runMain, type Cleanup } from '../provision-fleet/runMain';
 
 const SERVICE_HOST = '127.4.255.1';
 const TEMPORAL_HOST = '127.0.0.1';
@@ -56,7 +57,7 @@ function positiveInt(name: 'devices' | 'kills' | 'seed'): number {
 }
 
 const log = createLogger('chaos', { level: 'warn' });
-const cleanups: (() => Promise<void> | void)[] = [];
+const cleanups: Cleanup[] = [];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const step = (text: string): void => console.error(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
 
@@ -218,19 +219,4 @@ async function main(): Promise<void> {
   if (outcome.allChecksPassed !== count || timedOut) process.exitCode = 2;
 }
 
-async function cleanUp(): Promise<void> {
-  for (const cleanup of cleanups.reverse()) {
-    try {
-      await cleanup();
-    } catch (err) {
-      console.error(`cleanup: ${(err as Error).message}`);
-    }
-  }
-  cleanups.length = 0;
-}
-
-process.once('SIGINT', () => { void cleanUp().then(() => process.exit(130)); });
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  process.exitCode = 1;
-}).finally(() => cleanUp());
+runMain(main, cleanups);

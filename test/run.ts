@@ -54,7 +54,8 @@ function fileConcurrency(): number {
 }
 
 function runNodeTests(files: string[], extraEnv: Record<string, string>): Promise<number> {
-  const args = ['--import', 'tsx', '--test', `--test-concurrency=${fileConcurrency()}`, '--test-reporter=spec', ...files];
+  // A test that hangs fails after 10 minutes with its name, instead of holding CI to its limit.
+  const args = ['--import', 'tsx', '--test', `--test-concurrency=${fileConcurrency()}`, '--test-timeout=600000', '--test-reporter=spec', ...files];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, ...extraEnv } });
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));

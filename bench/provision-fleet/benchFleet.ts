@@ -12,7 +12,7 @@ import { projectRoot } from '../../src/stack/paths';
 import { BENCH_DOMAIN } from './benchSite';
 
 export interface FleetSpec {
-  label: 'temporal' | 'plain';
+  label: 'temporal' | 'plain' | 'chaos';
   count: number;
   baseIp: string;
   controlHost: string;

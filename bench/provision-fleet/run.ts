@@ -29,6 +29,7 @@ import { printSummary, writeResults, type BenchResults, type PhaseResult } from 
 import { countOpenRuns, distribution, summarisePhase, temporalDeviceRecords, type DeviceRecord } from './runAnalysis';
 import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from '../../src/worker';
 import { DEFAULT_FIRMWARE_VERSION, firmwareFamily } from '../../src/contract/firmwareFamilies';
+import { runMain } from './runMain';
 
 // Loopback plan (brief): devices 127.2.0.0/16 (Temporal set) and 127.3.0.0/16 (plain set),
 // listener and control APIs on 127.2.255.x. The Temporal dev server stays on 127.0.0.1 (free
@@ -303,19 +304,4 @@ async function main(): Promise<void> {
   step(`results written to ${path.relative(process.cwd(), file)}; logs in ${path.relative(process.cwd(), logDir)}`);
 }
 
-async function cleanUp(): Promise<void> {
-  for (const cleanup of cleanups.reverse()) {
-    try {
-      await cleanup();
-    } catch (err) {
-      console.error(`cleanup: ${(err as Error).message}`);
-    }
-  }
-  cleanups.length = 0;
-}
-
-process.once('SIGINT', () => { void cleanUp().then(() => process.exit(130)); });
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  process.exitCode = 1;
-}).finally(() => cleanUp());
+runMain(main, cleanups);

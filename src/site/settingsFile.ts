@@ -79,7 +79,14 @@ function formatIssuePath(issuePath: readonly PropertyKey[]): string {
 export function parseSettingsYaml(text: string, baseDir: string, env: NodeJS.ProcessEnv = process.env): SettingsFileResult {
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) return { ok: false, errors: doc.errors.map((e) => `YAML: ${e.message}`) };
-  const result = settingsInputSchema(baseDir, env).safeParse(doc.toJS() ?? {});
+  let document: unknown;
+  try {
+    // Resolving aliases happens here: an unknown anchor or an alias bomb throws ReferenceError.
+    document = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    return { ok: false, errors: [`YAML: ${err instanceof Error ? err.message : String(err)}`] };
+  }
+  const result = settingsInputSchema(baseDir, env).safeParse(document);
   if (!result.success) return { ok: false, errors: result.error.issues.map((i) => `${formatIssuePath(i.path)}: ${i.message}`) };
   return { ok: true, settings: result.data };
 }

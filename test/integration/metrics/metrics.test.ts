@@ -112,8 +112,9 @@ describe('metrics endpoints', () => {
     t.after(() => codec.close());
     const [foreign] = await new AesGcmPayloadCodec(parseKeyRing(`k9:${randomBytes(32).toString('base64')}`, 'other')).encode([defaultPayloadConverter.toPayload(1)]);
     const foreignJson = { metadata: Object.fromEntries(Object.entries(foreign.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(foreign.data!).toString('base64') };
-    assert.equal((await fetch(`${codec.url}/decode`, { method: 'POST', body: JSON.stringify({ payloads: [foreignJson] }) })).status, 400);
-    assert.equal((await fetch(`${codec.url}/decode`, { method: 'POST', body: 'not json' })).status, 400);
+    const json = { 'content-type': 'application/json' };
+    assert.equal((await fetch(`${codec.url}/decode`, { method: 'POST', headers: json, body: JSON.stringify({ payloads: [foreignJson] }) })).status, 400);
+    assert.equal((await fetch(`${codec.url}/decode`, { method: 'POST', headers: json, body: 'not json' })).status, 400);
     // The directory refuses a wrong bind password.
     const facts = s.facts;
     const wrongBind = new DirectoryClient({
@@ -130,7 +131,8 @@ describe('metrics endpoints', () => {
     assert.equal(moved('amtprov_hellos_dropped_total', { reason: 'http-request' }), 1);
     assert.equal(moved('amtprov_hellos_dropped_total'), 3, 'nothing else was dropped');
     assert.equal(moved('amtprov_codec_failures_total', { operation: 'decode', kind: 'unknown-key' }), 1);
-    assert.equal(moved('amtprov_codec_endpoint_rejected_total', { reason: 'bad-body' }), 1);
+    // Both refusals are 400s: the unknown key and the body that is no JSON.
+    assert.equal(moved('amtprov_codec_endpoint_rejected_total', { reason: 'bad-body' }), 2);
     assert.equal(moved('amtprov_directory_errors_total', { type: 'DirectoryCredentialsRejected', ldap_result: 'invalidCredentials' }), 1);
     // No SDK exporter in this process: the endpoint says so rather than failing the scrape.
     assert.ok(!after.some((m) => m.name.startsWith('temporal_')));

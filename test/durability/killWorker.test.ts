@@ -21,7 +21,7 @@ interface DeviceView {
   };
 }
 
-const FAMILY_NET: Record<FirmwareFamily, string> = { modern: '127.0.42', early: '127.0.46' };
+const FAMILY_NET: Record<FirmwareFamily, string> = { modern: '127.0.42', early: '127.0.52' };
 const SET_ADMIN: Record<FirmwareFamily, string> = { modern: 'SetAdminAclEntryEx', early: 'SetAdminAclEntry' };
 
 describe('kill -9 of the worker mid-run', () => {

@@ -68,8 +68,8 @@ describe('seed step 8.4: EAP-TLS wireless and wired 802.1X with certificates', (
   // From AMT 6 the device lists its keys: an attempt interrupted between GenerateKeyPair and
   // AddCertificate leaves a key without a certificate, which the next attempt deletes.
   const variants = [
-    { firmwareVersion: DEFAULT_FIRMWARE_VERSION.early, baseIp: '127.0.45.1', keyPath: 'EOI CertStore', interruptAfterKey: false },
-    { firmwareVersion: DEFAULT_FIRMWARE_VERSION.modern, baseIp: '127.0.45.11', keyPath: 'WS-Man GenerateKeyPair', interruptAfterKey: true },
+    { firmwareVersion: DEFAULT_FIRMWARE_VERSION.early, baseIp: '127.0.53.1', keyPath: 'EOI CertStore', interruptAfterKey: false },
+    { firmwareVersion: DEFAULT_FIRMWARE_VERSION.modern, baseIp: '127.0.53.11', keyPath: 'WS-Man GenerateKeyPair', interruptAfterKey: true },
   ];
   for (const { firmwareVersion, baseIp, keyPath, interruptAfterKey } of variants) {
     test(`AMT ${firmwareVersion} (${keyPath}): profiles, RADIUS root, one client certificate for a device key; interrupted attempts leave nothing behind`, async (t) => {
@@ -125,7 +125,7 @@ describe('seed step 8.4: EAP-TLS wireless and wired 802.1X with certificates', (
 
   test('a device without a radio still gets wired EAP-TLS 802.1X', async (t) => {
     const root = makeRadiusRoot('RADIUS Root');
-    const s = await stack(t, { baseIp: '127.0.45.21', withoutRadio: 'all', amt: settings(root.certPem) });
+    const s = await stack(t, { baseIp: '127.0.53.21', withoutRadio: 'all', amt: settings(root.certPem) });
     assert.equal((await s.waitForResult(0)).outcome, 'Provisioned');
     const fw = await device(s);
     assert.deepEqual(fw.wirelessProfiles, []);

@@ -181,16 +181,27 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
     worker.child.kill('SIGKILL');
     worker = undefined;
   };
-  await startWorker();
-
-  const fleet = await startFleet({
-    count, baseIp: options.baseIp, stateDir: path.join(dir, 'emulator'),
-    provisionServer: options.hellos === false ? null : { host: listener.host, port: listener.port },
-    domainSuffix: DOMAIN, trustedRootHashes: trustedHashesOfRoot(pki.root.certPem), adminPasswords: [devicePassword],
-    timeScale: 60, uuidSeed: seed, control: { host: listenerIp, port: 0 },
-    ...(options.firmwareVersion ? { firmwareVersion: options.firmwareVersion } : {}),
-    ...(options.withoutRadio ? { withoutRadio: options.withoutRadio } : {}),
-  });
+  let fleet: Fleet;
+  try {
+    await startWorker();
+    fleet = await startFleet({
+      count, baseIp: options.baseIp, stateDir: path.join(dir, 'emulator'),
+      provisionServer: options.hellos === false ? null : { host: listener.host, port: listener.port },
+      domainSuffix: DOMAIN, trustedRootHashes: trustedHashesOfRoot(pki.root.certPem), adminPasswords: [devicePassword],
+      timeScale: 60, uuidSeed: seed, control: { host: listenerIp, port: 0 },
+      ...(options.firmwareVersion ? { firmwareVersion: options.firmwareVersion } : {}),
+      ...(options.withoutRadio ? { withoutRadio: options.withoutRadio } : {}),
+    });
+  } catch (err) {
+    // Half a stack must not keep the test process alive (its listener, worker, connections).
+    await listener.close();
+    await stopWorker();
+    await client.connection.close();
+    await connection.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 
   const control = async <T>(method: 'GET' | 'POST' | 'DELETE', route: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${fleet.controlUrl}${route}`, {

@@ -9,7 +9,7 @@ import { AMT_ADMIN_USERNAME, PROVISIONING_STATE } from '../contract/provisioning
 import { firmwareFamily } from '../contract/firmwareFamilies';
 import { PT_STATUS } from '../contract/ptStatus';
 import type { DigestSession } from '../amt/digestClient';
-import { issueDeviceCertificate, type DeviceKeySource, type IssuedDeviceCertificate } from '../pki/deviceCertificate';
+import { issueDeviceCertificate } from '../pki/deviceCertificate';
 import { generateAmtPassword } from '../site/amtPassword';
 import type { Computer } from '../site/computers';
 import type { DeviceTarget, StageReport } from './types';
@@ -17,33 +17,13 @@ import { ProvisioningRefused, type ActivityDeps } from './deps';
 import { auditStep } from './audit';
 import { deviceIdentity, withDeviceSession } from './deviceAccess';
 import type { Heartbeat } from './heartbeat';
+import type { DeviceCertificateAuthority, Phase1Dialect } from './phase1Dialect';
 import { connectEoiDialect } from './phase1Eoi';
 import { connectWsmanDialect } from './phase1Wsman';
 import { remember, revealSecret } from './secretScope';
 
 /** Refusals that mean "this firmware or its state does not allow a MEBx change": not an error. */
 const MEBX_NOT_ALLOWED = new Set<number>([PT_STATUS.NOT_PERMITTED, PT_STATUS.UNSUPPORTED]);
-
-/** What the site CA does for a dialect's TLS step. */
-export interface DeviceCertificateAuthority {
-  fqdn: string;
-  issue(key: DeviceKeySource): IssuedDeviceCertificate;
-  /** True for a certificate (DER) this site issued for the FQDN and still valid: one a retry may keep. */
-  accepts(certificateDer: Buffer): boolean;
-}
-
-/** The first stage's device calls in one dialect. */
-export interface Phase1Dialect {
-  readonly name: 'eoi-soap' | 'ws-man';
-  provisioningState(): Promise<number | undefined>;
-  synchronizeClock(nowSeconds: () => number): Promise<void>;
-  setHostAndDomainName(hostName: string, domainName: string): Promise<void>;
-  /** Seed step 7.3; returns what was done, for the step list. */
-  installTlsCertificate(ca: DeviceCertificateAuthority): Promise<string>;
-  setAdminAclEntry(username: string, password: string, digestRealm: string): Promise<void>;
-  setMebxPassword(password: string): Promise<void>;
-  commitChanges(): Promise<void>;
-}
 
 function splitFqdn(fqdn: string): { hostName: string; domain: string } {
   const [hostName, ...rest] = fqdn.toLowerCase().split('.');

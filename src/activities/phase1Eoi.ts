@@ -6,7 +6,7 @@ import type { DigestSession } from '../amt/digestClient';
 import { AmtStatusError } from '../amt/errors';
 import { EoiClients } from '../amt/soapClients';
 import { PT_STATUS } from '../contract/ptStatus';
-import type { DeviceCertificateAuthority, Phase1Dialect } from './phase1';
+import type { DeviceCertificateAuthority, Phase1Dialect } from './phase1Dialect';
 
 async function installTlsCertificate(eoi: EoiClients, ca: DeviceCertificateAuthority): Promise<string> {
   const keyPair = await eoi.generateKeyPair();

@@ -12,7 +12,7 @@ import {
   type DeviceKeyPair, type TlsCredentialContext,
 } from '../amt/wsmanSetup';
 import { DeviceXmlRejected } from '../amt/errors';
-import type { DeviceCertificateAuthority, Phase1Dialect } from './phase1';
+import type { DeviceCertificateAuthority, Phase1Dialect } from './phase1Dialect';
 
 export interface StoredCertificate {
   instanceId: string;

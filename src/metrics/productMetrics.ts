@@ -3,7 +3,6 @@
 // domain's own enums (drop reasons, stages, outcomes, LDAP result names). Never a UUID, a
 // host name or anything secret as a label value: those belong in logs and the audit trail.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { HelloDropReason } from '../listener/helloListener';
 import type { DirectoryErrorType } from '../directory/errors';
 import type { LdapResultName } from '../directory/ldapResults';
 import type { ProvisioningMode, ProvisionInput, Stage } from '../workflows/definitions';
@@ -87,7 +86,8 @@ const sdkMetricsUp = new Gauge({
 /** The events the product counts; each takes only bounded, typed label values. */
 export const productMetrics = {
   helloReceived(): void { hellosReceived.inc(); },
-  helloDropped(reason: HelloDropReason): void { hellosDropped.inc({ reason }); },
+  /** `reason` is the listener's HelloDropReason (a fixed set there, so the label stays bounded). */
+  helloDropped(reason: string): void { hellosDropped.inc({ reason }); },
   helloForwarded(result: 'ok' | 'failed'): void { hellosForwarded.inc({ result }); },
   runStarted(mode: ProvisioningMode, trigger: ProvisionInput['trigger']): void { runsStarted.inc({ mode, trigger }); },
   runFinished(outcome: RunOutcome, mode: ProvisioningMode): void { runsFinished.inc({ outcome, mode }); },

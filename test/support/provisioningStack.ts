@@ -181,6 +181,15 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
     worker.child.kill('SIGKILL');
     worker = undefined;
   };
+  /** Everything but the fleet, in reverse order of start. */
+  const closeStack = async (): Promise<void> => {
+    await listener.close();
+    await stopWorker();
+    await client.connection.close();
+    await connection.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
   let fleet: Fleet;
   try {
     await startWorker();
@@ -194,12 +203,7 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
     });
   } catch (err) {
     // Half a stack must not keep the test process alive (its listener, worker, connections).
-    await listener.close();
-    await stopWorker();
-    await client.connection.close();
-    await connection.close();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await closeStack();
     throw err;
   }
 
@@ -232,12 +236,7 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
     workflowId, waitForResult, control, startWorker, killWorker, stopWorker,
     async stop() {
       await fleet.stop();
-      await listener.close();
-      await stopWorker();
-      await client.connection.close();
-      await connection.close();
-      store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await closeStack();
     },
   };
 }

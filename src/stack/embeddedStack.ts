@@ -111,7 +111,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
 
     const siteApi = await startSiteApi({ ...options.siteApi, store, startRun: inBandRunStarter(client), log: log.child('site-api') });
     stops.push({ what: 'site API', stop: () => siteApi.close() });
-    lines.push(`site API          ${siteApi.url}  (in-band agents; enroll one with \`amtprov agent enroll <name> --out <dir>\`)`);
+    lines.push(`site API          ${siteApi.url}  (in-band agents; enroll one with \`amtprov agent enroll <name> --computer <fqdn> --out <dir>\`)`);
 
     if (options.demo > 0) {
       const fleet = await startDemoFleet({

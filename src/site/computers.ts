@@ -112,8 +112,11 @@ function toComputer(row: ComputerRow): Computer {
   };
 }
 
+/** A run's computer is gone from the store: no retry brings it back (non-retryable, failureMapping.ts). */
 export class ComputerNotFoundError extends Error {
   override name = 'ComputerNotFoundError';
+  readonly type = 'ComputerNotFound';
+  readonly retryable = false;
 }
 
 export class Computers {

@@ -30,8 +30,15 @@ export function isSecretRef(value: unknown): value is SecretRef {
   return typeof value === 'string' && REF_PATTERN.test(value);
 }
 
+/**
+ * A secret that cannot be read or sealed: a master key missing from the ring, a tampered or
+ * foreign secret, a dangling reference. Misconfiguration or damage, not a passing fault, so
+ * activities fail at once under this type instead of retrying until the deadline.
+ */
 export class VaultError extends Error {
   override name = 'VaultError';
+  readonly type = 'VaultUnreadable';
+  readonly retryable = false;
 }
 
 interface SecretRow {

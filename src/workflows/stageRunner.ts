@@ -53,8 +53,9 @@ export async function runStage<T>(stage: Stage, policy: StageRetryPolicy, hooks:
       const now = workflowNow();
       failingSince ??= now;
       if (now - failingSince >= policy.giveUpAfterMs) {
+        // The give-up names the last real error (DeviceUnreachable, DirectoryUnavailable, ...), not a guess by stage.
         throw new StageFailed({
-          stage, type: giveUpType(stage), nonRetryable: true,
+          stage, type: error.type, nonRetryable: true,
           message: `still failing after ${Math.round((now - failingSince) / 1000)} s (deadline ${Math.round(policy.giveUpAfterMs / 1000)} s); last error: ${error.message}`,
         });
       }
@@ -64,10 +65,6 @@ export async function runStage<T>(stage: Stage, policy: StageRetryPolicy, hooks:
       hooks.clearRetryRequest();
     }
   }
-}
-
-function giveUpType(stage: Stage): string {
-  return stage === 'directory' ? 'DirectoryUnavailable' : 'DeviceUnreachable';
 }
 
 /** Workflow time in ms: the sandbox makes `Date` return the workflow task's time, so this replays identically. */

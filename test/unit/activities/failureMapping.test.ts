@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { toApplicationFailure } from '../../../src/activities/failureMapping';
 import { remember, withSecretScope } from '../../../src/activities/secretScope';
+import { ComputerNotFoundError } from '../../../src/site/computers';
+import { VaultError } from '../../../src/site/vault';
 import { describeFailure } from '../../../src/workflows/stageRunner';
 
 test('typed errors become ApplicationFailures with their type; retryable decides nonRetryable', () => {
@@ -15,6 +17,13 @@ test('typed errors become ApplicationFailures with their type; retryable decides
   const unknown = toApplicationFailure(new TypeError('boom'));
   assert.equal((unknown as ApplicationFailure).type, 'TypeError');
   assert.equal((unknown as ApplicationFailure).nonRetryable, false);
+});
+
+test('a computer missing from the store or an unreadable vault secret fails at once under its own type', () => {
+  for (const [err, type] of [[new ComputerNotFoundError('no computer with id 7'), 'ComputerNotFound'], [new VaultError('master key "k2" is not in the key ring'), 'VaultUnreadable']] as const) {
+    const failure = toApplicationFailure(err) as ApplicationFailure;
+    assert.deepEqual([failure.type, failure.nonRetryable], [type, true]);
+  }
 });
 
 test('cancellation stays a cancellation', () => {

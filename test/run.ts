@@ -7,7 +7,6 @@ import path from 'node:path';
 import { startSharedSamba } from './support/ad';
 
 const SUITES = ['unit', 'integration', 'durability', 'replay', 'browser'] as const;
-type Suite = (typeof SUITES)[number];
 
 function findTests(dir: string): string[] {
   let entries: string[];
@@ -23,17 +22,33 @@ function findTests(dir: string): string[] {
   });
 }
 
-async function main(): Promise<number> {
-  const args = process.argv.slice(2);
-  const suites = (args.length > 0 ? args : [...SUITES]) as Suite[];
-  for (const suite of suites) {
-    if (!SUITES.includes(suite)) throw new Error(`unknown suite "${suite}"; known: ${SUITES.join(', ')}`);
+/** Arguments are suite names or test paths (files or folders, e.g. test/integration/site). */
+function selectTests(root: string, args: string[]): { files: string[]; needsDirectory: boolean } {
+  const selectors = args.length > 0 ? args : [...SUITES];
+  const files: string[] = [];
+  let needsDirectory = false;
+  for (const selector of selectors) {
+    const isSuite = (SUITES as readonly string[]).includes(selector);
+    const target = isSuite ? path.join(root, 'test', selector) : path.resolve(selector);
+    let stat;
+    try {
+      stat = statSync(target);
+    } catch {
+      throw new Error(`"${selector}" is neither a suite (${SUITES.join(', ')}) nor a test file or folder`);
+    }
+    files.push(...(stat.isDirectory() ? findTests(target) : [target]));
+    // Everything outside the unit suite talks to the shared Samba AD DC.
+    const underUnit = path.relative(path.join(root, 'test', 'unit'), target);
+    if (underUnit.startsWith('..') || path.isAbsolute(underUnit)) needsDirectory = true;
   }
-  const root = path.resolve(__dirname, '..');
-  const files = suites.flatMap((suite) => findTests(path.join(root, 'test', suite)));
-  if (files.length === 0) throw new Error(`no test files in suite(s) ${suites.join(', ')}`);
+  return { files, needsDirectory };
+}
 
-  const needsDirectory = suites.some((suite) => suite !== 'unit');
+async function main(): Promise<number> {
+  const root = path.resolve(__dirname, '..');
+  const { files, needsDirectory } = selectTests(root, process.argv.slice(2));
+  if (files.length === 0) throw new Error(`no test files in ${process.argv.slice(2).join(', ') || 'any suite'}`);
+
   const shared = needsDirectory ? await startSharedSamba() : undefined;
   try {
     return await runNodeTests(files, shared?.env ?? {});

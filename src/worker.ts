@@ -11,6 +11,21 @@ import { TASK_QUEUE } from './workflows/definitions';
 /** Activity slots per worker: device calls mostly wait on the network, so many run at once. */
 export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 200;
 
+/**
+ * Workflow-task concurrency. The SDK defaults (40 slots, 10 pollers, non-sticky ratio 0.2)
+ * suit one history shard; against a multi-shard cluster more workflow tasks can be in flight,
+ * and more pollers on the normal queue shorten a new run's wait for its first task
+ * (bench/provision-fleet: PostgreSQL, 16 shards).
+ */
+export interface WorkflowTaskTuning {
+  slots?: number;
+  pollers?: number;
+  nonStickyRatio?: number;
+}
+
+/** What measured best on the cluster profile (bench/provision-fleet README). */
+export const CLUSTER_WORKFLOW_TASK_TUNING: Required<WorkflowTaskTuning> = { slots: 100, pollers: 20, nonStickyRatio: 0.5 };
+
 export interface ProvisioningWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -20,6 +35,7 @@ export interface ProvisioningWorkerOptions {
   /** A pre-built bundle (tests build it once); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkflowBundleOption;
   maxConcurrentActivityTaskExecutions?: number;
+  workflowTasks?: WorkflowTaskTuning;
 }
 
 export function createProvisioningWorker(options: ProvisioningWorkerOptions): Promise<Worker> {
@@ -33,9 +49,18 @@ export function createProvisioningWorker(options: ProvisioningWorkerOptions): Pr
     // First is outermost: stage metrics see the failures as mapped for the workflow.
     interceptors: { activity: [stageMetricsInterceptor, failureMappingInterceptor] },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
+    ...workflowTaskOptions(options.workflowTasks ?? {}),
     // Let in-flight device calls finish (they are idempotent either way) before exiting.
     shutdownGraceTime: '10 seconds',
   });
+}
+
+function workflowTaskOptions(tuning: WorkflowTaskTuning) {
+  return {
+    ...(tuning.slots !== undefined ? { maxConcurrentWorkflowTaskExecutions: tuning.slots } : {}),
+    ...(tuning.pollers !== undefined ? { maxConcurrentWorkflowTaskPolls: tuning.pollers } : {}),
+    ...(tuning.nonStickyRatio !== undefined ? { nonStickyToStickyPollRatio: tuning.nonStickyRatio } : {}),
+  };
 }
 
 export async function connectWorkerConnection(settings: TemporalSettings): Promise<NativeConnection> {

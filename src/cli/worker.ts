@@ -6,17 +6,22 @@ import { createLogger } from '../log';
 import { openSiteStore } from '../site/store';
 import { loadCodecKeyRing, temporalSettingsFromEnv } from '../temporal/connection';
 import { installRuntimeWithMetrics, METRICS_PORTS, serveRoleMetrics, type MetricsEndpoint } from '../metrics/metricsServer';
-import { connectWorkerConnection, createProvisioningWorker } from '../worker';
+import { connectWorkerConnection, createProvisioningWorker, type WorkflowTaskTuning } from '../worker';
 import { TASK_QUEUE } from '../workflows/definitions';
-import { metricsOption, metricsUsage, parseCli, parseMetricsListen, processIo, waitForStopSignal } from './support';
+import { EXIT, metricsOption, metricsUsage, parseCli, parseMetricsListen, processIo, waitForStopSignal } from './support';
 
-const USAGE = `usage: amtprov worker [--task-queue <name>] [--metrics <host:port>]
+const USAGE = `usage: amtprov worker [--task-queue <name>] [--metrics <host:port>] [workflow-task tuning]
 
 Runs a provisioning worker (the workflow and its activities) on task queue ${TASK_QUEUE}
 (or --task-queue; listeners and site servers must start runs on the same queue).
 
 Options:
   --task-queue <name>     the queue to poll (default ${TASK_QUEUE})
+  --workflow-task-slots <n>    workflow tasks at once (SDK default 40)
+  --workflow-task-pollers <n>  workflow-task pollers (SDK default 10)
+  --non-sticky-ratio <x>       share of those pollers on the normal (not sticky) queue,
+                               0-1 (SDK default 0.2). Against a multi-shard cluster the
+                               bench measured best with 100 / 20 / 0.5 (bench/provision-fleet)
 ${metricsUsage(METRICS_PORTS.worker, 26, 'product and Temporal SDK worker metrics')}
   -h, --help              this text
 
@@ -27,9 +32,20 @@ AMTPROV_SITE_DB the site store, AMTPROV_DATA_DIR, AMTPROV_LOG_LEVEL.
 `;
 
 export async function runWorkerCommand(argv: string[]): Promise<number> {
-  const parsed = parseCli(argv, { 'task-queue': { type: 'string', default: TASK_QUEUE }, ...metricsOption(METRICS_PORTS.worker) }, processIo, USAGE);
+  const parsed = parseCli(argv, {
+    'task-queue': { type: 'string', default: TASK_QUEUE },
+    'workflow-task-slots': { type: 'string' }, 'workflow-task-pollers': { type: 'string' }, 'non-sticky-ratio': { type: 'string' },
+    ...metricsOption(METRICS_PORTS.worker),
+  }, processIo, USAGE);
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
+  let workflowTasks: WorkflowTaskTuning;
+  try {
+    workflowTasks = parseWorkflowTaskTuning(values);
+  } catch (err) {
+    processIo.err(`${(err as Error).message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
   const metricsListen = parseMetricsListen(values.metrics);
   const log = createLogger('worker');
   await installRuntimeWithMetrics(log.child('temporal'), metricsListen);
@@ -40,7 +56,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   try {
     metrics = await serveRoleMetrics(metricsListen, log.child('metrics'));
     const worker = await createProvisioningWorker({
-      connection, namespace: settings.namespace, codecKeys: loadCodecKeyRing(), taskQueue: values['task-queue'],
+      connection, namespace: settings.namespace, codecKeys: loadCodecKeyRing(), taskQueue: values['task-queue'], workflowTasks,
       activities: createActivities({ store, log: log.child('activity') }),
     });
     const running = worker.run();
@@ -57,4 +73,25 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     await metrics?.close();
     store.close();
   }
+}
+
+/** The tuning flags; a bad value throws naming its flag. */
+export function parseWorkflowTaskTuning(values: { 'workflow-task-slots'?: string; 'workflow-task-pollers'?: string; 'non-sticky-ratio'?: string }): WorkflowTaskTuning {
+  const whole = (flag: string, text: string | undefined, min: number): number | undefined => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > 10_000) throw new Error(`--${flag} must be a whole number from ${min} to 10000, got "${text}"`);
+    return n;
+  };
+  const tuning: WorkflowTaskTuning = {};
+  const slots = whole('workflow-task-slots', values['workflow-task-slots'], 2);
+  const pollers = whole('workflow-task-pollers', values['workflow-task-pollers'], 1);
+  if (slots !== undefined) tuning.slots = slots;
+  if (pollers !== undefined) tuning.pollers = pollers;
+  if (values['non-sticky-ratio'] !== undefined) {
+    const ratio = Number(values['non-sticky-ratio']);
+    if (!(ratio > 0 && ratio <= 1)) throw new Error(`--non-sticky-ratio must be a number above 0 and at most 1, got "${values['non-sticky-ratio']}"`);
+    tuning.nonStickyRatio = ratio;
+  }
+  return tuning;
 }

@@ -37,7 +37,7 @@ export async function waitForTemporal(address: string, timeoutMs: number, child?
   const deadline = Date.now() + timeoutMs;
   let lastError = 'no answer';
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`the Temporal dev server exited with code ${child.exitCode} during start-up`);
+    if (child && child.exitCode !== null) throw new Error(`the Temporal server exited with code ${child.exitCode} during start-up`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {

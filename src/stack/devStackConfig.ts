@@ -1,4 +1,5 @@
-// Loads and validates temporal-dev.yaml, the embedded dev stack's configuration.
+// Loads and validates temporal-dev.yaml: the embedded stack's Temporal, for both profiles
+// (the dev server of `npm start`, the real server of `npm run cluster`).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -22,6 +23,12 @@ const schema = z.strictObject({
   searchAttributes: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an identifier'), searchAttributeType),
   dynamicConfig: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.]*$/, 'a dotted identifier'),
     z.union([z.string(), z.number(), z.boolean()])).default({}),
+  // `npm run cluster`: the real server on server.ip / server.port / server.uiPort, with these.
+  cluster: z.strictObject({
+    historyShards: z.number().int().min(1).max(16384).default(16),
+    postgresPort: port.default(5433),
+    metricsPort: port.default(9470),
+  }).prefault({}),
 });
 
 export type DevStackConfig = z.infer<typeof schema>;
@@ -55,9 +62,9 @@ export function parseDevStackConfig(text: string, source: string): DevStackConfi
   if (missing.length > 0) {
     throw new Error(`${source}: searchAttributes must declare ${missing.join(', ')} as Keyword`);
   }
-  const ports = [config.server.port, config.server.uiPort, config.server.uiCodecPort];
+  const ports = [config.server.port, config.server.uiPort, config.server.uiCodecPort, config.cluster.postgresPort, config.cluster.metricsPort];
   if (new Set(ports).size !== ports.length) {
-    throw new Error(`${source}: server.port, server.uiPort and server.uiCodecPort must all differ (${ports.join(', ')})`);
+    throw new Error(`${source}: server.port, server.uiPort, server.uiCodecPort, cluster.postgresPort and cluster.metricsPort must all differ (${ports.join(', ')})`);
   }
   return config;
 }

@@ -1,6 +1,7 @@
 // `npm start`: the whole provisioning server on one machine. Temporal dev server (Web UI,
-// SQLite file), codec endpoint for the UI, Samba AD DC, site store, worker, hello listener,
-// and optionally an emulated demo fleet. Everything started is stopped again, in reverse.
+// SQLite file) or, for `npm run cluster`, the real Temporal server (PostgreSQL, several
+// history shards, Web UI); codec endpoint for the UI, Samba AD DC, site store, worker, hello
+// listener, and optionally an emulated demo fleet. Everything started is stopped again, in reverse.
 import path from 'node:path';
 import { createActivities } from '../activities';
 import type { Logger } from '../log';
@@ -13,16 +14,21 @@ import { inBandRunStarter } from '../site/api/startInBandRun';
 import { openSiteStore } from '../site/store';
 import { startCodecServer } from '../temporal/codecServer';
 import { connectClient, loadCodecKeyRing, temporalSettingsFromEnv } from '../temporal/connection';
-import { connectWorkerConnection, createProvisioningWorker } from '../worker';
+import { CLUSTER_WORKFLOW_TASK_TUNING, connectWorkerConnection, createProvisioningWorker } from '../worker';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { startDemoFleet, startInBandDemo, DEMO_BASE_IP, IN_BAND_DEMO_IP } from './demoFleet';
 import { ensureDemoSite } from './demoSite';
+import { startClusterProfileTemporal } from './cluster/clusterProfile';
 import { startDevServer } from './devServer';
-import { loadDevStackConfig } from './devStackConfig';
+import { loadDevStackConfig, type DevStackConfig } from './devStackConfig';
 import { dataDir } from './paths';
 import { ensureSamba, defaultSambaDir, type SambaHandle } from './samba';
 
+/** Which Temporal the stack runs: the CLI's dev server, or the real server with N history shards. */
+export type TemporalProfile = { kind: 'dev' } | { kind: 'cluster'; historyShards?: number };
+
 export interface EmbeddedStackOptions {
+  temporal: TemporalProfile;
   /** Emulated demo devices to run (0 = none). */
   demo: number;
   /** Run the embedded Samba AD DC (otherwise the site's configured directory is used). */
@@ -69,11 +75,10 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     const codec = await startCodecServer({ host: config.server.ip, port: config.server.uiCodecPort, keys: codecKeys, allowedOrigin: uiOrigin });
     stops.push({ what: 'codec server', stop: () => codec.close() });
 
-    log.info('starting the Temporal dev server', { grpc: `${config.server.ip}:${config.server.port}`, ui: uiOrigin });
-    const temporal = await startDevServer(config, { logDir: path.join(dataDir(), 'logs'), codecEndpoint: codec.url });
-    stops.push({ what: 'Temporal dev server', stop: () => temporal.stop() });
+    const temporal = await startStackTemporal(options.temporal, config, codec.url, log);
+    stops.push({ what: temporal.what, stop: () => temporal.stop() });
     lines.push(`Temporal Web UI   ${temporal.uiUrl}  (namespace ${temporal.namespace}; payloads decoded by ${codec.url})`);
-    lines.push(`Temporal gRPC     ${temporal.address}  (SQLite ${temporal.dbFile})`);
+    lines.push(...temporal.lines);
 
     let samba: SambaHandle | undefined;
     if (options.samba) {
@@ -95,6 +100,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     stops.push({ what: 'worker connection', stop: () => connection.close() });
     const worker = await createProvisioningWorker({
       connection, namespace: temporal.namespace, codecKeys, activities: createActivities({ store, log: log.child('activity') }),
+      // Many shards keep more workflow tasks moving than the SDK's defaults poll for.
+      ...(options.temporal.kind === 'cluster' ? { workflowTasks: CLUSTER_WORKFLOW_TASK_TUNING } : {}),
     });
     const running = worker.run();
     stops.push({ what: 'worker', stop: async () => { worker.shutdown(); await running; } });
@@ -133,4 +140,34 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     throw err;
   }
   return { lines, stop: stopAll };
+}
+
+interface StackTemporal {
+  what: string;
+  address: string;
+  namespace: string;
+  uiUrl: string;
+  lines: string[];
+  stop(): Promise<void>;
+}
+
+async function startStackTemporal(profile: TemporalProfile, config: DevStackConfig, codecEndpoint: string, log: Logger): Promise<StackTemporal> {
+  const grpc = `${config.server.ip}:${config.server.port}`;
+  if (profile.kind === 'cluster') {
+    const cluster = await startClusterProfileTemporal(config, { codecEndpoint, log, ...(profile.historyShards ? { historyShards: profile.historyShards } : {}) });
+    return {
+      what: 'Temporal server (cluster profile)', address: cluster.address, namespace: cluster.namespace, uiUrl: cluster.uiUrl!, stop: () => cluster.stop(),
+      lines: [
+        `Temporal gRPC     ${cluster.address}  (Temporal server ${cluster.binaries.serverVersion}, ${cluster.historyShards} history shards, log ${cluster.logFile})`,
+        `Temporal storage  PostgreSQL ${cluster.postgres.host}:${cluster.postgres.port} (databases temporal, temporal_visibility; data in ${path.dirname(cluster.logFile)}/..)`,
+        `Temporal metrics  ${cluster.metricsUrl}  (server Prometheus: persistence, shards, task queues)`,
+      ],
+    };
+  }
+  log.info('starting the Temporal dev server', { grpc, ui: `http://${config.server.ip}:${config.server.uiPort}` });
+  const dev = await startDevServer(config, { logDir: path.join(dataDir(), 'logs'), codecEndpoint });
+  return {
+    what: 'Temporal dev server', address: dev.address, namespace: dev.namespace, uiUrl: dev.uiUrl, stop: () => dev.stop(),
+    lines: [`Temporal gRPC     ${dev.address}  (SQLite ${dev.dbFile})`],
+  };
 }

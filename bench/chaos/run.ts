@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     devices: layout.uuids.map((uuid) => ({ uuid })), namePrefix: 'CH',
   });
   cleanups.push(() => store.close());
-  const server = await startBenchTemporal(TEMPORAL_HOST, tmp, logDir);
+  const server = await startBenchTemporal({ kind: 'dev' }, TEMPORAL_HOST, tmp, logDir, {}, log);
   cleanups.push(() => server.stop());
   const workerEnv = { temporalAddress: server.address, namespace: server.namespace, siteDb, masterKeyRing, codecKeyRing, dataDir: tmp };
   let workerRuns = 0;

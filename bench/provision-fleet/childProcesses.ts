@@ -1,23 +1,57 @@
-// The processes the benchmark measures on their own: the benchmark's private Temporal dev
-// server, the worker (`amtprov worker`, exactly as operators run it) and the plain baseline.
-// Their output goes to log files under .tools/bench-fleet-<N>/logs for inspection.
+// The processes the benchmark measures on their own: the benchmark's private Temporal (the
+// dev server, or the cluster profile's real server on its own PostgreSQL), the worker
+// (`amtprov worker`, exactly as operators run it) and the plain baseline. Their output goes
+// to log files under .tools/bench-fleet-<N>/logs for inspection.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startDevServer, type DevServerHandle } from '../../src/stack/devServer';
+import type { Logger } from '../../src/log';
+import { startTemporalCluster, freeServerPorts } from '../../src/stack/cluster/temporalCluster';
+import { startDevServer } from '../../src/stack/devServer';
 import { loadDevStackConfig } from '../../src/stack/devStackConfig';
 import { freePort } from '../../src/net/ports';
 import { projectRoot } from '../../src/stack/paths';
+import { metricsUrlFromDevServerLog } from './temporalMetrics';
 
-/** A dev server of the project's config (search attributes, dynamic config, plus any extra) on free ports of host, SQLite in dbDir. */
-export async function startBenchTemporal(host: string, dbDir: string, logDir: string, dynamicConfig: Record<string, string | number | boolean> = {}): Promise<DevServerHandle> {
+export type BenchProfile = { kind: 'dev' } | { kind: 'cluster'; historyShards: number };
+
+export interface BenchTemporal {
+  address: string;
+  namespace: string;
+  historyShards: number;
+  /** Process trees the sampler counts as "Temporal server" (the cluster's PostgreSQL is its own group). */
+  pids: { server: number; postgres?: number };
+  logFile: string;
+  metricsUrl: string | undefined;
+  stop(): Promise<void>;
+}
+
+/** The project's Temporal config (search attributes, dynamic config, plus any extra) on free ports of host, its data in dir. */
+export async function startBenchTemporal(profile: BenchProfile, host: string, dir: string, logDir: string, dynamicConfig: Record<string, string | number | boolean>, log: Logger): Promise<BenchTemporal> {
   const config = loadDevStackConfig();
+  const allDynamicConfig = { ...config.dynamicConfig, ...dynamicConfig };
+  if (profile.kind === 'cluster') {
+    const cluster = await startTemporalCluster({
+      dir: path.join(dir, 'cluster'), host, ports: await freeServerPorts(host), historyShards: profile.historyShards,
+      namespace: config.server.namespace, searchAttributes: config.searchAttributes, dynamicConfig: allDynamicConfig, log,
+    });
+    // pg_ctl detaches the postmaster; its pid is the first line of postmaster.pid.
+    const postgres = Number(readFileSync(path.join(dir, 'cluster', 'postgres', 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return {
+      address: cluster.address, namespace: cluster.namespace, historyShards: cluster.historyShards, pids: { server: cluster.pid, postgres },
+      logFile: cluster.logFile, metricsUrl: cluster.metricsUrl, stop: () => cluster.stop(),
+    };
+  }
   const [port, uiPort, uiCodecPort] = [await freePort(host), await freePort(host), await freePort(host)];
-  return startDevServer({
+  const dev = await startDevServer({
     ...config,
-    dynamicConfig: { ...config.dynamicConfig, ...dynamicConfig },
-    server: { ...config.server, ip: host, port, uiPort, uiCodecPort, dbFile: path.join(dbDir, 'temporal.sqlite'), logLevel: 'warn' },
+    dynamicConfig: allDynamicConfig,
+    server: { ...config.server, ip: host, port, uiPort, uiCodecPort, dbFile: path.join(dir, 'temporal.sqlite'), logLevel: 'warn' },
   }, { logDir });
+  return {
+    address: dev.address, namespace: dev.namespace, historyShards: 1, pids: { server: dev.pid }, logFile: dev.logFile,
+    metricsUrl: metricsUrlFromDevServerLog(dev.logFile), stop: () => dev.stop(),
+  };
 }
 
 export interface MeasuredChild {
@@ -60,13 +94,15 @@ export interface WorkerEnv {
   masterKeyRing: string;
   codecKeyRing: string;
   dataDir: string;
+  /** Extra `amtprov worker` flags (workflow-task tuning). */
+  args?: string[];
 }
 
 /** `amtprov worker` on the default task queue of the benchmark's own server; resolves once it polls. */
 export async function startWorkerProcess(env: WorkerEnv, logFile: string, timeoutMs = 180_000): Promise<MeasuredChild> {
   let ready: () => void = () => undefined;
   const running = new Promise<void>((resolve) => { ready = resolve; });
-  const worker = spawnLogged([path.join(projectRoot(), 'src', 'cli.ts'), 'worker'], {
+  const worker = spawnLogged([path.join(projectRoot(), 'src', 'cli.ts'), 'worker', ...(env.args ?? [])], {
     ...process.env,
     TEMPORAL_ADDRESS: env.temporalAddress, TEMPORAL_NAMESPACE: env.namespace, AMTPROV_SITE_DB: env.siteDb,
     AMTPROV_MASTER_KEY: env.masterKeyRing, AMTPROV_CODEC_KEY: env.codecKeyRing, AMTPROV_DATA_DIR: env.dataDir, AMTPROV_LOG_LEVEL: 'info',

@@ -6,9 +6,16 @@ import type { FirmwareFamily } from '../../src/contract/firmwareFamilies';
 import type { ListenerStats } from '../../src/listener/helloListener';
 import type { WindowCost } from './procSampler';
 import type { Distribution, PhaseSummary } from './runAnalysis';
+import type { WorkflowTaskTuning } from '../../src/worker';
 import type { OperationTime, ServerMetrics } from './temporalMetrics';
 
 export interface PhaseResult {
+  /** Temporal phases: which Temporal, its history shards, and the worker's workflow-task tuning ({} = SDK defaults). */
+  profile?: 'dev' | 'cluster';
+  historyShards?: number;
+  workerTuning?: WorkflowTaskTuning;
+  /** Temporal phases: this phase's wall time / the plain baseline's. */
+  overheadRatio?: number;
   summary: PhaseSummary;
   /** CPU and memory between the phase's first start and last finish. */
   costs: WindowCost;
@@ -39,9 +46,9 @@ export interface BenchResults {
   plainConcurrency: number;
   /** Dynamic config added to the project's for this run's Temporal server (experiments); empty for the reference runs. */
   temporalDynamicConfig: Record<string, string | number | boolean>;
-  temporal: PhaseResult;
+  /** One Temporal phase per profile (--temporal), in the order they ran. */
+  temporal: PhaseResult[];
   plain: PhaseResult;
-  overheadRatio: number;
 }
 
 const pad = (text: string | number, width: number): string => String(text).padEnd(width);
@@ -51,6 +58,10 @@ function cpu(phase: PhaseResult, group: string): string {
   const g = phase.costs.groups[group];
   return g ? `${g.cpuSeconds} s (${g.averageCores} cores)` : '-';
 }
+
+/** A Temporal phase's own sampler groups are named after its profile. */
+const own = (phase: PhaseResult, group: string): string => (phase.profile ? `${group}-${phase.profile}` : group);
+const label = (phase: PhaseResult): string => (phase.profile === 'cluster' ? `cluster (${phase.historyShards} shards)` : 'dev server');
 
 function failureLines(label: string, phase: PhaseResult): string[] {
   const lines = Object.entries(phase.summary.failed).map(([type, n]) => `  ${label}: ${n} device(s) not provisioned: ${type}`);
@@ -64,9 +75,9 @@ function retryLines(label: string, phase: PhaseResult): string[] {
 }
 
 export function printSummary(r: BenchResults): void {
-  const { temporal: t, plain: p } = r;
-  const failures = [...failureLines('temporal', t), ...failureLines('plain', p)];
-  const retries = [...retryLines('temporal', t), ...retryLines('plain', p)];
+  const { temporal: ts, plain: p } = r;
+  const failures = [...ts.flatMap((t) => failureLines(`temporal ${label(t)}`, t)), ...failureLines('plain', p)];
+  const retries = [...ts.flatMap((t) => retryLines(`temporal ${label(t)}`, t)), ...retryLines('plain', p)];
   const out: string[] = [];
   if (failures.length > 0) {
     out.push('', '!!!!!!!!!! THIS RUN HAD FAILURES: its figures are not a clean measurement !!!!!!!!!!', ...failures, ...retries, '');
@@ -74,42 +85,43 @@ export function printSummary(r: BenchResults): void {
     out.push('', '!!! every device was provisioned, but some activity attempts failed and were retried (time included):', ...retries, '');
   }
   const w = 34;
-  const row = (name: string, a: string | number, b: string | number): string => `${pad(name, w)}${pad(a, 30)}${b}`;
+  const row = (name: string, cells: (string | number)[]): string => `${pad(name, w)}${cells.map((c, i) => (i === cells.length - 1 ? String(c) : pad(c, 30))).join('')}`;
+  const each = (f: (t: PhaseResult) => string | number, plain: string | number): (string | number)[] => [...ts.map(f), plain];
   out.push(
     `provision-fleet: ${r.devices} devices, ${r.date}, ${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}`,
     ...(Object.keys(r.temporalDynamicConfig).length > 0 ? [`EXPERIMENT: Temporal dynamic config ${JSON.stringify(r.temporalDynamicConfig)}`] : []),
-    row('', 'Temporal (amtprov worker)', `plain (no Temporal, ${r.plainConcurrency} slots)`),
-    row('provisioned', `${t.summary.provisioned}/${t.summary.devices}`, `${p.summary.provisioned}/${p.summary.devices}`),
-    row('wall time (s)', t.summary.wallSeconds, p.summary.wallSeconds),
-    row('devices per second', t.summary.devicesPerSecond, p.summary.devicesPerSecond),
-    row('latency p50 / p99 (s)', pair(t.summary.latencySeconds), pair(p.summary.latencySeconds)),
-    row('worker / plain process CPU', cpu(t, 'worker'), cpu(p, 'plain')),
-    row('worker / plain peak RSS (MiB)', t.peakRssMiB.worker ?? '-', p.peakRssMiB.plain ?? '-'),
-    row('Temporal server CPU', cpu(t, 'temporal-server'), '-'),
-    row('Samba DC CPU', cpu(t, 'samba'), cpu(p, 'samba')),
-    row('bench process (fleet, listener)', cpu(t, 'bench (fleet, listener)'), cpu(p, 'bench (fleet, listener)')),
-    row('machine busy cores', `${t.costs.system.busyCores} of ${t.costs.system.cores}`, `${p.costs.system.busyCores} of ${p.costs.system.cores}`),
-    row('  of which other processes', t.costs.system.othersBusyCores, p.costs.system.othersBusyCores),
-    row('peak concurrent activities', t.summary.peakConcurrentActivities, p.summary.peakConcurrentActivities),
-    `orchestration overhead (Temporal wall / plain wall): ${r.overheadRatio}`,
+    row('', each((t) => `Temporal ${label(t)}`, `plain (no Temporal, ${r.plainConcurrency} slots)`)),
+    row('worker workflow-task tuning', each((t) => JSON.stringify(t.workerTuning ?? {}), '-')),
+    row('provisioned', each((t) => `${t.summary.provisioned}/${t.summary.devices}`, `${p.summary.provisioned}/${p.summary.devices}`)),
+    row('wall time (s)', each((t) => t.summary.wallSeconds, p.summary.wallSeconds)),
+    row('devices per second', each((t) => t.summary.devicesPerSecond, p.summary.devicesPerSecond)),
+    row('latency p50 / p99 (s)', each((t) => pair(t.summary.latencySeconds), pair(p.summary.latencySeconds))),
+    row('worker / plain process CPU', each((t) => cpu(t, own(t, 'worker')), cpu(p, 'plain'))),
+    row('worker / plain peak RSS (MiB)', each((t) => t.peakRssMiB.worker ?? '-', p.peakRssMiB.plain ?? '-')),
+    row('Temporal server CPU', each((t) => cpu(t, own(t, 'temporal-server')), '-')),
+    row('PostgreSQL CPU', each((t) => cpu(t, 'postgres'), '-')),
+    row('Samba DC CPU', each((t) => cpu(t, 'samba'), cpu(p, 'samba'))),
+    row('bench process (fleet, listener)', each((t) => cpu(t, 'bench (fleet, listener)'), cpu(p, 'bench (fleet, listener)'))),
+    row('machine busy cores', each((t) => `${t.costs.system.busyCores} of ${t.costs.system.cores}`, `${p.costs.system.busyCores} of ${p.costs.system.cores}`)),
+    row('  of which other processes', each((t) => t.costs.system.othersBusyCores, p.costs.system.othersBusyCores)),
+    row('peak concurrent activities', each((t) => t.summary.peakConcurrentActivities, p.summary.peakConcurrentActivities)),
+    row('overhead (Temporal / plain wall)', each((t) => t.overheadRatio ?? '-', '')),
     '',
-    `${pad('activity: wait / run p50 / p99 (s)', w)}${pad('Temporal', 30)}plain`,
+    row('activity: wait / run p50 / p99 (s)', each((t) => label(t), 'plain')),
   );
-  for (const name of Object.keys(t.summary.activities)) {
-    const a = t.summary.activities[name];
+  for (const name of Object.keys(ts[0]?.summary.activities ?? {})) {
     const b = p.summary.activities[name];
-    out.push(row(`  ${name}`, `${pair(a.wait)} | ${pair(a.run)}`, b ? `${pair(b.wait)} | ${pair(b.run)}` : '-'));
+    out.push(row(`  ${name}`, each((t) => { const a = t.summary.activities[name]; return a ? `${pair(a.wait)} | ${pair(a.run)}` : '-'; }, b ? `${pair(b.wait)} | ${pair(b.run)}` : '-')));
   }
-  if (t.workflowTaskWaitSeconds) out.push(row('  workflow task wait', pair(t.workflowTaskWaitSeconds), '-'));
-  if (t.workerThreads) {
-    out.push(`worker threads (CPU s): ${t.workerThreads.slice(0, 6).map((th) => `${th.thread} ${th.cpuSeconds}`).join(', ')}`);
-  }
-  const m = t.serverMetrics;
-  if (m) {
+  out.push(row('  workflow task wait', each((t) => (t.workflowTaskWaitSeconds ? pair(t.workflowTaskWaitSeconds) : '-'), '-')));
+  for (const t of ts) {
+    if (t.workerThreads) out.push(`${label(t)}: worker threads (CPU s): ${t.workerThreads.slice(0, 6).map((th) => `${th.thread} ${th.cpuSeconds}`).join(', ')}`);
+    const m = t.serverMetrics;
+    if (!m) continue;
     const ops = (list: OperationTime[]): string => list.slice(0, 3).map((op) => `${op.operation} ${op.calls} x ${op.meanMs} ms`).join(', ');
     out.push(
-      `Temporal server persistence: ${m.persistenceTotalSeconds} s in all; ${ops(m.persistence)}`,
-      `Temporal server waits: semaphores ${m.semaphoreWaitSeconds} s (${ops(m.semaphores)}), locks ${m.lockWaitSeconds} s`,
+      `${label(t)}: persistence ${m.persistenceRequests} calls, ${m.persistenceTotalSeconds} s in all; ${ops(m.persistence)}`,
+      `${label(t)}: waits: semaphores ${m.semaphoreWaitSeconds} s (${ops(m.semaphores)}), locks ${m.lockWaitSeconds} s; shards owned ${m.shardsOwned ?? '?'}, shard acquisition ${m.shardAcquisitionSeconds} s`,
     );
   }
   out.push(failures.length > 0 ? `FAILURES: ${failures.length} kind(s), see above` : `failures: none; retried attempts: ${retries.length === 0 ? 'none' : 'see above'}`);
@@ -120,7 +132,8 @@ export function writeResults(r: BenchResults): string {
   const dir = path.join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const experiment = Object.keys(r.temporalDynamicConfig).length > 0 ? '-experiment' : '';
-  const file = path.join(dir, `${r.date.slice(0, 10)}-${r.devices}-${r.firmwareFamily}${experiment}.json`);
+  const profiles = r.temporal.map((t) => t.profile).join('-');
+  const file = path.join(dir, `${r.date.slice(0, 10)}-${r.devices}-${r.firmwareFamily}-${profiles}${experiment}.json`);
   writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
   return file;
 }

@@ -3,7 +3,10 @@
 // same activity calls made by a plain script for a second, fresh set of N devices. Reports
 // devices/s, Hello-to-Provisioned latency, worker CPU and memory, the orchestration overhead
 // (Temporal wall time / plain wall time) and every failure by type. See README.md.
-//   npx tsx bench/provision-fleet/run.ts --devices 100 [--firmware modern|early | --firmware-version 11.8.50] [--timeout-minutes 30]
+// With --temporal dev,cluster the Temporal phase runs once per profile (the dev server, then
+// the cluster profile's real server with --shards history shards), beside one plain baseline.
+//   npx tsx bench/provision-fleet/run.ts --devices 100 [--temporal dev|cluster|dev,cluster] [--shards 16]
+//     [--firmware modern|early | --firmware-version 11.8.50] [--timeout-minutes 30]
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,19 +25,19 @@ import { dataConverter } from '../../src/temporal/connection';
 import { testAdDir } from '../../test/support/ad';
 import { benchStateRoot, fleetDevicePassword, fleetLayout, helloRootHashes, resetFleetToFactory, startBenchFleet, type FleetSpec } from './benchFleet';
 import { benchPki, createBenchSite, createOu, type BenchOu } from './benchSite';
-import { startBenchTemporal, startPlainProcess, startWorkerProcess, type MeasuredChild } from './childProcesses';
+import { startBenchTemporal, startPlainProcess, startWorkerProcess, type BenchProfile, type MeasuredChild } from './childProcesses';
 import { peakRssMiB, ProcSampler, round, threadCpuBetween, threadCpuSeconds } from './procSampler';
 import { readServerMetrics } from './temporalMetrics';
 import { printSummary, writeResults, type BenchResults, type PhaseResult } from './report';
 import { countOpenRuns, distribution, summarisePhase, temporalDeviceRecords, type DeviceRecord } from './runAnalysis';
-import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from '../../src/worker';
+import { CLUSTER_WORKFLOW_TASK_TUNING, DEFAULT_MAX_CONCURRENT_ACTIVITIES, type WorkflowTaskTuning } from '../../src/worker';
 import { DEFAULT_FIRMWARE_VERSION, firmwareFamily } from '../../src/contract/firmwareFamilies';
 import { runMain } from './runMain';
 
 // Loopback plan (brief): devices 127.2.0.0/16 (Temporal set) and 127.3.0.0/16 (plain set),
 // listener and control APIs on 127.2.255.x. The Temporal dev server stays on 127.0.0.1 (free
 // ports): bound to any other address, its front end dials its internal services on 127.0.0.1
-// and every call fails Unavailable (Temporal CLI 1.9.1).
+// and every call fails Unavailable (Temporal CLI 1.9.1). The cluster profile's server, too.
 const SERVICE_HOST = '127.2.255.1';
 const TEMPORAL_HOST = '127.0.0.1';
 
@@ -47,6 +50,10 @@ const { values } = parseArgs({
     'timeout-minutes': { type: 'string', default: '30' },
     // The activity slots `amtprov worker` runs with (createProvisioningWorker's default in src/worker.ts).
     'plain-concurrency': { type: 'string', default: String(DEFAULT_MAX_CONCURRENT_ACTIVITIES) },
+    /** Which Temporal(s) the Temporal phase runs on, in order: dev, cluster, or dev,cluster. */
+    temporal: { type: 'string', default: 'dev' },
+    /** History shards of the cluster profile's server. */
+    shards: { type: 'string', default: '16' },
     /** Extra dynamic config for the benchmark's Temporal server, KEY=JSON (repeatable), for experiments. */
     'dynamic-config': { type: 'string', multiple: true, default: [] },
   },
@@ -61,6 +68,23 @@ const dynamicConfig = Object.fromEntries(values['dynamic-config'].map((pair) => 
   if (at < 1) throw new Error(`--dynamic-config wants KEY=JSON, got ${pair}`);
   return [pair.slice(0, at), JSON.parse(pair.slice(at + 1)) as string | number | boolean];
 }));
+const historyShards = Number(values.shards);
+if (!Number.isInteger(historyShards) || historyShards < 1 || historyShards > 16384) throw new Error(`--shards must be a whole number from 1 to 16384, got ${values.shards}`);
+const profiles: BenchProfile[] = values.temporal.split(',').map((name) => {
+  if (name === 'dev') return { kind: 'dev' };
+  if (name === 'cluster') return { kind: 'cluster', historyShards };
+  throw new Error(`--temporal wants dev, cluster or dev,cluster, got ${values.temporal}`);
+});
+if (new Set(profiles.map((p) => p.kind)).size !== profiles.length) throw new Error(`--temporal names a profile twice: ${values.temporal}`);
+/** The worker's workflow-task tuning per profile: SDK defaults on the one-shard dev server (comparable with earlier results), the cluster's own on the cluster. */
+const WORKER_TUNING: Record<BenchProfile['kind'], WorkflowTaskTuning> = { dev: {}, cluster: CLUSTER_WORKFLOW_TASK_TUNING };
+function tuningArgs(tuning: WorkflowTaskTuning): string[] {
+  return [
+    ...(tuning.slots !== undefined ? ['--workflow-task-slots', String(tuning.slots)] : []),
+    ...(tuning.pollers !== undefined ? ['--workflow-task-pollers', String(tuning.pollers)] : []),
+    ...(tuning.nonStickyRatio !== undefined ? ['--non-sticky-ratio', String(tuning.nonStickyRatio)] : []),
+  ];
+}
 if (values.firmware !== 'modern' && values.firmware !== 'early') throw new Error(`--firmware must be modern or early, got ${values.firmware}`);
 const firmwareVersion = values['firmware-version'] ?? DEFAULT_FIRMWARE_VERSION[values.firmware];
 const firmware = { firmwareVersion };
@@ -127,20 +151,26 @@ async function phaseSite(shared: Shared, phase: 'temporal' | 'plain', namePrefix
   return { layout, ou, siteDb, store };
 }
 
-async function temporalPhase(shared: Shared): Promise<PhaseResult> {
-  const { layout, siteDb, store } = await phaseSite(shared, 'temporal', 'PT');
+async function temporalPhase(shared: Shared, profile: BenchProfile): Promise<PhaseResult> {
+  const { layout, siteDb, store } = await phaseSite(shared, 'temporal', profile.kind === 'dev' ? 'PD' : 'PC');
   onCleanup(() => store.close());
-  const server = await startBenchTemporal(TEMPORAL_HOST, shared.tmp, shared.logDir, dynamicConfig);
+  const phaseDir = path.join(shared.tmp, profile.kind);
+  mkdirSync(phaseDir, { recursive: true });
+  const server = await startBenchTemporal(profile, TEMPORAL_HOST, phaseDir, shared.logDir, dynamicConfig, log.child(`temporal-${profile.kind}`));
   const stopServer = onCleanup(() => server.stop());
-  shared.sampler.watch('temporal-server', { pid: server.pid, tree: true });
+  // Each phase's own sampler groups, so the dev and cluster figures never mix.
+  shared.sampler.watch(`temporal-server-${profile.kind}`, { pid: server.pids.server, tree: true });
+  if (server.pids.postgres) shared.sampler.watch('postgres', { pid: server.pids.postgres, tree: true });
   const codecKeyRing = `bench:${randomBytes(32).toString('base64')}`;
-  step(`Temporal dev server on ${server.address}; starting amtprov worker`);
-  const workerLog = path.join(shared.logDir, 'worker.log');
+  const tuning = WORKER_TUNING[profile.kind];
+  step(`Temporal ${profile.kind === 'dev' ? 'dev server' : `server (cluster profile, ${server.historyShards} shards, PostgreSQL)`} on ${server.address}; starting amtprov worker ${tuningArgs(tuning).join(' ')}`);
+  const workerLog = path.join(shared.logDir, `worker-${profile.kind}.log`);
   const worker = await startWorkerProcess({
     temporalAddress: server.address, namespace: server.namespace, siteDb, masterKeyRing: shared.masterKeyRing, codecKeyRing, dataDir: shared.tmp,
+    args: tuningArgs(tuning),
   }, workerLog);
   const stopWorker = onCleanup(() => worker.stop());
-  shared.sampler.watch('worker', { pid: worker.pid, tree: false });
+  shared.sampler.watch(`worker-${profile.kind}`, { pid: worker.pid, tree: false });
 
   const connection = await Connection.connect({ address: server.address });
   onCleanup(() => connection.close());
@@ -193,7 +223,7 @@ async function temporalPhase(shared: Shared): Promise<PhaseResult> {
   loop.disable();
   const workerThreads = threadCpuBetween(workerThreadsAtStart.cpu, threadCpuSeconds(worker.pid), (Date.now() - workerThreadsAtStart.at) / 1000);
   const workerPeakRss = peakRssMiB(worker.pid);
-  const serverMetrics = await readServerMetrics(server.logFile);
+  const serverMetrics = await readServerMetrics(server.metricsUrl);
   const logLines = {
     workerErrors: countLines(workerLog, / (ERROR|WARN) /),
     sqliteBusy: countLines(workerLog, /SQLITE_BUSY|database is locked/i) + countLines(server.logFile, /SQLITE_BUSY|database is locked/i),
@@ -202,13 +232,14 @@ async function temporalPhase(shared: Shared): Promise<PhaseResult> {
   await stopFleet();
   step('runs closed; reading histories');
   const { devices, extraRuns } = await temporalDeviceRecords(client, layout.uuids, firstForward);
-  writeFileSync(path.join(shared.logDir, 'devices-temporal.json'), JSON.stringify(devices));
+  writeFileSync(path.join(shared.logDir, `devices-temporal-${profile.kind}.json`), JSON.stringify(devices));
   const summary = summarisePhase(devices);
   const costs = shared.sampler.cost(summary.firstStart, summary.lastFinish);
   const helloTimes = [...firstForward.values()];
   await stopWorker();
   await stopServer();
   return {
+    profile: profile.kind, historyShards: server.historyShards, workerTuning: tuning,
     summary, costs, extraRuns,
     peakRssMiB: { worker: workerPeakRss },
     listener: listener.stats(),
@@ -272,17 +303,23 @@ async function main(): Promise<void> {
     samba, pki, rootPem: pki.root.certPem, devicePassword: fleetDevicePassword(count), tmp, logDir,
     sampler: new ProcSampler(), masterKeyRing: `bench:${randomBytes(32).toString('base64')}`,
   };
-  for (const spec of Object.values(specs)) {
+  const resetFleet = async (spec: FleetSpec): Promise<void> => {
     step(`resetting the ${spec.label} fleet (${fleetLayout(spec).stateDir}) to factory state`);
     const prepared = await resetFleetToFactory({ spec, rootPem: shared.rootPem, devicePassword: shared.devicePassword });
     step(`  ${prepared.firstBoot ? 'first boot (RSA keys made)' : 'warm boot'} in ${prepared.bootMs} ms; all ${count} devices unprovisioned`);
-  }
+  };
+  for (const spec of Object.values(specs)) await resetFleet(spec);
   shared.sampler.watch('samba', { pid: samba.pid, tree: true });
   shared.sampler.watch('bench (fleet, listener)', { pid: process.pid, tree: false });
   shared.sampler.start();
   onCleanup(() => shared.sampler.stop());
 
-  const temporal = await temporalPhase(shared);
+  const temporal: PhaseResult[] = [];
+  for (const [i, profile] of profiles.entries()) {
+    // The previous profile's phase provisioned the Temporal fleet: back to factory state.
+    if (i > 0) await resetFleet(specs.temporal);
+    temporal.push(await temporalPhase(shared, profile));
+  }
   const plain = await plainPhase(shared, plainConcurrency);
   const results: BenchResults = {
     date: started.toISOString(),
@@ -295,9 +332,8 @@ async function main(): Promise<void> {
     firmwareFamily: firmwareFamily(firmwareVersion),
     plainConcurrency,
     temporalDynamicConfig: dynamicConfig,
-    temporal,
+    temporal: temporal.map((phase) => ({ ...phase, overheadRatio: plain.summary.wallSeconds > 0 ? round(phase.summary.wallSeconds / plain.summary.wallSeconds, 2) : 0 })),
     plain,
-    overheadRatio: plain.summary.wallSeconds > 0 ? round(temporal.summary.wallSeconds / plain.summary.wallSeconds, 2) : 0,
   };
   printSummary(results);
   const file = writeResults(results);

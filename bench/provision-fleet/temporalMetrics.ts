@@ -1,6 +1,7 @@
-// The dev server's own Prometheus metrics (it prints their URL at start-up): where its time
-// went in persistence (the SQLite file) and in its internal locks. Read once at the end of
-// the Temporal phase; the server is fresh per run, so the totals belong to this run.
+// The Temporal server's own Prometheus metrics (the dev server prints their URL at start-up;
+// the cluster profile configures it): where its time went in persistence (SQLite or
+// PostgreSQL) and in its internal locks, and how many shards it owned. Read once at the end
+// of a Temporal phase; the server is fresh per phase, so the totals belong to it.
 import { readFileSync } from 'node:fs';
 import { round } from './procSampler';
 
@@ -20,10 +21,17 @@ export interface ServerMetrics {
   semaphoreWaitSeconds: number;
   /** Semaphore waits by operation, most first. */
   semaphores: OperationTime[];
+  /** Persistence calls in all (every operation). */
+  persistenceRequests: number;
+  /** History shards this server owned at the end (numshards_gauge). */
+  shardsOwned: number | undefined;
+  /** Time to acquire a shard's context in history (sharditem_acquisition_latency), summed. */
+  shardAcquisitionSeconds: number;
 }
 
-export function metricsUrl(serverLogFile: string): string | undefined {
-  return readFileSync(serverLogFile, 'utf8').match(/Temporal Metrics:\s+(http\S+)/)?.[1];
+/** The dev server's metrics URL from its log; it prints "localhost", it listens on the loopback address it was given. */
+export function metricsUrlFromDevServerLog(serverLogFile: string): string | undefined {
+  return readFileSync(serverLogFile, 'utf8').match(/Temporal Metrics:\s+(http\S+)/)?.[1]?.replace('localhost', '127.0.0.1');
 }
 
 /** Sums of a histogram's _sum and _count lines, grouped by one label. */
@@ -42,11 +50,15 @@ function histogramBy(text: string, metric: string, label: string): Map<string, {
 
 const total = (groups: Map<string, { sum: number }>): number => [...groups.values()].reduce((a, g) => a + g.sum, 0);
 
-export async function readServerMetrics(serverLogFile: string): Promise<ServerMetrics | undefined> {
-  const url = metricsUrl(serverLogFile);
+/** Sum of a gauge's or counter's samples over all label sets; undefined when absent. */
+function sampleSum(text: string, metric: string): number | undefined {
+  const values = [...text.matchAll(new RegExp(`^${metric}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].map((m) => Number(m[1]));
+  return values.length > 0 ? values.reduce((a, b) => a + b, 0) : undefined;
+}
+
+export async function readServerMetrics(url: string | undefined): Promise<ServerMetrics | undefined> {
   if (!url) return undefined;
-  // The CLI prints "localhost"; the server listens on the loopback address it was given.
-  const text = await (await fetch(url.replace('localhost', '127.0.0.1'))).text();
+  const text = await (await fetch(url)).text();
   const byOperation = (metric: string): OperationTime[] => [...histogramBy(text, metric, 'operation')]
     .map(([operation, g]) => ({ operation, calls: g.count, totalSeconds: round(g.sum, 2), meanMs: g.count ? round((g.sum / g.count) * 1000, 1) : 0 }))
     .sort((a, b) => b.totalSeconds - a.totalSeconds);
@@ -58,5 +70,8 @@ export async function readServerMetrics(serverLogFile: string): Promise<ServerMe
     lockWaitSeconds: round(total(histogramBy(text, 'lock_latency', 'operation')), 2),
     semaphoreWaitSeconds: round(semaphores.reduce((a, op) => a + op.totalSeconds, 0), 2),
     semaphores: semaphores.slice(0, 5),
+    persistenceRequests: persistence.reduce((a, p) => a + p.calls, 0),
+    shardsOwned: sampleSum(text, 'numshards_gauge'),
+    shardAcquisitionSeconds: round(total(histogramBy(text, 'sharditem_acquisition_latency', 'operation')), 2),
   };
 }

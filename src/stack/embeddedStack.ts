@@ -159,7 +159,7 @@ async function startStackTemporal(profile: TemporalProfile, config: DevStackConf
       what: 'Temporal server (cluster profile)', address: cluster.address, namespace: cluster.namespace, uiUrl: cluster.uiUrl!, stop: () => cluster.stop(),
       lines: [
         `Temporal gRPC     ${cluster.address}  (Temporal server ${cluster.binaries.serverVersion}, ${cluster.historyShards} history shards, log ${cluster.logFile})`,
-        `Temporal storage  PostgreSQL ${cluster.postgres.host}:${cluster.postgres.port} (databases temporal, temporal_visibility; data in ${path.dirname(cluster.logFile)}/..)`,
+        `Temporal storage  PostgreSQL ${cluster.postgres.host}:${cluster.postgres.port} (databases temporal, temporal_visibility; data in ${cluster.dir})`,
         `Temporal metrics  ${cluster.metricsUrl}  (server Prometheus: persistence, shards, task queues)`,
       ],
     };

@@ -44,6 +44,8 @@ export interface TemporalClusterOptions {
 }
 
 export interface TemporalCluster {
+  /** Where its database, config and logs live. */
+  dir: string;
   address: string;
   namespace: string;
   historyShards: number;
@@ -117,7 +119,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
       uiUrl = `http://${host}:${options.ui.port}`;
     }
     return {
-      address, namespace: options.namespace, historyShards: options.historyShards, uiUrl,
+      dir, address, namespace: options.namespace, historyShards: options.historyShards, uiUrl,
       metricsUrl: `http://${host}:${ports.metrics}/metrics`, pid: server.pid!, logFile, postgres, binaries, stop,
     };
   } catch (err) {

@@ -61,6 +61,7 @@ function cpu(phase: PhaseResult, group: string): string {
 
 /** A Temporal phase's own sampler groups are named after its profile. */
 const own = (phase: PhaseResult, group: string): string => (phase.profile ? `${group}-${phase.profile}` : group);
+const tuningText = (t: WorkflowTaskTuning): string => (Object.keys(t).length === 0 ? 'SDK defaults (40/10/0.2)' : `${t.slots ?? 40}/${t.pollers ?? 10}/${t.nonStickyRatio ?? 0.2}`);
 const label = (phase: PhaseResult): string => (phase.profile === 'cluster' ? `cluster (${phase.historyShards} shards)` : 'dev server');
 
 function failureLines(label: string, phase: PhaseResult): string[] {
@@ -91,7 +92,7 @@ export function printSummary(r: BenchResults): void {
     `provision-fleet: ${r.devices} devices, ${r.date}, ${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}`,
     ...(Object.keys(r.temporalDynamicConfig).length > 0 ? [`EXPERIMENT: Temporal dynamic config ${JSON.stringify(r.temporalDynamicConfig)}`] : []),
     row('', each((t) => `Temporal ${label(t)}`, `plain (no Temporal, ${r.plainConcurrency} slots)`)),
-    row('worker workflow-task tuning', each((t) => JSON.stringify(t.workerTuning ?? {}), '-')),
+    row('workflow-task slots/pollers/ratio', each((t) => tuningText(t.workerTuning ?? {}), '-')),
     row('provisioned', each((t) => `${t.summary.provisioned}/${t.summary.devices}`, `${p.summary.provisioned}/${p.summary.devices}`)),
     row('wall time (s)', each((t) => t.summary.wallSeconds, p.summary.wallSeconds)),
     row('devices per second', each((t) => t.summary.devicesPerSecond, p.summary.devicesPerSecond)),
@@ -121,7 +122,7 @@ export function printSummary(r: BenchResults): void {
     const ops = (list: OperationTime[]): string => list.slice(0, 3).map((op) => `${op.operation} ${op.calls} x ${op.meanMs} ms`).join(', ');
     out.push(
       `${label(t)}: persistence ${m.persistenceRequests} calls, ${m.persistenceTotalSeconds} s in all; ${ops(m.persistence)}`,
-      `${label(t)}: waits: semaphores ${m.semaphoreWaitSeconds} s (${ops(m.semaphores)}), locks ${m.lockWaitSeconds} s; shards owned ${m.shardsOwned ?? '?'}, shard acquisition ${m.shardAcquisitionSeconds} s`,
+      `${label(t)}: waits: semaphores ${m.semaphoreWaitSeconds} s (${ops(m.semaphores)}), locks ${m.lockWaitSeconds} s; history shards owned ${m.shardsOwned ?? '?'}`,
     );
   }
   out.push(failures.length > 0 ? `FAILURES: ${failures.length} kind(s), see above` : `failures: none; retried attempts: ${retries.length === 0 ? 'none' : 'see above'}`);

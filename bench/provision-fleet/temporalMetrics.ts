@@ -25,8 +25,6 @@ export interface ServerMetrics {
   persistenceRequests: number;
   /** History shards this server owned at the end (numshards_gauge). */
   shardsOwned: number | undefined;
-  /** Time to acquire a shard's context in history (sharditem_acquisition_latency), summed. */
-  shardAcquisitionSeconds: number;
 }
 
 /** The dev server's metrics URL from its log; it prints "localhost", it listens on the loopback address it was given. */
@@ -72,6 +70,5 @@ export async function readServerMetrics(url: string | undefined): Promise<Server
     semaphores: semaphores.slice(0, 5),
     persistenceRequests: persistence.reduce((a, p) => a + p.calls, 0),
     shardsOwned: sampleSum(text, 'numshards_gauge'),
-    shardAcquisitionSeconds: round(total(histogramBy(text, 'sharditem_acquisition_latency', 'operation')), 2),
   };
 }

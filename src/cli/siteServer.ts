@@ -40,7 +40,7 @@ export async function runSiteServerCommand(argv: string[]): Promise<number> {
   const listen = parseHostPort(values.listen, '--listen');
   const metricsListen = parseMetricsListen(values.metrics);
   const log = createLogger('site-server');
-  const store = openSiteStore();
+  const store = await openSiteStore();
   let metrics: MetricsEndpoint | undefined;
   try {
     metrics = await serveRoleMetrics(metricsListen, log.child('metrics'));
@@ -58,6 +58,6 @@ export async function runSiteServerCommand(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await metrics?.close();
-    store.close();
+    await store.close();
   }
 }

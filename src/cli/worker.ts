@@ -34,7 +34,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   const log = createLogger('worker');
   await installRuntimeWithMetrics(log.child('temporal'), metricsListen);
   const settings = temporalSettingsFromEnv();
-  const store = openSiteStore();
+  const store = await openSiteStore();
   const connection = await connectWorkerConnection(settings);
   let metrics: MetricsEndpoint | undefined;
   try {
@@ -55,6 +55,6 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   } finally {
     await connection.close();
     await metrics?.close();
-    store.close();
+    await store.close();
   }
 }

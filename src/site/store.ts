@@ -3,7 +3,7 @@
 // that belong together run in one transaction (`store.transaction`).
 import path from 'node:path';
 import { loadKeyRing, type KeyRing } from '../secrets/keyFile';
-import { dataDir } from '../stack/paths';
+import { dataDir } from '../config/paths';
 import { AdminCredentials } from './adminCredentials';
 import { Agents } from './agents';
 import { InBandRegistrations } from './inBandRegistrations';

@@ -2,7 +2,6 @@
 import { checkConfig, helloListen, METRICS_PORTS, parseListen } from '../config/environment';
 import { HELLO_PORT } from '../contract/ports';
 import { startListenerRole } from '../roles/listenerRole';
-import { connectClient } from '../temporal/connection';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { runRoleProcess } from './roleProcess';
 import { METRICS_OPTION, metricsUsage, parseCli, processIo, resolveMetricsListen } from './support';
@@ -38,9 +37,8 @@ export async function runListenerCommand(argv: string[]): Promise<number> {
   return runRoleProcess({
     role: 'listener',
     metrics: resolveMetricsListen(values.metrics, METRICS_PORTS.listener),
-    start: async ({ store, log, shutdownGraceMs, defer }) => {
-      const client = await connectClient();
-      defer('Temporal client', () => client.connection.close());
+    start: async ({ store, log, shutdownGraceMs, connectTemporal }) => {
+      const client = await connectTemporal();
       return startListenerRole({ listen, store, client, taskQueue: values['task-queue'], shutdownGraceMs, log });
     },
   });

@@ -4,6 +4,7 @@
 // starts the role, and on SIGTERM/SIGINT drains it: /readyz turns 503 so load balancers stop
 // sending work, in-flight work finishes within the grace period, then exit 0. A second
 // signal exits at once. What the role opened is closed in reverse order, whatever happens.
+import type { Client } from '@temporalio/client';
 import { shutdownGraceSeconds, type HostPort } from '../config/environment';
 import type { Role } from '../config/variables';
 import { createLogger, type Logger } from '../log';
@@ -11,6 +12,7 @@ import { installRuntimeWithMetrics, serveRoleMetrics } from '../metrics/metricsS
 import { readinessProblems } from '../roles/readiness';
 import type { RunningRole } from '../roles/runningRole';
 import { openSiteStore, type SiteStore } from '../site/store';
+import { connectClient } from '../temporal/connection';
 import { waitForStopSignal } from './support';
 
 export interface RoleContext {
@@ -19,6 +21,8 @@ export interface RoleContext {
   shutdownGraceMs: number;
   /** Registers a close for something the role's start opened (run newest first at exit). */
   defer: (what: string, close: () => Promise<void> | void) => void;
+  /** A Temporal client from TEMPORAL_* and the codec key ring, closed at exit. */
+  connectTemporal: () => Promise<Client>;
 }
 
 export interface RoleProcessOptions {
@@ -50,7 +54,12 @@ export async function runRoleProcess(options: RoleProcessOptions): Promise<numbe
     const endpoint = await serveRoleMetrics(options.metrics, log.child('metrics'), readiness);
     if (endpoint) defer('metrics endpoint', () => endpoint.close());
     const signal = waitForStopSignal('exit');
-    role = await options.start({ store, log, shutdownGraceMs, defer });
+    const connectTemporal = async (): Promise<Client> => {
+      const client = await connectClient();
+      defer('Temporal client', () => client.connection.close());
+      return client;
+    };
+    role = await options.start({ store, log, shutdownGraceMs, defer, connectTemporal });
     process.stdout.write(`${role.summary}${endpoint ? `; metrics and health at ${endpoint.url.replace(/\/metrics$/, '')}` : ''}\n`);
     log.info('ready', { graceSeconds: shutdownGraceMs / 1000 });
     const stopped = role.stopped?.then(() => undefined) ?? new Promise<undefined>(() => undefined);

@@ -3,7 +3,6 @@
 import { checkConfig, METRICS_PORTS, parseListen, siteApiListen } from '../config/environment';
 import { startSiteServerRole } from '../roles/siteServerRole';
 import { SITE_API_DEFAULT_PORT } from '../site/api/siteApiServer';
-import { connectClient } from '../temporal/connection';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { runRoleProcess } from './roleProcess';
 import { METRICS_OPTION, metricsUsage, parseCli, processIo, resolveMetricsListen } from './support';
@@ -45,9 +44,8 @@ export async function runSiteServerCommand(argv: string[]): Promise<number> {
   return runRoleProcess({
     role: 'site-server',
     metrics: resolveMetricsListen(values.metrics, METRICS_PORTS.siteServer),
-    start: async ({ store, log, shutdownGraceMs, defer }) => {
-      const client = await connectClient();
-      defer('Temporal client', () => client.connection.close());
+    start: async ({ store, log, shutdownGraceMs, connectTemporal }) => {
+      const client = await connectTemporal();
       return startSiteServerRole({
         listen, serverNames: values['server-name'], store, client, taskQueue: values['task-queue'], shutdownGraceMs, log: log.child('api'),
       });

@@ -9,6 +9,9 @@ export type ReadinessCheck = () => Promise<string | undefined>;
 
 export const READINESS_TIMEOUT_MS = 3_000;
 
+/** Any well-formed UUID will do (the all-zero one is refused as unset by the manufacturer). */
+const PROBE_UUID = '6f1b5a3e-0c2d-4e8f-9a7b-5e4d3c2b1a09';
+
 /** Both SDK connections (client and worker) have these two. */
 export type TemporalConnectionLike = Pick<NativeConnection, 'workflowService' | 'withDeadline'>;
 
@@ -30,9 +33,9 @@ export function temporalReady(connection: TemporalConnectionLike, namespace: str
     () => connection.workflowService.describeNamespace({ namespace })));
 }
 
-/** One indexed lookup (of a UUID no device has), through the same store the role serves from. */
+/** One indexed lookup (of a made-up UUID), through the same store the role serves from. */
 export function storeReady(store: SiteStore): ReadinessCheck {
-  return () => bounded('site store', Promise.resolve().then(() => store.computers.findByUuid('00000000-0000-0000-0000-000000000000')));
+  return () => bounded('site store', Promise.resolve().then(() => store.computers.findByUuid(PROBE_UUID)));
 }
 
 /** Every check's problem, or none when all pass; the checks run side by side. */

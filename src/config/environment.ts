@@ -123,10 +123,10 @@ function devStackDefaults(): ReturnType<typeof loadDevStackConfig> {
 const namespaceSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/, 'must be a Temporal namespace name');
 
 /**
- * TEMPORAL_*: a cluster when TEMPORAL_ADDRESS is set; else the dev server temporal-dev.yaml
- * describes, so operator commands next to `npm start` need no environment.
+ * TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE: a cluster when set; else the dev server
+ * temporal-dev.yaml describes, so operator commands next to `npm start` need no environment.
  */
-export function temporalConfig(env: Env = process.env): TemporalConfig {
+function temporalTarget(env: Env): Pick<TemporalConfig, 'address' | 'namespace'> {
   const problems: string[] = [];
   const part = <T>(fn: () => T): T | undefined => collect(problems, fn);
   // Validated as host:port, passed on as written (a DNS name stays a name for the SDK to resolve).
@@ -137,10 +137,17 @@ export function temporalConfig(env: Env = process.env): TemporalConfig {
     address ??= dev && `${dev.server.ip}:${dev.server.port}`;
     namespace ??= dev?.server.namespace;
   }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { address: address!, namespace: namespace! };
+}
+
+/** TEMPORAL_TLS_* and TEMPORAL_API_KEY: mTLS (certificate and key together) or an API key, a CA with either. */
+function temporalCredentials(env: Env): Omit<TemporalConfig, 'address' | 'namespace'> {
   const certFile = raw(env, 'TEMPORAL_TLS_CERT');
   const keyFile = raw(env, 'TEMPORAL_TLS_KEY');
   const caFile = raw(env, 'TEMPORAL_TLS_CA');
   const apiKey = raw(env, 'TEMPORAL_API_KEY');
+  const problems: string[] = [];
   if (certFile && !keyFile) problems.push(variableProblem('TEMPORAL_TLS_KEY', undefined, 'must be set with TEMPORAL_TLS_CERT'));
   if (keyFile && !certFile) problems.push(variableProblem('TEMPORAL_TLS_CERT', undefined, 'must be set with TEMPORAL_TLS_KEY'));
   if (apiKey && (certFile || keyFile)) {
@@ -148,11 +155,19 @@ export function temporalConfig(env: Env = process.env): TemporalConfig {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
-    address: address!, namespace: namespace!,
     ...(certFile && keyFile ? { clientCert: { certFile, keyFile } } : {}),
     ...(caFile ? { caFile } : {}),
     ...(apiKey ? { apiKey } : {}),
   };
+}
+
+/** Every TEMPORAL_* variable: where Temporal is and how to authenticate to it. */
+export function temporalConfig(env: Env = process.env): TemporalConfig {
+  const problems: string[] = [];
+  const target = collect(problems, () => temporalTarget(env));
+  const credentials = collect(problems, () => temporalCredentials(env));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...target!, ...credentials! };
 }
 
 /** `<variable>` (the ring), `<variable>_FILE`, or `defaultFile`; both set is an error (which one would win is a guess). */
@@ -200,14 +215,18 @@ const shown = (address: HostPort | undefined): string => (address ? `${address.h
 /** The effective value of each variable as `amtprov config` shows it; secrets only as set/unset. */
 const EFFECTIVE: Record<VariableName, (env: Env, role: Role) => string> = {
   TEMPORAL_ADDRESS: (env) => {
-    const temporal = temporalConfig(env);
-    return raw(env, 'TEMPORAL_ADDRESS') ? temporal.address : `${temporal.address} (from ${defaultDevStackConfigPath()})`;
+    const { address } = temporalTarget(env);
+    return raw(env, 'TEMPORAL_ADDRESS') ? address : `${address} (from ${defaultDevStackConfigPath()})`;
   },
-  TEMPORAL_NAMESPACE: (env) => temporalConfig(env).namespace,
-  TEMPORAL_TLS_CERT: (env) => temporalConfig(env).clientCert?.certFile ?? 'unset',
-  TEMPORAL_TLS_KEY: (env) => temporalConfig(env).clientCert?.keyFile ?? 'unset',
-  TEMPORAL_TLS_CA: (env) => temporalConfig(env).caFile ?? 'unset',
-  TEMPORAL_API_KEY: (env) => (temporalConfig(env).apiKey ? 'set' : 'unset'),
+  TEMPORAL_NAMESPACE: (env) => temporalTarget(env).namespace,
+  // The credentials are checked together, here; each is shown as given.
+  TEMPORAL_TLS_CERT: (env) => {
+    temporalCredentials(env);
+    return raw(env, 'TEMPORAL_TLS_CERT') ?? 'unset';
+  },
+  TEMPORAL_TLS_KEY: (env) => raw(env, 'TEMPORAL_TLS_KEY') ?? 'unset',
+  TEMPORAL_TLS_CA: (env) => raw(env, 'TEMPORAL_TLS_CA') ?? 'unset (system roots)',
+  TEMPORAL_API_KEY: (env) => (raw(env, 'TEMPORAL_API_KEY') ? 'set' : 'unset'),
   AMTPROV_DATA_DIR: (env) => dataDir(env),
   AMTPROV_SITE_DB: (env) => withoutPassword(raw(env, 'AMTPROV_SITE_DB') ?? path.join(dataDir(env), 'site.sqlite')),
   AMTPROV_SITE_DB_POOL: (env) => raw(env, 'AMTPROV_SITE_DB_POOL') ?? 'unset (the store\'s default)',
@@ -239,19 +258,29 @@ export interface EffectiveVariable {
   problems: string[];
 }
 
-/** Every variable `role` reads (every variable without one), with its effective value or what is wrong with it. */
+/**
+ * Every variable `role` reads (every variable without one), with its effective value, or
+ * `invalid` and the problems that name it (a check of several variables, like the Temporal
+ * credentials, files each problem under the variable it names).
+ */
 export function describeConfig(role: Role | undefined, env: Env = process.env): EffectiveVariable[] {
-  return (Object.keys(VARIABLES) as VariableName[])
-    .filter((name) => role === undefined || (VARIABLES[name].roles as readonly Role[]).includes(role))
-    .map((name) => {
-      const problems: string[] = [];
-      const value = collect(problems, () => EFFECTIVE[name](env, role ?? 'worker'));
-      return { name, value: value ?? 'invalid', problems };
-    });
+  const names = (Object.keys(VARIABLES) as VariableName[])
+    .filter((name) => role === undefined || (VARIABLES[name].roles as readonly Role[]).includes(role));
+  const problems = new Set<string>();
+  const values = names.map((name) => {
+    const found: string[] = [];
+    const value = collect(found, () => EFFECTIVE[name](env, role ?? 'worker'));
+    found.forEach((p) => problems.add(p));
+    return value;
+  });
+  return names.map((name, i) => {
+    const own = [...problems].filter((p) => p.startsWith(`${name} (`));
+    return { name, value: own.length > 0 ? 'invalid' : values[i] ?? raw(env, name) ?? 'unset', problems: own };
+  });
 }
 
 /** Before a role starts: every problem with the variables it reads, in one ConfigError. */
 export function checkConfig(role: Role, env: Env = process.env): void {
-  const problems = [...new Set(describeConfig(role, env).flatMap((v) => v.problems))];
+  const problems = describeConfig(role, env).flatMap((v) => v.problems);
   if (problems.length > 0) throw new ConfigError(problems);
 }

@@ -78,6 +78,15 @@ test('a role is checked for what it reads, every problem at once', () => {
   assert.doesNotThrow(() => checkConfig('operator', { AMTPROV_HELLO_LISTEN: 'x' }));
 });
 
+test('a problem found by a check of several variables is filed under the variable it names; the others keep their values', () => {
+  const shown = describeConfig('worker', { TEMPORAL_TLS_CERT: '/etc/amtprov/client.pem' });
+  const of = (name: string) => shown.find((v) => v.name === name)!;
+  assert.deepEqual([of('TEMPORAL_TLS_KEY').value, of('TEMPORAL_TLS_KEY').problems.length], ['invalid', 1]);
+  assert.deepEqual([of('TEMPORAL_TLS_CERT').value, of('TEMPORAL_TLS_CERT').problems], ['/etc/amtprov/client.pem', []]);
+  assert.match(of('TEMPORAL_ADDRESS').value, /^127\.0\.0\.1:7233 \(from .*temporal-dev\.yaml\)$/);
+  assert.equal(shown.flatMap((v) => v.problems).length, 1);
+});
+
 test('the effective configuration shows secrets as set/unset and hides a database password', () => {
   const shown = new Map(describeConfig('worker', {
     TEMPORAL_ADDRESS: 't:7233', TEMPORAL_NAMESPACE: 'amt', TEMPORAL_API_KEY: 'sekrit-api-key', AMTPROV_MASTER_KEY: 'm:c2VjcmV0',

@@ -112,6 +112,10 @@ export function temporalCliPath(env: Env = process.env): string | undefined {
   return raw(env, 'TEMPORAL_CLI_PATH');
 }
 
+export function postgresBinDir(env: Env = process.env): string {
+  return raw(env, 'AMTPROV_PG_BIN') ?? '/usr/lib/postgresql/15/bin';
+}
+
 function devStackDefaults(): ReturnType<typeof loadDevStackConfig> {
   try {
     return loadDevStackConfig();
@@ -241,6 +245,7 @@ const EFFECTIVE: Record<VariableName, (env: Env, role: Role) => string> = {
   AMTPROV_LOG_LEVEL: (env) => logLevel(env),
   AMTPROV_OPERATOR: (env) => operatorName(env) ?? 'unset (the login name)',
   TEMPORAL_CLI_PATH: (env) => temporalCliPath(env) ?? 'unset',
+  AMTPROV_PG_BIN: (env) => postgresBinDir(env),
 };
 
 function keyFileShown(ring: KeyRingVariables): string {

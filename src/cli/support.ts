@@ -56,12 +56,12 @@ export function parseCli<T extends NonNullable<ParseArgsConfig['options']>>(argv
 }
 
 /** Opens the store (`--db` or the default), runs `fn`, always closes it. */
-export function withStore<T>(dbFile: string | undefined, fn: (store: SiteStore) => T): T {
-  const store = openSiteStore(dbFile ? { file: dbFile } : {});
+export async function withStore<T>(location: string | undefined, fn: (store: SiteStore) => Promise<T>): Promise<T> {
+  const store = await openSiteStore(location ? { location } : {});
   try {
-    return fn(store);
+    return await fn(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

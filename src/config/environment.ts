@@ -234,6 +234,7 @@ const EFFECTIVE: Record<VariableName, (env: Env, role: Role) => string> = {
   AMTPROV_DATA_DIR: (env) => dataDir(env),
   AMTPROV_SITE_DB: (env) => withoutPassword(raw(env, 'AMTPROV_SITE_DB') ?? path.join(dataDir(env), 'site.sqlite')),
   AMTPROV_SITE_DB_POOL: (env) => raw(env, 'AMTPROV_SITE_DB_POOL') ?? 'unset (the store\'s default)',
+  AMTPROV_SITE_DB_CA: (env) => raw(env, 'AMTPROV_SITE_DB_CA') ?? 'unset',
   AMTPROV_MASTER_KEY: (env) => (masterKeyVariables(env).inline ? 'set' : 'unset'),
   AMTPROV_MASTER_KEY_FILE: (env) => keyFileShown(masterKeyVariables(env)),
   AMTPROV_CODEC_KEY: (env) => (codecKeyVariables(env).inline ? 'set' : 'unset'),

@@ -101,7 +101,7 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
       drop(`malformed:${err.reason}`, { peer, detail: err.message });
       return;
     }
-    const decision = decideHello(hello, options.lookups);
+    const decision = await decideHello(hello, options.lookups);
     if (decision.action === 'drop') {
       drop(decision.reason, { peer, uuid: hello.uuid, retryCount: hello.retryCount });
       return;

@@ -35,7 +35,7 @@ export function temporalReady(connection: TemporalConnectionLike, namespace: str
 
 /** One indexed lookup (of a made-up UUID), through the same store the role serves from. */
 export function storeReady(store: SiteStore): ReadinessCheck {
-  return () => bounded('site store', Promise.resolve().then(() => store.computers.findByUuid(PROBE_UUID)));
+  return () => bounded('site store', store.computers.findByUuid(PROBE_UUID));
 }
 
 /** Every check's problem, or none when all pass; the checks run side by side. */

@@ -88,10 +88,10 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       lines.push(`directory         Samba AD DC ${samba.realm} at ${samba.url}`);
     }
 
-    const store = openSiteStore();
+    const store = await openSiteStore();
     stops.push({ what: 'site store', stop: () => store.close() });
-    const site = ensureDemoSite(store, { pkiDir: path.join(dataDir(), 'pki'), log, ...(samba ? { samba } : {}) });
-    if (!store.settings.get().directory) {
+    const site = await ensureDemoSite(store, { pkiDir: path.join(dataDir(), 'pki'), log, ...(samba ? { samba } : {}) });
+    if (!(await store.settings.get()).directory) {
       lines.push('directory         none configured: runs will stop at validation. Point the site at an AD with `amtprov settings apply <file.yaml>`');
     }
 

@@ -111,14 +111,14 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
   const codecRing = `c:${randomBytes(32).toString('base64')}`;
   const codecKeys = parseKeyRing(codecRing, 'test codec');
   const siteDb = path.join(dir, 'site.sqlite');
-  const store = openSiteStore({ file: siteDb, keyRing: parseKeyRing(masterRing, 'test master') });
+  const store = await openSiteStore({ location: siteDb, keyRing: parseKeyRing(masterRing, 'test master') });
   const facts = options.directory.facts();
   const ou = await options.directory.uniqueOu(options.t, 'amt');
   const pki = demoPki();
-  registerDemoPki(store, pki, 'test');
+  await registerDemoPki(store, pki, 'test');
   const devicePassword = options.devicePassword ?? `Dev1ce!${randomBytes(4).toString('hex')}`;
   const digest = (options.digestPasswords ?? ((p) => [p]))(devicePassword);
-  store.settings.apply({
+  await store.settings.apply({
     directory: {
       url: facts.url, bindDn: facts.bindDn, bindPassword: new SecretValue('directory-bind-password', facts.bindPassword),
       caCertPem: facts.caCertPem, tlsServerName: facts.tlsServerName, computerOu: ou, kerberosRealm: facts.realm,
@@ -131,7 +131,7 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
   const count = options.devices ?? 1;
   const seed = `stack-${randomBytes(4).toString('hex')}`;
   const uuids = Array.from({ length: count }, (_, i) => deviceUuid(seed, i));
-  if (options.importDevices !== false) importComputers(store, uuids.map((uuid, i) => {
+  if (options.importDevices !== false) await importComputers(store, uuids.map((uuid, i) => {
     const name = `T${randomBytes(3).toString('hex').toUpperCase()}${i}`.slice(0, 15);
     return { line: i + 1, netbiosName: name, fqdn: `${name.toLowerCase()}.${DOMAIN}`, uuid, mac: null, mebxPassword: null, adminPassword: null };
   }), 'test');
@@ -194,7 +194,7 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
     await stopWorker();
     await client.connection.close();
     await connection.close();
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   };
   let fleet: Fleet;

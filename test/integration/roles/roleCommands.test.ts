@@ -140,7 +140,7 @@ describe('roles as their own processes', () => {
     const host = '127.0.162.251';
     const role = startRole(t, ['site-server', '--listen', `${host}:9443`, '--metrics', `${host}:9465`, '--task-queue', s.taskQueue], s.roleEnv);
     await waitReady(`http://${host}:9465`, role);
-    const agent = enrollTestAgent(s.store, 'pc-drain');
+    const agent = await enrollTestAgent(s.store, 'pc-drain');
     t.after(() => agent.cleanup());
 
     // An agent's request whose body is still on its way when the server is told to stop.

@@ -28,11 +28,15 @@ function sources(dir: string): string[] {
   });
 }
 
-test('outside src/config no product code reads process.env for a variable of ours', () => {
+test('outside src/config no product code reads one of our variables by its name', () => {
   const offenders = sources(path.join(root, 'src'))
     .filter((file) => !file.includes(`${path.sep}config${path.sep}`))
     .flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/(?:process\.)?env(?:\.|\[['"`])((?:AMTPROV|TEMPORAL)_[A-Z_]+)/g)]
       .map((m) => `${path.relative(root, file)}: ${m[1]}`));
-  // The site store reads its database variables until it moves to the config module (store rework).
-  assert.deepEqual(offenders.filter((o) => !o.startsWith('src/site/store.ts')), []);
+  assert.deepEqual(offenders, []);
+});
+
+test('every AMTPROV_ variable the product mentions is in the list (the store still reads its database variables itself)', () => {
+  const mentioned = new Set(sources(path.join(root, 'src')).flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/\bAMTPROV_[A-Z][A-Z0-9_]*\b/g)].map((m) => m[0])));
+  assert.deepEqual([...mentioned].filter((name) => !(name in VARIABLES)).sort(), []);
 });

@@ -8,7 +8,7 @@ import { createDemoPki, existingDemoPkiFiles, overwriteRefusal, writeDemoPki } f
 import { registerDemoPki } from '../pki/register';
 import { pemToDer } from '../pki/x509';
 import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from './support';
-import { dataDir } from '../stack/paths';
+import { dataDir } from '../config/paths';
 
 const USAGE = `usage: amtprov pki demo [--domain amt.test] [--out <dir>] [--force] [--no-register] [--db <site.sqlite>]
 

@@ -5,7 +5,7 @@
 // same parts bound to that transaction's connection).
 import path from 'node:path';
 import { loadKeyRing, type KeyRing } from '../secrets/keyFile';
-import { dataDir } from '../stack/paths';
+import { dataDir } from '../config/paths';
 import { AdminCredentials } from './adminCredentials';
 import { Agents } from './agents';
 import { InBandRegistrations } from './inBandRegistrations';

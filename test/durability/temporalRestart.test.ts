@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startDevServer, type DevServerHandle } from '../../src/stack/devServer';
-import { loadDevStackConfig, type DevStackConfig } from '../../src/stack/devStackConfig';
+import { loadDevStackConfig, type DevStackConfig } from '../../src/config/temporalDev';
 import { freePort } from '../../src/net/ports';
 import { statusQuery } from '../../src/workflows/definitions';
 import { useTestDirectory } from '../support/ad';

@@ -66,7 +66,11 @@ export interface SiteApi {
   port: number;
   /** The issuing CA chain agents trust the server by (what enrollment writes as site-ca.pem). */
   caChainPem: string[];
-  close(): Promise<void>;
+  /**
+   * Stops accepting and closes idle connections; requests in progress get `graceMs` (default
+   * 0) to finish before their connections are closed too.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 const NOT_AN_AGENT = 'a client certificate issued by the site CA is required (amtprov agent enroll)';
@@ -126,6 +130,7 @@ export async function startSiteApi(options: SiteApiOptions): Promise<SiteApi> {
     else sendJson(res, 202, await acceptInBandRequest(req, context));
   };
 
+  let closing = false;
   const server = https.createServer({
     key: credential.keyPem,
     cert: credential.certPem,
@@ -141,6 +146,8 @@ export async function startSiteApi(options: SiteApiOptions): Promise<SiteApi> {
     // How often Node checks the two timeouts above (default 30 s, too coarse for them).
     connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
   }, (req, res) => {
+    // While draining, a keep-alive connection ends with the request it carries.
+    if (closing) res.setHeader('Connection', 'close');
     const socket = req.socket as TLSSocket;
     const peer = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
     let fields: Record<string, unknown> = { peer, method: req.method, path: req.url };
@@ -221,12 +228,15 @@ export async function startSiteApi(options: SiteApiOptions): Promise<SiteApi> {
     host: bound.address,
     port: bound.port,
     caChainPem: credential.caChainPem,
-    close: () => new Promise<void>((resolve) => {
+    close: (graceMs = 0) => new Promise<void>((resolve) => {
+      closing = true;
+      const force = setTimeout(() => server.closeAllConnections(), graceMs);
       server.close(() => {
+        clearTimeout(force);
         refusals.close();
         resolve();
       });
-      server.closeAllConnections();
+      server.closeIdleConnections();
     }),
   };
 }

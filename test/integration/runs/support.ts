@@ -15,7 +15,7 @@ import type { ProvisioningActivities } from '../../../src/activities/types';
 import { createLogger } from '../../../src/log';
 import { parseKeyRing } from '../../../src/secrets/keyFile';
 import { openSiteStore, type SiteStore } from '../../../src/site/store';
-import { projectRoot } from '../../../src/stack/paths';
+import { projectRoot } from '../../../src/config/paths';
 import { dataConverter } from '../../../src/temporal/connection';
 import { createProvisioningWorker } from '../../../src/worker';
 import { startTestTemporal, uniqueTaskQueue } from '../../support/temporal';

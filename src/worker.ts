@@ -36,6 +36,8 @@ export interface ProvisioningWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   maxConcurrentActivityTaskExecutions?: number;
   workflowTasks?: WorkflowTaskTuning;
+  /** How long in-flight activities may finish after shutdown() before they are cancelled (default 10 s). */
+  shutdownGraceMs?: number;
 }
 
 export function createProvisioningWorker(options: ProvisioningWorkerOptions): Promise<Worker> {
@@ -51,7 +53,9 @@ export function createProvisioningWorker(options: ProvisioningWorkerOptions): Pr
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
     ...workflowTaskOptions(options.workflowTasks ?? {}),
     // Let in-flight device calls finish (they are idempotent either way) before exiting.
-    shutdownGraceTime: '10 seconds',
+    shutdownGraceTime: options.shutdownGraceMs ?? 10_000,
+    // Cancelled activities get a little longer to wind up; then run() fails rather than hang a stop.
+    shutdownForceTime: (options.shutdownGraceMs ?? 10_000) + 5_000,
   });
 }
 

@@ -6,11 +6,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../src/log';
+import { loadDevStackConfig } from '../../src/config/temporalDev';
+import { projectRoot } from '../../src/config/paths';
 import { startTemporalCluster, freeServerPorts } from '../../src/stack/cluster/temporalCluster';
 import { startDevServer } from '../../src/stack/devServer';
-import { loadDevStackConfig } from '../../src/stack/devStackConfig';
 import { freePort } from '../../src/net/ports';
-import { projectRoot } from '../../src/stack/paths';
 import { metricsUrlFromDevServerLog } from './temporalMetrics';
 
 export type BenchProfile = { kind: 'dev' } | { kind: 'cluster'; historyShards: number };

@@ -144,7 +144,7 @@ async function phaseSite(shared: Shared, phase: 'temporal' | 'plain', namePrefix
   const layout = fleetLayout(specs[phase]);
   const ou = await freshOu(shared, phase);
   const siteDb = path.join(shared.tmp, `site-${phase}.sqlite`);
-  const store = createBenchSite({
+  const store = await createBenchSite({
     file: siteDb, keyRing: parseKeyRing(shared.masterKeyRing, 'bench master'), pki: shared.pki, samba: shared.samba, ou: ou.dn,
     devicePassword: shared.devicePassword, devices: layout.uuids.map((uuid) => ({ uuid })), namePrefix,
   });
@@ -153,7 +153,7 @@ async function phaseSite(shared: Shared, phase: 'temporal' | 'plain', namePrefix
 
 async function temporalPhase(shared: Shared, profile: BenchProfile): Promise<PhaseResult> {
   const { layout, siteDb, store } = await phaseSite(shared, 'temporal', profile.kind === 'dev' ? 'PD' : 'PC');
-  onCleanup(() => store.close());
+  onCleanup(async () => store.close());
   const phaseDir = path.join(shared.tmp, profile.kind);
   mkdirSync(phaseDir, { recursive: true });
   const server = await startBenchTemporal(profile, TEMPORAL_HOST, phaseDir, shared.logDir, dynamicConfig, log.child(`temporal-${profile.kind}`));
@@ -253,7 +253,7 @@ async function temporalPhase(shared: Shared, profile: BenchProfile): Promise<Pha
 
 async function plainPhase(shared: Shared, concurrency: number): Promise<PhaseResult> {
   const { layout, siteDb, store } = await phaseSite(shared, 'plain', 'PP');
-  store.close();
+  await store.close();
   const fleet = await startBenchFleet({ spec: specs.plain, rootPem: shared.rootPem, devicePassword: shared.devicePassword, helloTarget: null });
   const stopFleet = onCleanup(() => fleet.stop());
   const inputFile = path.join(shared.tmp, 'plain-input.json');

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../../src/log';
 import { freeServerPorts, startTemporalCluster, type TemporalCluster } from '../../src/stack/cluster/temporalCluster';
-import { loadDevStackConfig } from '../../src/stack/devStackConfig';
+import { loadDevStackConfig } from '../../src/config/temporalDev';
 
 export interface TestCluster extends TemporalCluster {
   /** Stops everything and removes the directory (unless the test passed its own). */

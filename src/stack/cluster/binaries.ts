@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../log';
-import { projectRoot } from '../paths';
+import { projectRoot } from '../../config/paths';
 
 /** The pinned Temporal server (go.temporal.io/server); the UI server's versions are in ui-server/go.mod. */
 export const TEMPORAL_SERVER_VERSION = '1.32.2';

@@ -4,8 +4,8 @@
 // data in <data dir>/cluster. The rest of the stack (site, worker, listener) is npm start's.
 import path from 'node:path';
 import type { Logger } from '../../log';
-import type { DevStackConfig } from '../devStackConfig';
-import { dataDir } from '../paths';
+import type { DevStackConfig } from '../../config/temporalDev';
+import { dataDir } from '../../config/paths';
 import { portsFromFrontend } from './serverConfig';
 import { startTemporalCluster, type TemporalCluster } from './temporalCluster';
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { loadDevStackConfig } from '../../../src/stack/devStackConfig';
+import { loadDevStackConfig } from '../../../src/config/temporalDev';
 import { startTestCluster } from '../../support/cluster';
 
 const HOST = '127.0.170.1';

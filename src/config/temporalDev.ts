@@ -1,5 +1,7 @@
-// Loads and validates temporal-dev.yaml: the embedded stack's Temporal, for both profiles
-// (the dev server of `npm start`, the real server of `npm run cluster`).
+// Loads and validates temporal-dev.yaml, the embedded stack's Temporal for both profiles (the
+// dev server of `npm start`, the real server of `npm run cluster`): ports, namespace and dynamic
+// config, the search attributes every deployment declares, the cluster profile's shards and
+// ports, and (environment.ts) the Temporal address operator commands use when TEMPORAL_ADDRESS is unset.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';

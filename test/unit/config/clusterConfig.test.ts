@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { uiServerVersion } from '../../../src/stack/cluster/binaries';
 import { allPorts, dynamicConfigYaml, portsFromFrontend, serverConfigYaml } from '../../../src/stack/cluster/serverConfig';
 import { uiServerConfigYaml } from '../../../src/stack/cluster/temporalCluster';
-import { defaultDevStackConfigPath, parseDevStackConfig } from '../../../src/stack/devStackConfig';
+import { defaultDevStackConfigPath, parseDevStackConfig } from '../../../src/config/temporalDev';
 
 const shipped = readFileSync(defaultDevStackConfigPath(), 'utf8');
 /** The value at a dotted path of parsed YAML. */

@@ -64,13 +64,18 @@ export interface StackOptions {
   /** Settings `amt` section overrides (SecretValues for secrets). */
   amt?: Record<string, unknown>;
   deadline?: string;
-  worker?: 'in-process' | 'child-process';
+  /** 'none': the test runs its own workers (e.g. `amtprov worker` processes with roleEnv). */
+  worker?: 'in-process' | 'child-process' | 'none';
   /** The child worker's --metrics address (host:port); default off, so parallel test files never share a port. */
   workerMetrics?: string;
   /** Import the devices (default); in-band tests let their agents register them instead. */
   importDevices?: boolean;
   /** Devices send Hellos to the listener (default). */
   hellos?: boolean;
+  /** Where the devices send Hellos instead of the stack's own listener (e.g. a balancer in front of listener processes). */
+  provisionServer?: { host: string; port: number };
+  /** The site store's location (AMTPROV_SITE_DB form); default a SQLite file in the stack's temp dir. */
+  siteDb?: string;
   /** Devices without a Wi-Fi radio (startFleet's option). */
   withoutRadio?: 'all' | readonly number[];
 }
@@ -110,7 +115,7 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
   const masterRing = `m:${randomBytes(32).toString('base64')}`;
   const codecRing = `c:${randomBytes(32).toString('base64')}`;
   const codecKeys = parseKeyRing(codecRing, 'test codec');
-  const siteDb = path.join(dir, 'site.sqlite');
+  const siteDb = options.siteDb ?? path.join(dir, 'site.sqlite');
   const store = await openSiteStore({ location: siteDb, keyRing: parseKeyRing(masterRing, 'test master') });
   const facts = options.directory.facts();
   const ou = await options.directory.uniqueOu(options.t, 'amt');
@@ -152,6 +157,7 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
   };
   let worker: { kind: 'in-process'; worker: Worker; running: Promise<void> } | { kind: 'child'; child: ChildProcess; exited: Promise<number | null> } | undefined;
   const startWorker = async (): Promise<void> => {
+    if (options.worker === 'none') return;
     if (options.worker === 'child-process') {
       // The command as the docs run it (bin/amtprov), so signals reach the role directly.
       const child = spawn(AMTPROV_BIN, ['worker', '--task-queue', taskQueue], {
@@ -202,7 +208,7 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
     await startWorker();
     fleet = await startFleet({
       count, baseIp: options.baseIp, stateDir: path.join(dir, 'emulator'),
-      provisionServer: options.hellos === false ? null : { host: listener.host, port: listener.port },
+      provisionServer: options.hellos === false ? null : (options.provisionServer ?? { host: listener.host, port: listener.port }),
       domainSuffix: DOMAIN, trustedRootHashes: trustedHashesOfRoot(pki.root.certPem), adminPasswords: [devicePassword],
       timeScale: 60, uuidSeed: seed, control: { host: listenerIp, port: 0 },
       ...(options.firmwareVersion ? { firmwareVersion: options.firmwareVersion } : {}),

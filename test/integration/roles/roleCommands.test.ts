@@ -4,9 +4,8 @@
 // start runs; SIGTERM drains: /readyz answers 503, new connections are refused, work in flight
 // finishes (a Hello being read is still handed on, a request being sent is still answered, a
 // worker's activity completes and the run is handed to the next worker), then exit code 0.
-import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -14,43 +13,9 @@ import { trustedHashesOfRoot } from '../../../src/emulator/fleet';
 import { statusQuery } from '../../../src/workflows/definitions';
 import { enrollTestAgent } from '../agent/support/agentHarness';
 import { helloBytes } from '../../support/helloBytes';
-import { AMTPROV_BIN, useProvisioningStacks } from '../../support/provisioningStack';
+import { useProvisioningStacks } from '../../support/provisioningStack';
+import { httpStatus as status, startRole, waitReady, type RoleProcess } from '../../support/roleProcess';
 import { waitUntil } from '../../support/waitUntil';
-
-interface RoleProcess {
-  output: string[];
-  exited: Promise<number | null>;
-  signal(name: NodeJS.Signals): void;
-}
-
-function startRole(t: TestContext, args: string[], env: NodeJS.ProcessEnv): RoleProcess {
-  const child = spawn(AMTPROV_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  const collect = (chunk: Buffer): void => { output.push(...chunk.toString().split('\n').filter(Boolean)); };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { output, exited, signal: (name) => child.kill(name) };
-}
-
-async function status(url: string): Promise<number> {
-  return (await fetch(url, { signal: AbortSignal.timeout(5_000) })).status;
-}
-
-async function waitReady(base: string, role: RoleProcess): Promise<void> {
-  let last = 'no answer';
-  await waitUntil(async () => {
-    const response = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(5_000) });
-    last = `${response.status} ${await response.text()}`;
-    return response.status === 200;
-  }, 'the role to be ready', 120_000).catch((err: Error) => {
-    throw new Error(`${err.message}; last /readyz: ${last}; role output:\n${role.output.join('\n')}`);
-  });
-  assert.equal(await status(`${base}/healthz`), 200);
-}
 
 /** Resolves once `host:port` refuses a TCP connection (the role stopped accepting). */
 function refused(host: string, port: number): Promise<boolean> {

@@ -1,5 +1,5 @@
 // One contract for the site store, run against both backends: SQLite (a temp file) and a real
-// PostgreSQL started for this file (src/stack/postgres.ts, on 127.0.0.150). Every part's
+// PostgreSQL started for this file (src/stack/postgres.ts, on 127.0.150.1). Every part's
 // behaviour, transactions, and the races between roles: on PostgreSQL the "other role" is a
 // second store with its own pool (another host, as far as the database can tell); on SQLite it
 // is the same store, because the embedded backend is one connection per process by design.
@@ -22,7 +22,7 @@ import { openSiteStore, type SiteStore } from '../../../src/site/store';
 import { startPostgres, type RunningPostgres } from '../../../src/stack/postgres';
 import { countRows } from '../../support/storeRows';
 
-const PG_HOST = '127.0.0.150';
+const PG_HOST = '127.0.150.1';
 const keyRing = { activeId: 'k1', keys: new Map([['k1', randomBytes(32)]]) };
 const pki = createDemoPki({ domain: 'amt.test' });
 

@@ -14,10 +14,10 @@ import { findComputer } from './operatorClient';
 import { operatorActor, processIo, withStore, type CliIo } from './support';
 
 export const AGENT_USAGE = `usage: amtprov agent --device-socket <path> --site https://<host>:<port> --cert <file> --key <file> --ca <file> [options]
-       amtprov agent enroll <name> --computer <fqdn> [--uuid <uuid>] --out <dir> [--force] [--db <site.sqlite>]
-       amtprov agent revoke <name> [--db <site.sqlite>]
-       amtprov agent list [--db <site.sqlite>]
-       amtprov agent clear-in-band <uuid or name> [--db <site.sqlite>]
+       amtprov agent enroll <name> --computer <fqdn> [--uuid <uuid>] --out <dir> [--force] [--db <site store: path or postgres:// URL>]
+       amtprov agent revoke <name> [--db <site store: path or postgres:// URL>]
+       amtprov agent list [--db <site store: path or postgres:// URL>]
+       amtprov agent clear-in-band <uuid or name> [--db <site store: path or postgres:// URL>]
 
 The in-band client agent (docs/amt-protocol.md section 7), run on the AMT computer's host OS:
 checks the HECI driver and the firmware's state, checks that one of the site's provisioning

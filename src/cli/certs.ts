@@ -10,8 +10,8 @@ import { registerProvisioningCertificate } from '../pki/register';
 import type { ProvisioningCertificate } from '../site/certificates';
 import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from './support';
 
-const USAGE = `usage: amtprov certs add <file.pfx> [--passphrase-file <file>] [--db <site.sqlite>]
-       amtprov certs list [--json] [--db <site.sqlite>]`;
+const USAGE = `usage: amtprov certs add <file.pfx> [--passphrase-file <file>] [--db <site store: path or postgres:// URL>]
+       amtprov certs list [--json] [--db <site store: path or postgres:// URL>]`;
 
 export function describeProvisioningCertificate(cert: ProvisioningCertificate): string[] {
   return [

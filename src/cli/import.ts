@@ -8,7 +8,7 @@ import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type Cl
 import { importComputers, ImportRejectedError, type ImportProgress } from '../site/importComputers';
 import { fleetCounts, formatCounts } from './fleetStatus';
 
-const USAGE = `usage: amtprov import <file.csv> [--dry-run] [--progress] [--db <site.sqlite>]
+const USAGE = `usage: amtprov import <file.csv> [--dry-run] [--progress] [--db <site store: path or postgres:// URL>]
 
 Rows: <short name>,<FQDN>,<SMBIOS GUID>[,<MAC>[,<MEBx password base64>[,<admin password base64>]]]
   --dry-run   validate the file and report, change nothing

@@ -10,7 +10,7 @@ import { pemToDer } from '../pki/x509';
 import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from './support';
 import { dataDir } from '../config/paths';
 
-const USAGE = `usage: amtprov pki demo [--domain amt.test] [--out <dir>] [--force] [--no-register] [--db <site.sqlite>]
+const USAGE = `usage: amtprov pki demo [--domain amt.test] [--out <dir>] [--force] [--no-register] [--db <site store: path or postgres:// URL>]
 
   --domain       DNS domain of the demo (provisioning certificate CN provisionserver.<domain>)
   --out          where to write the files (default <data dir>/pki/demo)

@@ -8,8 +8,8 @@ import { redactSecrets } from '../site/settings';
 import { loadSettingsFile } from '../site/settingsFile';
 import type { SiteStore } from '../site/store';
 
-const USAGE = `usage: amtprov settings show [--json] [--db <site.sqlite>]
-       amtprov settings apply <file.yaml> [--db <site.sqlite>]
+const USAGE = `usage: amtprov settings show [--json] [--db <site store: path or postgres:// URL>]
+       amtprov settings apply <file.yaml> [--db <site store: path or postgres:// URL>]
 
 Secrets in the YAML are never inline: write { passwordFile: <path> } (relative to the YAML
 file) or { passwordEnv: <VARIABLE> }.

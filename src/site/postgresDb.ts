@@ -94,17 +94,14 @@ function isRetryable(err: unknown): boolean {
   return code === '40001' || code === '40P01';
 }
 
-class PostgresTransaction implements SqlTransaction {
+/** all/get/run over a pool (a connection per statement) or one transaction's client. */
+abstract class PostgresStatements {
   readonly dialect = 'postgres';
-  readonly scope: TransactionScope;
 
-  constructor(private readonly client: pg.PoolClient) {
-    this.scope = new TransactionScope(async (sql) => { await client.query(sql); });
-  }
+  protected abstract connection(): pg.Pool | pg.PoolClient;
 
-  private async query<T>(sql: string, params: Params) {
-    this.scope.check();
-    return this.client.query<T & pg.QueryResultRow>(numberPlaceholders(sql), params as SqlValue[]);
+  private query<T>(sql: string, params: Params) {
+    return this.connection().query<T & pg.QueryResultRow>(numberPlaceholders(sql), params as SqlValue[]);
   }
 
   async all<T>(sql: string, params: Params = []): Promise<T[]> {
@@ -117,6 +114,20 @@ class PostgresTransaction implements SqlTransaction {
 
   async run(sql: string, params: Params = []): Promise<{ changes: number }> {
     return { changes: (await this.query(sql, params)).rowCount ?? 0 };
+  }
+}
+
+class PostgresTransaction extends PostgresStatements implements SqlTransaction {
+  readonly scope: TransactionScope;
+
+  constructor(private readonly client: pg.PoolClient) {
+    super();
+    this.scope = new TransactionScope(async (sql) => { await client.query(sql); });
+  }
+
+  protected connection(): pg.PoolClient {
+    this.scope.check();
+    return this.client;
   }
 
   transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
@@ -128,32 +139,20 @@ class PostgresTransaction implements SqlTransaction {
   }
 
   async lockConcern(name: string): Promise<void> {
-    await this.query('SELECT pg_advisory_xact_lock(?, ?)', [LOCK_CLASS, concernKey(name)]);
+    await this.run('SELECT pg_advisory_xact_lock(?, ?)', [LOCK_CLASS, concernKey(name)]);
   }
 }
 
-export class PostgresDb implements SiteDb {
-  readonly dialect = 'postgres';
-
+export class PostgresDb extends PostgresStatements implements SiteDb {
   constructor(
     readonly pool: pg.Pool,
     readonly location: string,
-  ) {}
-
-  private async query<T>(sql: string, params: Params) {
-    return this.pool.query<T & pg.QueryResultRow>(numberPlaceholders(sql), params as SqlValue[]);
+  ) {
+    super();
   }
 
-  async all<T>(sql: string, params: Params = []): Promise<T[]> {
-    return (await this.query<T>(sql, params)).rows;
-  }
-
-  async get<T>(sql: string, params: Params = []): Promise<T | undefined> {
-    return (await this.query<T>(sql, params)).rows[0];
-  }
-
-  async run(sql: string, params: Params = []): Promise<{ changes: number }> {
-    return { changes: (await this.query(sql, params)).rowCount ?? 0 };
+  protected connection(): pg.Pool {
+    return this.pool;
   }
 
   async transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {

@@ -21,6 +21,7 @@ const commands: Record<string, Command> = {
   'reset-pin': { summary: 'forget the device certificate pinned at first contact (after a known device change)', load: () => (require('./cli/resetPin') as typeof import('./cli/resetPin')).runResetPinCommand },
   cancel: { summary: "cancel a computer's running run", load: () => (require('./cli/runControl') as typeof import('./cli/runControl')).runCancelCommand },
   agent: { summary: 'in-band client agent: set a one-time password and ask the site server to provision this computer; "agent enroll" registers one', load: () => (require('./cli/agent') as typeof import('./cli/agent')).runAgentCommand },
+  'codec-server': { summary: 'serve the payload codec endpoint for the Temporal Web UI and CLI (bearer token or OIDC access token)', load: () => (require('./cli/codecServer') as typeof import('./cli/codecServer')).runCodecServerCommand },
   'site-server': { summary: 'serve the site server HTTPS API for in-band agents (mutual TLS)', load: () => (require('./cli/siteServer') as typeof import('./cli/siteServer')).runSiteServerCommand },
   emulate: { summary: 'run an emulated fleet of AMT devices on 127.0.x.y', load: () => (require('./cli/emulate') as typeof import('./cli/emulate')).runEmulateCommand },
 };

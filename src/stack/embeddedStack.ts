@@ -11,8 +11,9 @@ import { helloToWorkflow } from '../listener/startProvisioning';
 import { startSiteApi } from '../site/api/siteApiServer';
 import { inBandRunStarter } from '../site/api/startInBandRun';
 import { openSiteStore } from '../site/store';
+import { codecAuth, newCodecSecret } from '../temporal/codecAuth';
 import { startCodecServer } from '../temporal/codecServer';
-import { connectClient, loadCodecKeyRing, temporalSettingsFromEnv } from '../temporal/connection';
+import { codecTokenFile, connectClient, loadCodecKeyRing, loadCodecTokens, temporalSettingsFromEnv } from '../temporal/connection';
 import { connectWorkerConnection, createProvisioningWorker } from '../worker';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { startDemoFleet, startInBandDemo, DEMO_BASE_IP, IN_BAND_DEMO_IP } from './demoFleet';
@@ -66,13 +67,20 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     const config = loadDevStackConfig();
     const codecKeys = loadCodecKeyRing();
     const uiOrigin = `http://${config.server.ip}:${config.server.uiPort}`;
-    const codec = await startCodecServer({ host: config.server.ip, port: config.server.uiCodecPort, keys: codecKeys, allowedOrigin: uiOrigin });
+    // The dev server's UI has no sign-on (no access token to pass): browsers log in once per
+    // start with this code and send the session cookie; the CLI and scripts use the token file.
+    const loginCode = newCodecSecret();
+    const auth = codecAuth({ tokens: loadCodecTokens(), login: { code: loginCode, uiUrl: uiOrigin } });
+    const codec = await startCodecServer({ host: config.server.ip, port: config.server.uiCodecPort, keys: codecKeys, allowedOrigin: uiOrigin, auth });
     stops.push({ what: 'codec server', stop: () => codec.close() });
 
     log.info('starting the Temporal dev server', { grpc: `${config.server.ip}:${config.server.port}`, ui: uiOrigin });
     const temporal = await startDevServer(config, { logDir: path.join(dataDir(), 'logs'), codecEndpoint: codec.url });
     stops.push({ what: 'Temporal dev server', stop: () => temporal.stop() });
     lines.push(`Temporal Web UI   ${temporal.uiUrl}  (namespace ${temporal.namespace}; payloads decoded by ${codec.url})`);
+    // The banner goes to the operator's terminal only, never through the logger.
+    lines.push(`codec login       ${codec.url}/login?code=${loginCode}  (once per start, then the UI decodes; README "How the UI authenticates to the codec")`);
+    lines.push(`codec for the CLI --codec-endpoint ${codec.url} --codec-auth "Bearer ${process.env.AMTPROV_CODEC_TOKEN ? '$AMTPROV_CODEC_TOKEN' : `$(cat ${codecTokenFile()})`}"`);
     lines.push(`Temporal gRPC     ${temporal.address}  (SQLite ${temporal.dbFile})`);
 
     let samba: SambaHandle | undefined;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { loadKeyRing, type KeyRing } from '../secrets/keyFile';
+import { loadKeyRing, loadTokens, type KeyRing } from '../secrets/keyFile';
 import { loadDevStackConfig } from '../stack/devStackConfig';
 import { dataDir } from '../stack/paths';
 import { AesGcmPayloadCodec } from './payloadCodec';
@@ -41,6 +41,15 @@ export function temporalSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): T
 /** AMTPROV_CODEC_KEY / AMTPROV_CODEC_KEY_FILE, else data/keys/codec.key (created 0600). */
 export function loadCodecKeyRing(env: NodeJS.ProcessEnv = process.env): KeyRing {
   return loadKeyRing('AMTPROV_CODEC_KEY', path.join(dataDir(), 'keys', 'codec.key'), env);
+}
+
+/** The codec endpoint's bearer tokens: AMTPROV_CODEC_TOKEN / AMTPROV_CODEC_TOKEN_FILE, else data/keys/codec-token (created 0600). */
+export function loadCodecTokens(env: NodeJS.ProcessEnv = process.env): string[] {
+  return loadTokens('AMTPROV_CODEC_TOKEN', codecTokenFile(env), env);
+}
+
+export function codecTokenFile(env: NodeJS.ProcessEnv = process.env): string {
+  return env.AMTPROV_CODEC_TOKEN_FILE ?? path.join(dataDir(), 'keys', 'codec-token');
 }
 
 /**

@@ -41,7 +41,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     metrics = await serveRoleMetrics(metricsListen, log.child('metrics'));
     const worker = await createProvisioningWorker({
       connection, namespace: settings.namespace, codecKeys: loadCodecKeyRing(), taskQueue: values['task-queue'],
-      activities: createActivities({ store, log: log.child('activity') }),
+      activities: createActivities({ store, log: log.child('activity') }), log,
     });
     const running = worker.run();
     log.info('worker running', { address: settings.address, namespace: settings.namespace, taskQueue: values['task-queue'] });

@@ -102,7 +102,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     const connection = await connectWorkerConnection(settings);
     stops.push({ what: 'worker connection', stop: () => connection.close() });
     const worker = await createProvisioningWorker({
-      connection, namespace: temporal.namespace, codecKeys, activities: createActivities({ store, log: log.child('activity') }),
+      connection, namespace: temporal.namespace, codecKeys, activities: createActivities({ store, log: log.child('activity') }), log: log.child('worker'),
     });
     const running = worker.run();
     stops.push({ what: 'worker', stop: async () => { worker.shutdown(); await running; } });

@@ -8,7 +8,7 @@ import type { DataConverter } from '@temporalio/common';
 import { loadKeyRing, loadTokens, type KeyRing } from '../secrets/keyFile';
 import { loadDevStackConfig } from '../stack/devStackConfig';
 import { dataDir } from '../stack/paths';
-import { AesGcmPayloadCodec } from './payloadCodec';
+import { AesGcmPayloadCodec, type UnknownKeyReport } from './payloadCodec';
 
 export interface TemporalSettings {
   address: string;
@@ -56,8 +56,8 @@ export function codecTokenFile(env: NodeJS.ProcessEnv = process.env): string {
  * Codec plus the failure converter that moves failure messages into (encrypted) payloads.
  * The converter is given by path because workers load it inside the workflow sandbox.
  */
-export function dataConverter(ring: KeyRing): DataConverter {
-  return { payloadCodecs: [new AesGcmPayloadCodec(ring)], failureConverterPath: require.resolve('./failureConverter') };
+export function dataConverter(ring: KeyRing, onUnknownKey?: UnknownKeyReport): DataConverter {
+  return { payloadCodecs: [new AesGcmPayloadCodec(ring, 'mark-untrusted', onUnknownKey)], failureConverterPath: require.resolve('./failureConverter') };
 }
 
 export async function connectClient(settings = temporalSettingsFromEnv(), ring = loadCodecKeyRing()): Promise<Client> {

@@ -91,7 +91,10 @@ export interface ProvisioningStack {
   workflowId(index: number): string;
   waitForResult(index: number, timeoutMs?: number): Promise<ProvisionResult>;
   control<T>(method: 'GET' | 'POST' | 'DELETE', route: string, body?: unknown): Promise<T>;
-  startWorker(): Promise<void>;
+  /** The worker's environment as `amtprov worker` (and `amtprov status`) get it: store, keys, Temporal. */
+  roleEnv: NodeJS.ProcessEnv;
+  /** Starts the worker; `codecRing` ("<id>:<base64>,...") replaces the stack's codec key ring from then on, e.g. for a rotation. */
+  startWorker(options?: { codecRing?: string }): Promise<void>;
   killWorker(): void;
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -140,15 +143,18 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
     host: listenerIp, port: 0, lookups: siteHelloLookups(store), provision: helloToWorkflow(client, taskQueue), log: log.child('listener'),
   });
 
+  let workerRing = codecRing;
+  const roleEnv = (): NodeJS.ProcessEnv => ({
+    ...process.env, TEMPORAL_ADDRESS: options.temporal.address, TEMPORAL_NAMESPACE: options.temporal.namespace,
+    AMTPROV_SITE_DB: siteDb, AMTPROV_MASTER_KEY: masterRing, AMTPROV_CODEC_KEY: workerRing, AMTPROV_DATA_DIR: dir, AMTPROV_LOG_LEVEL: 'info',
+    AMTPROV_METRICS_LISTEN: options.workerMetrics ?? '0',
+  });
   let worker: { kind: 'in-process'; worker: Worker; running: Promise<void> } | { kind: 'child'; child: ChildProcess; exited: Promise<void> } | undefined;
-  const startWorker = async (): Promise<void> => {
+  const startWorker = async (start: { codecRing?: string } = {}): Promise<void> => {
+    workerRing = start.codecRing ?? workerRing;
     if (options.worker === 'child-process') {
       const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../../src/cli.ts'), 'worker', '--task-queue', taskQueue], {
-        env: {
-          ...process.env, TEMPORAL_ADDRESS: options.temporal.address, TEMPORAL_NAMESPACE: options.temporal.namespace,
-          AMTPROV_SITE_DB: siteDb, AMTPROV_MASTER_KEY: masterRing, AMTPROV_CODEC_KEY: codecRing, AMTPROV_DATA_DIR: dir, AMTPROV_LOG_LEVEL: 'info',
-          AMTPROV_METRICS_LISTEN: options.workerMetrics ?? '0',
-        },
+        env: roleEnv(),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const collect = (chunk: Buffer): void => { logs.push(...chunk.toString().split('\n').filter(Boolean)); };
@@ -159,8 +165,8 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
       return;
     }
     const w = await createProvisioningWorker({
-      connection, namespace: options.temporal.namespace, taskQueue, codecKeys, workflowBundle: await workflowBundle(),
-      activities: createActivities({ store, log: log.child('activity') }),
+      connection, namespace: options.temporal.namespace, taskQueue, codecKeys: parseKeyRing(workerRing, 'test worker codec'), workflowBundle: await workflowBundle(),
+      activities: createActivities({ store, log: log.child('activity') }), log: log.child('worker'),
     });
     worker = { kind: 'in-process', worker: w, running: w.run() };
   };
@@ -234,6 +240,7 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
   return {
     client, store, fleet, listener, pki, facts, ou, taskQueue, uuids, uuidSeed: seed, devicePassword, codecKeys, logs,
     workflowId, waitForResult, control, startWorker, killWorker, stopWorker,
+    get roleEnv() { return roleEnv(); },
     async stop() {
       await fleet.stop();
       await closeStack();

@@ -80,6 +80,8 @@ describe('codec keys with runs in flight', () => {
     // "c" for what the run wrote before; "b" for the failure the new worker reported (encrypted with its own key).
     assert.deepEqual(json.run.stuck.keys.find((k) => k.keyId === 'c'), { keyId: 'c', fingerprint: codecKeyFingerprint(oldKey), heldHere: false });
     assert.deepEqual(json.run.stuck.keys.filter((k) => k.keyId !== 'c').map((k) => [k.keyId, k.heldHere]), [['b', true]]);
+    const listed = JSON.parse((await run(process.execPath, ['--import', 'tsx', CLI, 'runs', '--json'], { env })).stdout) as { workflowId: string; status: string }[];
+    assert.equal(listed.find((r) => r.workflowId === s.workflowId(0))?.status, 'STUCK', 'amtprov runs marks it');
     const keyMaterial = [oldKey.toString('base64'), otherRing.split(':')[1], s.devicePassword];
     assert.deepEqual(findSecrets(`${stdout}\n${JSON.stringify(json)}\n${s.logs.join('\n')}`, keyMaterial), [], 'no key, no password in any of it');
 

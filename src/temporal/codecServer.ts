@@ -21,8 +21,6 @@ import type { CodecAuth } from './codecAuth';
 import { CodecRequestError } from './codecRequestError';
 import { AesGcmPayloadCodec } from './payloadCodec';
 
-export { CodecRequestError };
-
 /** Request bodies above this are refused (413); a history page's payloads are far smaller. */
 export const MAX_CODEC_BODY_BYTES = 4 * 1024 * 1024;
 

@@ -1,0 +1,26 @@
+// `amtprov codec-server`'s OIDC settings: all three variables or none (half a configuration
+// is an error, never an endpoint that quietly accepts less), and keys fetched over https.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { oidcFromEnv } from '../../../src/cli/codecServer';
+
+const FULL = {
+  AMTPROV_CODEC_OIDC_ISSUER: 'https://sso.example/realms/site',
+  AMTPROV_CODEC_OIDC_AUDIENCE: 'temporal-ui',
+  AMTPROV_CODEC_OIDC_JWKS_URL: 'https://sso.example/realms/site/protocol/openid-connect/certs',
+};
+
+test('none set: no OIDC; all set: the three values', () => {
+  assert.equal(oidcFromEnv({}), undefined);
+  assert.deepEqual(oidcFromEnv(FULL), { issuer: FULL.AMTPROV_CODEC_OIDC_ISSUER, audience: 'temporal-ui', jwksUrl: FULL.AMTPROV_CODEC_OIDC_JWKS_URL });
+});
+
+test('a half configuration names what is missing', () => {
+  assert.throws(() => oidcFromEnv({ AMTPROV_CODEC_OIDC_ISSUER: FULL.AMTPROV_CODEC_OIDC_ISSUER }),
+    /AMTPROV_CODEC_OIDC_AUDIENCE, AMTPROV_CODEC_OIDC_JWKS_URL must be set/);
+});
+
+test('the JWKS comes over https (plain http only from loopback)', () => {
+  assert.throws(() => oidcFromEnv({ ...FULL, AMTPROV_CODEC_OIDC_JWKS_URL: 'http://sso.example/certs' }), /must be https/);
+  assert.ok(oidcFromEnv({ ...FULL, AMTPROV_CODEC_OIDC_JWKS_URL: 'http://127.0.0.1:8080/certs' }));
+});

@@ -5,10 +5,12 @@
 // sends to an https endpoint), verified against the issuer's JWKS.
 import { readFileSync } from 'node:fs';
 import { createLogger } from '../log';
-import { codecAuth, type CodecAuthOptions } from '../temporal/codecAuth';
+import { codecOidc, codecTokenVariables, parseListen } from '../config/environment';
+import { readTokens } from '../secrets/keyFile';
+import { codecAuth } from '../temporal/codecAuth';
 import { startCodecServer } from '../temporal/codecServer';
-import { loadCodecKeyRing, loadCodecTokens } from '../temporal/connection';
-import { parseCli, parseHostPort, processIo, waitForStopSignal } from './support';
+import { loadCodecKeyRing } from '../temporal/connection';
+import { parseCli, processIo, waitForStopSignal } from './support';
 
 const USAGE = `usage: amtprov codec-server --ui-origin <scheme://host:port> [--listen <host:port>] [--tls-cert <pem> --tls-key <pem>]
 
@@ -28,19 +30,6 @@ AMTPROV_CODEC_OIDC_AUDIENCE and AMTPROV_CODEC_OIDC_JWKS_URL to accept the UI's O
 tokens (all three, or none); AMTPROV_DATA_DIR, AMTPROV_LOG_LEVEL.
 `;
 
-/** The OIDC settings: all three variables or none, so a half configuration is an error, not an open door. */
-export function oidcFromEnv(env: NodeJS.ProcessEnv): CodecAuthOptions['oidc'] {
-  const names = ['AMTPROV_CODEC_OIDC_ISSUER', 'AMTPROV_CODEC_OIDC_AUDIENCE', 'AMTPROV_CODEC_OIDC_JWKS_URL'] as const;
-  const [issuer, audience, jwksUrl] = names.map((name) => env[name]);
-  if (!issuer && !audience && !jwksUrl) return undefined;
-  const missing = names.filter((name) => !env[name]);
-  if (missing.length > 0) throw new Error(`codec-server: ${missing.join(', ')} must be set along with the other AMTPROV_CODEC_OIDC_* variables`);
-  if (!/^https:\/\//.test(jwksUrl!) && !/^http:\/\/(127\.|localhost[:/])/.test(jwksUrl!)) {
-    throw new Error(`codec-server: AMTPROV_CODEC_OIDC_JWKS_URL must be https (got ${jwksUrl}); keys fetched in clear could be swapped`);
-  }
-  return { issuer: issuer!, audience: audience!, jwksUrl: jwksUrl! };
-}
-
 export async function runCodecServerCommand(argv: string[]): Promise<number> {
   const parsed = parseCli(argv, {
     'ui-origin': { type: 'string' }, listen: { type: 'string', default: '127.0.0.1:8234' },
@@ -56,12 +45,13 @@ export async function runCodecServerCommand(argv: string[]): Promise<number> {
     process.stderr.write('--tls-cert and --tls-key go together\n');
     return 2;
   }
-  const listen = parseHostPort(values.listen, '--listen');
+  const listen = parseListen(values.listen, '--listen');
   const tls = values['tls-cert'] ? { cert: readFileSync(values['tls-cert'], 'utf8'), key: readFileSync(values['tls-key']!, 'utf8') } : undefined;
   const log = createLogger('codec-server');
-  const auth = codecAuth({ tokens: loadCodecTokens(), oidc: oidcFromEnv(process.env) });
+  const oidc = codecOidc();
+  const auth = codecAuth({ tokens: readTokens(codecTokenVariables()), ...(oidc ? { oidc } : {}) });
   const server = await startCodecServer({ ...listen, keys: loadCodecKeyRing(), allowedOrigin: values['ui-origin'], auth, ...(tls ? { tls } : {}) });
-  log.info('codec endpoint running', { url: server.url, uiOrigin: values['ui-origin'], oidc: process.env.AMTPROV_CODEC_OIDC_ISSUER ?? 'off' });
+  log.info('codec endpoint running', { url: server.url, uiOrigin: values['ui-origin'], oidc: oidc?.issuer ?? 'off' });
   const signal = await waitForStopSignal();
   log.info('stopping', { signal });
   await server.close();

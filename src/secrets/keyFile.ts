@@ -2,10 +2,11 @@
 // "<id>:<base64 32 bytes>" entries (newline- or comma-separated); the first is the active
 // key used to encrypt, the rest stay readable so old data decrypts after a rotation.
 // Keys come from an env var, or a 0600 file (made on first use for the embedded default);
-// bearer tokens (the codec endpoint's) the same way.
+// which one, the config module decides; the codec endpoint's bearer tokens the same way.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { keyRingVariables, type KeyRingVariables } from '../config/environment';
 
 export interface KeyRing {
   activeId: string;
@@ -29,15 +30,14 @@ export function parseKeyRing(text: string, source: string): KeyRing {
 }
 
 /**
- * A secret from `env[envName]` (the value itself), `env[envName + '_FILE']`, or defaultFile,
- * which is created (mode 0600) with `fresh()` when none exists. Returns the text and its source.
+ * The text `source` names (config/environment.ts): the variable's own value, or its file;
+ * creates the default file with `fresh()` (mode 0600) when none exists.
  */
-function loadSecretText(envName: string, defaultFile: string, fresh: () => string, env: NodeJS.ProcessEnv): { text: string; source: string } {
-  const inline = env[envName];
-  if (inline) return { text: inline, source: `$${envName}` };
-  const file = env[`${envName}_FILE`] ?? defaultFile;
+function readSecretText(source: KeyRingVariables, fresh: () => string): { text: string; origin: string } {
+  if (source.inline) return { text: source.inline, origin: `$${source.variable}` };
+  const { file } = source;
   if (!existsSync(file)) {
-    if (env[`${envName}_FILE`]) throw new Error(`$${envName}_FILE points at ${file}, which does not exist`);
+    if (source.fileGiven) throw new Error(`$${source.variable}_FILE points at ${file}, which does not exist`);
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, `${fresh()}\n`, { mode: 0o600, flag: 'wx' });
   }
@@ -46,13 +46,18 @@ function loadSecretText(envName: string, defaultFile: string, fresh: () => strin
     // A key readable by others is not a secret; tighten rather than refuse to start.
     chmodSync(file, 0o600);
   }
-  return { text: readFileSync(file, 'utf8'), source: file };
+  return { text: readFileSync(file, 'utf8'), origin: file };
 }
 
-/** A key ring from `env[envName]`, `env[envName + '_FILE']` or defaultFile (made with a fresh key). */
-export function loadKeyRing(envName: string, defaultFile: string, env: NodeJS.ProcessEnv = process.env): KeyRing {
-  const { text, source } = loadSecretText(envName, defaultFile, () => `k1:${randomBytes(32).toString('base64')}`, env);
-  return parseKeyRing(text, source);
+/** The key ring `source` names; its default file is made with a fresh key. */
+export function readKeyRing(source: KeyRingVariables): KeyRing {
+  const { text, origin } = readSecretText(source, () => `k1:${randomBytes(32).toString('base64')}`);
+  return parseKeyRing(text, origin);
+}
+
+/** `readKeyRing` by variable name and default file (the site store's call). */
+export function loadKeyRing(envName: KeyRingVariables['variable'], defaultFile: string, env: NodeJS.ProcessEnv = process.env): KeyRing {
+  return readKeyRing(keyRingVariables(envName, defaultFile, env));
 }
 
 /** Shortest bearer token accepted: 128 bits of base64url. */
@@ -60,15 +65,15 @@ const MIN_TOKEN_CHARS = 22;
 
 /**
  * Bearer tokens (newline- or comma-separated; several so one can replace another without a
- * gap) from `env[envName]`, `env[envName + '_FILE']` or defaultFile (made with a fresh one).
+ * gap) that `source` names; its default file is made with a fresh one.
  */
-export function loadTokens(envName: string, defaultFile: string, env: NodeJS.ProcessEnv = process.env): string[] {
-  const { text, source } = loadSecretText(envName, defaultFile, () => randomBytes(32).toString('base64url'), env);
+export function readTokens(source: KeyRingVariables): string[] {
+  const { text, origin } = readSecretText(source, () => randomBytes(32).toString('base64url'));
   const tokens = text.split(/[\n,]/).map((s) => s.trim()).filter((s) => s && !s.startsWith('#'));
-  if (tokens.length === 0) throw new Error(`${source}: no token found`);
+  if (tokens.length === 0) throw new Error(`${origin}: no token found`);
   tokens.forEach((token, index) => {
     if (!/^[A-Za-z0-9._~+/=-]+$/.test(token) || token.length < MIN_TOKEN_CHARS) {
-      throw new Error(`${source}: token ${index + 1} must be at least ${MIN_TOKEN_CHARS} characters of A-Z a-z 0-9 . _ ~ + / = -`);
+      throw new Error(`${origin}: token ${index + 1} must be at least ${MIN_TOKEN_CHARS} characters of A-Z a-z 0-9 . _ ~ + / = -`);
     }
   });
   return tokens;

@@ -22,6 +22,7 @@ const commands: Record<string, Command> = {
   'reset-pin': { summary: 'forget the device certificate pinned at first contact (after a known device change)', load: () => (require('./cli/resetPin') as typeof import('./cli/resetPin')).runResetPinCommand },
   cancel: { summary: "cancel a computer's running run", load: () => (require('./cli/runControl') as typeof import('./cli/runControl')).runCancelCommand },
   agent: { summary: 'in-band client agent: set a one-time password and ask the site server to provision this computer; "agent enroll" registers one', load: () => (require('./cli/agent') as typeof import('./cli/agent')).runAgentCommand },
+  'codec-server': { summary: 'serve the payload codec endpoint for the Temporal Web UI and CLI (bearer token or OIDC access token)', load: () => (require('./cli/codecServer') as typeof import('./cli/codecServer')).runCodecServerCommand },
   'site-server': { summary: 'serve the site server HTTPS API for in-band agents (mutual TLS)', load: () => (require('./cli/siteServer') as typeof import('./cli/siteServer')).runSiteServerCommand },
   replay: { summary: "replay runs' histories from Temporal against this version's workflow code (the gate before rolling workers)", load: () => (require('./cli/replay') as typeof import('./cli/replay')).runReplayCommand },
   config: { summary: 'print the effective configuration (environment variables) of a role, secrets as set/unset', load: () => (require('./cli/config') as typeof import('./cli/config')).runConfigCommand },

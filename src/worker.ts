@@ -1,11 +1,14 @@
 // The worker: registers the provisioning workflow and its activities on the task queue.
 // Production runs many of these against a Temporal cluster; `npm start` runs one in-process.
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Logger } from './log';
+import { RateBoundedLog } from './logRate';
 import type { KeyRing } from './secrets/keyFile';
 import type { ProvisioningActivities } from './activities/types';
 import { failureMappingInterceptor } from './activities/failureMapping';
 import { stageMetricsInterceptor } from './activities/stageMetrics';
 import { dataConverter, type TemporalSettings } from './temporal/connection';
+import type { UnknownKeyReport } from './temporal/payloadCodec';
 import { TASK_QUEUE } from './workflows/definitions';
 
 /** Activity slots per worker: device calls mostly wait on the network, so many run at once. */
@@ -38,6 +41,19 @@ export interface ProvisioningWorkerOptions {
   workflowTasks?: WorkflowTaskTuning;
   /** How long in-flight activities may finish after shutdown() before they are cancelled (default 10 s). */
   shutdownGraceMs?: number;
+  /** Where a run stuck on a codec key this worker lacks is reported (once a minute per key). */
+  log?: Logger;
+}
+
+/**
+ * A history under a key this worker lacks fails every workflow task of its run, every few
+ * seconds, forever: said once a minute per key id, naming the key and its fingerprint.
+ */
+function unknownKeyReporter(log: Logger): UnknownKeyReport {
+  const bounded = new RateBoundedLog(log, { burst: 1, windowMs: 60_000 });
+  return (keyId, fingerprint, ring) => bounded.write(keyId, 'error',
+    `run stuck: payload key "${keyId}" (fingerprint ${fingerprint}) not held by this worker; start it with the key ring that holds that key (AMTPROV_CODEC_KEY, old keys stay after a rotation)`,
+    { keyId, fingerprint, ring });
 }
 
 export function createProvisioningWorker(options: ProvisioningWorkerOptions): Promise<Worker> {
@@ -47,7 +63,7 @@ export function createProvisioningWorker(options: ProvisioningWorkerOptions): Pr
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     activities: options.activities,
-    dataConverter: dataConverter(options.codecKeys),
+    dataConverter: dataConverter(options.codecKeys, options.log ? unknownKeyReporter(options.log) : undefined),
     // First is outermost: stage metrics see the failures as mapped for the workflow.
     interceptors: { activity: [stageMetricsInterceptor, failureMappingInterceptor] },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,

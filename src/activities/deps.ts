@@ -9,12 +9,3 @@ export interface ActivityDeps {
   /** Wall clock for time sync and certificate validity; tests may pin it. */
   now?: () => Date;
 }
-
-/** Errors that no retry can fix, raised by the activities themselves (not the protocol modules). */
-export class ProvisioningRefused extends Error {
-  readonly retryable = false;
-  constructor(readonly type: string, message: string) {
-    super(message);
-    this.name = type;
-  }
-}

@@ -8,7 +8,8 @@ import { rotateDigestCredentials, type DigestSession } from '../amt/digestClient
 import type { Computer } from '../site/computers';
 import type { DeviceTarget } from './types';
 import { auditStep } from './audit';
-import { ProvisioningRefused, type ActivityDeps } from './deps';
+import { ProvisioningRefused } from '../errors';
+import type { ActivityDeps } from './deps';
 import { startHeartbeat, type Heartbeat } from './heartbeat';
 import { revealSecret } from './secretScope';
 

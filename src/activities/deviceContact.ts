@@ -6,7 +6,8 @@ import { WsmanClient } from '../amt/wsmanClient';
 import { getAmtFirmwareVersion } from '../amt/wsmanSettings';
 import { firmwareFamily, OLDEST_SUPPORTED_VERSION, versionAtLeast } from '../contract/firmwareFamilies';
 import type { DeviceTarget, DigestLoginResult, TlsResult } from './types';
-import { ProvisioningRefused, type ActivityDeps } from './deps';
+import { ProvisioningRefused } from '../errors';
+import type { ActivityDeps } from './deps';
 import { auditStep } from './audit';
 import { deviceIdentity, loginToDevice, proveAddress, provisioningCredential, recordDevicePin, refuseImpostor } from './deviceAccess';
 

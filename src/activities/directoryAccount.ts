@@ -7,7 +7,8 @@ import { generateAmtPassword } from '../site/amtPassword';
 import type { SiteSettings } from '../site/settings';
 import type { DirectoryAccountResult } from './types';
 import { auditStep } from './audit';
-import { ProvisioningRefused, type ActivityDeps } from './deps';
+import { ProvisioningRefused } from '../errors';
+import type { ActivityDeps } from './deps';
 import { startHeartbeat } from './heartbeat';
 import { remember, revealSecret } from './secretScope';
 

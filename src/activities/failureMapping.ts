@@ -1,19 +1,10 @@
-// Activity interceptor: turns the typed errors of the protocol and directory modules
-// (anything carrying a stable `type` and a `retryable` flag) into Temporal ApplicationFailures
-// with that type, so the workflow decides retry vs. give-up on the type alone; and blanks
-// out any secret the activity touched before the failure leaves the worker.
+// Activity interceptor: turns every ProvisionerError (src/errors.ts) into a Temporal
+// ApplicationFailure with its type, so the workflow decides retry vs. give-up on the type
+// alone; and blanks out any secret the activity touched before the failure leaves the worker.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptors } from '@temporalio/worker';
+import { ProvisionerError } from '../errors';
 import { redact, withSecretScope } from './secretScope';
-
-export interface TypedError extends Error {
-  type: string;
-  retryable: boolean;
-}
-
-export function isTypedError(err: unknown): err is TypedError {
-  return err instanceof Error && typeof (err as Partial<TypedError>).type === 'string' && typeof (err as Partial<TypedError>).retryable === 'boolean';
-}
 
 export function toApplicationFailure(err: unknown): ApplicationFailure | CancelledFailure {
   // Cancellation must stay a cancellation for the worker to report it as such.
@@ -21,7 +12,7 @@ export function toApplicationFailure(err: unknown): ApplicationFailure | Cancell
   if (err instanceof ApplicationFailure) {
     return ApplicationFailure.create({ type: err.type ?? 'Error', message: redact(err.message), nonRetryable: err.nonRetryable === true });
   }
-  if (isTypedError(err)) {
+  if (err instanceof ProvisionerError) {
     return ApplicationFailure.create({ type: err.type, message: redact(err.message), nonRetryable: !err.retryable });
   }
   // Unknown errors keep their class name as type and stay retryable; the stack is dropped

@@ -9,6 +9,7 @@
 // deleted where the firmware lists keys (AMT_PublicPrivateKeyPair, AMT 6 and later).
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { CIM } from '@device-management-toolkit/wsman-messages';
+import { DeviceStateUnexpected } from '../amt/errors';
 import { EoiClients } from '../amt/soapClients';
 import { addCertificate, addTrustedRootCertificate, deletePublicKeyCertificate, enumeratePublicKeyCertificates } from '../amt/wsmanCertificates';
 import { booleanProperty, stringProperty, type WsmanClient } from '../amt/wsmanClient';
@@ -140,7 +141,7 @@ class ProfileCredentials {
     }
     const keyPairId = await generateKeyPair(this.wsman);
     const pair = (await enumerateKeyPairs(this.wsman)).find((p) => p.instanceId === keyPairId);
-    if (!pair) throw new Error(`the device lists no AMT_PublicPrivateKeyPair ${keyPairId} after generating it`);
+    if (!pair) throw new DeviceStateUnexpected(`the device lists no AMT_PublicPrivateKeyPair ${keyPairId} after generating it`);
     return { rsaPublicKeyDer: pair.rsaPublicKeyDer };
   }
 

@@ -5,7 +5,8 @@ import { checkProvisioningChain } from '../amt/certRules';
 import { productMetrics } from '../metrics/productMetrics';
 import type { ValidateDeviceInput, ValidatedDevice } from './types';
 import { auditStep } from './audit';
-import { ProvisioningRefused, type ActivityDeps } from './deps';
+import { ProvisioningRefused } from '../errors';
+import type { ActivityDeps } from './deps';
 
 function dnsDomainOf(fqdn: string): string {
   return fqdn.split('.').slice(1).join('.');

@@ -6,7 +6,8 @@ import { WsmanClient } from '../amt/wsmanClient';
 import { getSetupAndConfiguration } from '../amt/wsmanSettings';
 import type { DeviceTarget } from './types';
 import { auditStep } from './audit';
-import { ProvisioningRefused, type ActivityDeps } from './deps';
+import { ProvisioningRefused } from '../errors';
+import type { ActivityDeps } from './deps';
 import { withDeviceSession } from './deviceAccess';
 import { remember, revealSecret } from './secretScope';
 

@@ -1,16 +1,10 @@
 // Typed errors of the device protocol clients. Each has a stable `type` and a `retryable`
 // flag so activities map them 1:1 to Temporal ApplicationFailures (type = failure type,
 // retryable = !nonRetryable). Messages never carry secrets: credentials are named by id only.
+// Class names equal the `type` strings, so stack traces and logs show the type.
+import { ProvisionerError } from '../errors';
 
-export abstract class AmtProtocolError extends Error {
-  abstract readonly type: string;
-  abstract readonly retryable: boolean;
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    // Class names equal the `type` strings, so stack traces and logs show the type.
-    this.name = new.target.name;
-  }
-}
+export abstract class AmtProtocolError extends ProvisionerError {}
 
 export type HelloRejectionReason =
   | 'too-large' | 'short' | 'trailing-bytes' | 'bad-admin-flag'
@@ -75,6 +69,12 @@ export class UnexpectedHttpStatus extends AmtProtocolError {
     super(`device answered HTTP ${status} for ${path}`);
     this.retryable = status >= 500 || status === 429;
   }
+}
+
+/** The device contradicts what it just did (e.g. no key pair listed right after generating one); a new attempt starts over. */
+export class DeviceStateUnexpected extends AmtProtocolError {
+  readonly type = 'DeviceStateUnexpected';
+  readonly retryable = true;
 }
 
 /** The device's XML was refused: DOCTYPE/entities, oversized, not well-formed, or not the expected shape. */

@@ -1,6 +1,7 @@
 // `amtprov runs`: provisioning runs as Temporal's visibility lists them, filtered by the
 // search attributes the workflow keeps up to date.
 import { WORKFLOW_TYPE } from '../runs/runControl';
+import { STUCK_WORKFLOW_TASK_ATTEMPTS } from '../runs/stuckRun';
 import { searchAttributes } from '../workflows/definitions';
 import { operatorContext } from './operatorClient';
 import { parseCli, processIo } from './support';
@@ -10,7 +11,8 @@ const USAGE = `usage: amtprov runs [--status <AmtStatus>] [--stage <stage>] [--l
 Lists provisioning runs, newest first (Temporal visibility, search attributes AmtUuid,
 AmtHostname, ProvisioningMode, ProvisioningStage, AmtStatus). --status: Detected,
 Provisioned or Failed; --stage: validate, tls, digest, identity, directory, phase1, phase2,
-report, done.`;
+report, done. A running run whose workflow task keeps failing shows as STUCK (e.g. a worker
+without its codec key; \`amtprov status <computer>\` says which key).`;
 
 const QUOTABLE = /^[A-Za-z0-9 _.-]+$/;
 
@@ -30,10 +32,14 @@ export async function runRunsCommand(argv: string[]): Promise<number> {
   const ctx = await operatorContext();
   try {
     const rows = [];
-    for await (const wf of (await ctx.client()).workflow.list({ query: clauses.join(' AND ') })) {
+    const client = await ctx.client();
+    for await (const wf of client.workflow.list({ query: clauses.join(' AND ') })) {
       const attrs = wf.typedSearchAttributes;
+      // Visibility does not know about failing workflow tasks; the run's description does.
+      const attempts = wf.status.name === 'RUNNING'
+        ? (await client.workflow.getHandle(wf.workflowId, wf.runId).describe()).raw.pendingWorkflowTask?.attempt ?? 0 : 0;
       rows.push({
-        workflowId: wf.workflowId, runId: wf.runId, status: wf.status.name, started: wf.startTime.toISOString(),
+        workflowId: wf.workflowId, runId: wf.runId, status: attempts >= STUCK_WORKFLOW_TASK_ATTEMPTS ? 'STUCK' : wf.status.name, started: wf.startTime.toISOString(),
         uuid: attrs.get(searchAttributes.uuid), hostname: attrs.get(searchAttributes.hostname), mode: attrs.get(searchAttributes.mode),
         stage: attrs.get(searchAttributes.stage), amtStatus: attrs.get(searchAttributes.status),
       });

@@ -3,6 +3,7 @@
 // open. For one computer: its facts, audit trail and provisioning run with its live status.
 import type { Computer } from '../site/computers';
 import { RunControl } from '../runs/runControl';
+import { describeStuckRun } from '../runs/stuckRun';
 import type { ProvisioningStatus } from '../workflows/definitions';
 import { countsLine, describeFilter, fleetCounts, formatCounts, parseFleetFilter, selectComputers, type FleetFilter } from './fleetStatus';
 import { findComputer, operatorContext, type OperatorContext } from './operatorClient';
@@ -107,6 +108,7 @@ async function computerCommand(ctx: OperatorContext, id: string, json: boolean |
     `  device cert    ${computer.deviceCertFingerprint ?? 'not pinned yet'}`,
     `  run            ${run ? `${run.workflowId} ${run.status} since ${run.started}${run.summary ? `  (${run.summary})` : ''}` : 'none'}`,
   ];
+  if (run?.stuck) lines.push(`  stuck          ${describeStuckRun(run.stuck).replace(/^stuck: /, '')}`);
   const live: ProvisioningStatus | undefined = run?.live;
   if (live) {
     lines.push(`  stage          ${live.stage} (attempt ${live.attempt}), Hellos absorbed ${live.hellosAbsorbed}`);

@@ -24,9 +24,9 @@ export interface TemporalConfig {
   apiKey?: string;
 }
 
-/** Where a key ring comes from: the variable itself, or a file (given, or the default one made on first use). */
+/** Where a key ring (or the codec endpoint's token list) comes from: the variable itself, or a file (given, or the default one made on first use). */
 export interface KeyRingVariables {
-  variable: 'AMTPROV_CODEC_KEY' | 'AMTPROV_MASTER_KEY';
+  variable: 'AMTPROV_CODEC_KEY' | 'AMTPROV_MASTER_KEY' | 'AMTPROV_CODEC_TOKEN';
   inline?: string;
   file: string;
   /** The file was named by `<variable>_FILE`, so it must exist (a default file is made). */
@@ -188,6 +188,30 @@ export function codecKeyVariables(env: Env = process.env): KeyRingVariables {
   return keyRingVariables('AMTPROV_CODEC_KEY', path.join(dataDir(env), 'keys', 'codec.key'), env);
 }
 
+export function codecTokenVariables(env: Env = process.env): KeyRingVariables {
+  return keyRingVariables('AMTPROV_CODEC_TOKEN', path.join(dataDir(env), 'keys', 'codec-token'), env);
+}
+
+export interface CodecOidc {
+  issuer: string;
+  audience: string;
+  jwksUrl: string;
+}
+
+const OIDC_VARIABLES = ['AMTPROV_CODEC_OIDC_ISSUER', 'AMTPROV_CODEC_OIDC_AUDIENCE', 'AMTPROV_CODEC_OIDC_JWKS_URL'] as const;
+
+/** The codec endpoint's OIDC settings: all three variables or none (half a configuration is an error, not an open door). */
+export function codecOidc(env: Env = process.env): CodecOidc | undefined {
+  const [issuer, audience, jwksUrl] = OIDC_VARIABLES.map((name) => raw(env, name));
+  if (!issuer && !audience && !jwksUrl) return undefined;
+  const problems = OIDC_VARIABLES.filter((name) => !raw(env, name)).map((name) => variableProblem(name, undefined, 'must be set with the other two codec OIDC variables (issuer, audience, JWKS URL)'));
+  if (jwksUrl && !/^https:\/\//.test(jwksUrl) && !/^http:\/\/(127\.|localhost[:/])/.test(jwksUrl)) {
+    problems.push(variableProblem('AMTPROV_CODEC_OIDC_JWKS_URL', jwksUrl, 'must be https; keys fetched in clear could be swapped'));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { issuer: issuer!, audience: audience!, jwksUrl: jwksUrl! };
+}
+
 export function masterKeyVariables(env: Env = process.env): KeyRingVariables {
   return keyRingVariables('AMTPROV_MASTER_KEY', path.join(dataDir(env), 'keys', 'master.key'), env);
 }
@@ -239,6 +263,11 @@ const EFFECTIVE: Record<VariableName, (env: Env, role: Role) => string> = {
   AMTPROV_MASTER_KEY_FILE: (env) => keyFileShown(masterKeyVariables(env)),
   AMTPROV_CODEC_KEY: (env) => (codecKeyVariables(env).inline ? 'set' : 'unset'),
   AMTPROV_CODEC_KEY_FILE: (env) => keyFileShown(codecKeyVariables(env)),
+  AMTPROV_CODEC_TOKEN: (env) => (codecTokenVariables(env).inline ? 'set' : 'unset'),
+  AMTPROV_CODEC_TOKEN_FILE: (env) => keyFileShown(codecTokenVariables(env)),
+  AMTPROV_CODEC_OIDC_ISSUER: (env) => codecOidc(env)?.issuer ?? 'unset',
+  AMTPROV_CODEC_OIDC_AUDIENCE: (env) => codecOidc(env)?.audience ?? 'unset',
+  AMTPROV_CODEC_OIDC_JWKS_URL: (env) => codecOidc(env)?.jwksUrl ?? 'unset',
   AMTPROV_HELLO_LISTEN: (env) => shown(helloListen(env)),
   AMTPROV_SITE_API_LISTEN: (env) => shown(siteApiListen(env)),
   AMTPROV_METRICS_LISTEN: (env, role) => shown(metricsListen(roleMetricsPort(role), env)),

@@ -39,6 +39,14 @@ export const VARIABLES = {
   AMTPROV_MASTER_KEY_FILE: { default: '`<data dir>/keys/master.key` (made 0600 when missing)', roles: ALL, meaning: 'vault key ring file' },
   AMTPROV_CODEC_KEY: { default: 'unset', roles: ALL, meaning: 'payload codec key ring, same format; instead of the file', secret: true },
   AMTPROV_CODEC_KEY_FILE: { default: '`<data dir>/keys/codec.key` (made 0600 when missing)', roles: ALL, meaning: 'payload codec key ring file' },
+  AMTPROV_CODEC_TOKEN: {
+    default: 'unset', roles: ['start', 'operator'], secret: true,
+    meaning: 'codec endpoint bearer tokens (`npm start`, `amtprov codec-server`), comma-separated (several during a change); instead of the file',
+  },
+  AMTPROV_CODEC_TOKEN_FILE: { default: '`<data dir>/keys/codec-token` (made 0600 when missing)', roles: ['start', 'operator'], meaning: 'codec endpoint bearer token file' },
+  AMTPROV_CODEC_OIDC_ISSUER: { default: 'unset', roles: ['operator'], meaning: '`amtprov codec-server`: accept OIDC access tokens from this issuer (`iss`); with the next two' },
+  AMTPROV_CODEC_OIDC_AUDIENCE: { default: 'unset', roles: ['operator'], meaning: '`amtprov codec-server`: the audience (`aud`) those tokens must name' },
+  AMTPROV_CODEC_OIDC_JWKS_URL: { default: 'unset', roles: ['operator'], meaning: '`amtprov codec-server`: the issuer\'s JWKS (https) that verifies them' },
   AMTPROV_HELLO_LISTEN: { default: '127.0.0.1:9971', roles: ['listener', 'start'], meaning: 'hello listener `host:port` (devices send Hellos to port 9971)' },
   AMTPROV_SITE_API_LISTEN: { default: '127.0.0.1:9443', roles: ['site-server', 'start'], meaning: 'site server API `host:port` (in-band agents)' },
   AMTPROV_METRICS_LISTEN: {

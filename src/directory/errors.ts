@@ -3,6 +3,7 @@
 // result codes (RFC 4511) and transport errors are mapped here; messages never carry the
 // passwords involved (scrubbed as a last line of defence).
 import { ResultCodeError } from 'ldapts';
+import { ProvisionerError } from '../errors';
 
 export type DirectoryErrorType =
   /** Bind refused: wrong DN or password (LDAP 49). */
@@ -33,8 +34,7 @@ export interface DirectoryErrorDetails {
   conflictingDn?: string;
 }
 
-export class DirectoryError extends Error {
-  override readonly name = 'DirectoryError';
+export class DirectoryError extends ProvisionerError {
   readonly ldapCode?: number;
   readonly field?: string;
   readonly conflictingDn?: string;

@@ -73,6 +73,19 @@ const codecFailures = counter(
   'amtprov_codec_failures_total',
   'Payload codec failures, by operation (encode, decode) and kind', ['operation', 'kind'],
 );
+const codecUndecryptable = counter(
+  'amtprov_codec_undecryptable_total',
+  'Payloads this process could not decrypt because its codec key ring lacks their key, by the key id they name (a run whose history needs it is stuck)', ['key_id'],
+);
+/** Key ids become label values only while few and well-formed: a payload names any id it likes. */
+const MAX_KEY_ID_LABELS = 32;
+const keyIdLabels = new Set<string>();
+function keyIdLabel(keyId: string): string {
+  if (keyIdLabels.has(keyId)) return keyId;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(keyId) || keyIdLabels.size >= MAX_KEY_ID_LABELS) return 'other';
+  keyIdLabels.add(keyId);
+  return keyId;
+}
 const codecEndpointRejected = counter(
   'amtprov_codec_endpoint_rejected_total',
   'Requests the Web UI codec endpoint refused before decoding, by reason', ['reason'],
@@ -102,6 +115,7 @@ export const productMetrics = {
   digestAllRejected(): void { digestRotations.inc({ outcome: 'all-rejected' }); },
   directoryError(type: DirectoryErrorType, ldapResult: LdapResultName): void { directoryErrors.inc({ type, ldap_result: ldapResult }); },
   codecFailure(operation: CodecOperation, kind: CodecFailureKind): void { codecFailures.inc({ operation, kind }); },
+  codecUndecryptable(keyId: string): void { codecUndecryptable.inc({ key_id: keyIdLabel(keyId) }); },
   codecEndpointRejected(reason: CodecEndpointRejection): void { codecEndpointRejected.inc({ reason }); },
   sdkMetricsMerged(merged: boolean): void { sdkMetricsUp.set(merged ? 1 : 0); },
 };

@@ -4,6 +4,7 @@
 // certificate (seed step 7.3, serverAuth) and its 802.1X client certificate (step 8.4, clientAuth).
 import { createPublicKey } from 'node:crypto';
 import forge from 'node-forge';
+import { ProvisioningRefused } from '../errors';
 import { checkFqdn } from '../site/identifiers';
 import { addDays, commonName, sameRsaKey, sha256Fingerprint, signCertificate } from './x509';
 
@@ -82,10 +83,10 @@ export function issueDeviceCertificate(request: DeviceCertificateRequest, issuer
   const caCert = forge.pki.certificateFromPem(issuer.certPem);
   const caKey = forge.pki.privateKeyFromPem(issuer.keyPem);
   if (!sameRsaKey(caCert.publicKey as forge.pki.rsa.PublicKey, forge.pki.setRsaPublicKey(caKey.n, caKey.e))) {
-    throw new Error(`issuing CA key does not belong to the issuing CA certificate (${commonName(caCert) ?? 'no CN'})`);
+    throw new ProvisioningRefused('IssuingCaInvalid', `issuing CA key does not belong to the issuing CA certificate (${commonName(caCert) ?? 'no CN'})`);
   }
   const now = request.now ?? new Date();
-  if (caCert.validity.notAfter <= now) throw new Error('issuing CA certificate has expired');
+  if (caCert.validity.notAfter <= now) throw new ProvisioningRefused('IssuingCaInvalid', 'issuing CA certificate has expired; register a new one (amtprov pki)');
   const wanted = addDays(now, request.validityDays ?? 365);
   const notAfter = wanted < caCert.validity.notAfter ? wanted : caCert.validity.notAfter;
 

@@ -31,7 +31,7 @@ export async function startWorkerRole(options: WorkerRoleOptions): Promise<Runni
   const worker = await createProvisioningWorker({
     connection, namespace, codecKeys: options.codecKeys, taskQueue, shutdownGraceMs: options.shutdownGraceMs,
     ...(options.workflowTasks ? { workflowTasks: options.workflowTasks } : {}),
-    activities: createActivities({ store, log: log.child('activity') }),
+    activities: createActivities({ store, log: log.child('activity') }), log: log.child('worker'),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
   });
   const stopped = worker.run();

@@ -16,6 +16,7 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import type { provisionDevice } from '../workflows';
+import { diagnoseStuckRun, STUCK_WORKFLOW_TASK_ATTEMPTS, type StuckRun } from './stuckRun';
 import {
   agentRequestSignal, helloSignal, provisioningWorkflowId, retrySignal, searchAttributes, statusQuery, TASK_QUEUE,
   type AgentRequestSignal, type HelloSignal, type ProvisioningMode, type ProvisioningStatus, type ProvisionInput,
@@ -47,8 +48,10 @@ export interface RunState extends RunRef {
   started: string;
   closed?: string;
   summary?: string;
-  /** The workflow's own status query, while the run is open. */
+  /** The workflow's own status query, while the run is open and moving. */
   live?: ProvisioningStatus;
+  /** Set instead of `live` when the run's workflow task keeps failing (stuckRun.ts). */
+  stuck?: StuckRun;
 }
 
 export type RetryOutcome = RunRef & { action: 'signalled' | 'started' };
@@ -124,11 +127,15 @@ export class RunControl {
     const description = await this.describe(handle);
     if (!description) return undefined;
     const open = description.status.name === 'RUNNING';
+    const attempts = description.raw.pendingWorkflowTask?.attempt ?? 0;
+    // A stuck run answers no query (no worker can replay it): diagnose it from its history instead.
+    const stuck = open && attempts >= STUCK_WORKFLOW_TASK_ATTEMPTS ? await diagnoseStuckRun(this.client, await handle.fetchHistory(), attempts) : undefined;
     return {
       workflowId: description.workflowId, runId: description.runId, status: description.status.name,
       started: description.startTime.toISOString(), closed: description.closeTime?.toISOString(),
-      summary: await description.staticSummary(),
-      ...(open ? { live: await handle.query(statusQuery) } : {}),
+      // The summary is a payload too: under a key this process lacks it is left out, not fatal.
+      summary: stuck ? await description.staticSummary().catch(() => undefined) : await description.staticSummary(),
+      ...(stuck ? { stuck } : open ? { live: await handle.query(statusQuery) } : {}),
     };
   }
 

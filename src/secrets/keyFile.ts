@@ -2,7 +2,7 @@
 // "<id>:<base64 32 bytes>" entries (newline- or comma-separated); the first is the active
 // key used to encrypt, the rest stay readable so old data decrypts after a rotation.
 // Keys come from an env var, or a 0600 file (made on first use for the embedded default);
-// which one, the config module decides.
+// which one, the config module decides; the codec endpoint's bearer tokens the same way.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -30,26 +30,51 @@ export function parseKeyRing(text: string, source: string): KeyRing {
 }
 
 /**
- * Reads the ring `source` names (config/environment.ts): the variable's own value, or its
- * file; creates the default file with a fresh key (mode 0600) when none exists.
+ * The text `source` names (config/environment.ts): the variable's own value, or its file;
+ * creates the default file with `fresh()` (mode 0600) when none exists.
  */
-export function readKeyRing(source: KeyRingVariables): KeyRing {
-  if (source.inline) return parseKeyRing(source.inline, `$${source.variable}`);
+function readSecretText(source: KeyRingVariables, fresh: () => string): { text: string; origin: string } {
+  if (source.inline) return { text: source.inline, origin: `$${source.variable}` };
   const { file } = source;
   if (!existsSync(file)) {
     if (source.fileGiven) throw new Error(`$${source.variable}_FILE points at ${file}, which does not exist`);
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    writeFileSync(file, `k1:${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileSync(file, `${fresh()}\n`, { mode: 0o600, flag: 'wx' });
   }
   const mode = statSync(file).mode & 0o777;
   if ((mode & 0o077) !== 0) {
     // A key readable by others is not a secret; tighten rather than refuse to start.
     chmodSync(file, 0o600);
   }
-  return parseKeyRing(readFileSync(file, 'utf8'), file);
+  return { text: readFileSync(file, 'utf8'), origin: file };
+}
+
+/** The key ring `source` names; its default file is made with a fresh key. */
+export function readKeyRing(source: KeyRingVariables): KeyRing {
+  const { text, origin } = readSecretText(source, () => `k1:${randomBytes(32).toString('base64')}`);
+  return parseKeyRing(text, origin);
 }
 
 /** `readKeyRing` by variable name and default file (the site store's call). */
 export function loadKeyRing(envName: KeyRingVariables['variable'], defaultFile: string, env: NodeJS.ProcessEnv = process.env): KeyRing {
   return readKeyRing(keyRingVariables(envName, defaultFile, env));
+}
+
+/** Shortest bearer token accepted: 128 bits of base64url. */
+const MIN_TOKEN_CHARS = 22;
+
+/**
+ * Bearer tokens (newline- or comma-separated; several so one can replace another without a
+ * gap) that `source` names; its default file is made with a fresh one.
+ */
+export function readTokens(source: KeyRingVariables): string[] {
+  const { text, origin } = readSecretText(source, () => randomBytes(32).toString('base64url'));
+  const tokens = text.split(/[\n,]/).map((s) => s.trim()).filter((s) => s && !s.startsWith('#'));
+  if (tokens.length === 0) throw new Error(`${origin}: no token found`);
+  tokens.forEach((token, index) => {
+    if (!/^[A-Za-z0-9._~+/=-]+$/.test(token) || token.length < MIN_TOKEN_CHARS) {
+      throw new Error(`${origin}: token ${index + 1} must be at least ${MIN_TOKEN_CHARS} characters of A-Z a-z 0-9 . _ ~ + / = -`);
+    }
+  });
+  return tokens;
 }

@@ -1,6 +1,7 @@
 // The site's certificates: provisioning certificates (the chain the server presents to
 // devices, and the root hashes that decide which device trusts which one) and the issuing
 // CA that signs each device's TLS certificate in phase 1. Private keys live in the vault.
+import { ProvisioningRefused } from '../errors';
 import type { SiteStoreView } from './store';
 import type { SecretRef } from './vault';
 
@@ -167,7 +168,7 @@ export class IssuingCa {
   /** The CA with its private key resolved, for `issueDeviceCertificate` (activity code only). */
   async loadIssuer(): Promise<{ certPem: string; chainPem: string[]; keyPem: string }> {
     const ca = await this.get();
-    if (!ca) throw new Error('no issuing CA configured (run "amtprov pki demo" or register one)');
+    if (!ca) throw new ProvisioningRefused('SiteNotConfigured', 'no issuing CA configured (run "amtprov pki demo" or register one)');
     return { certPem: ca.certPem, chainPem: ca.chainPem, keyPem: await this.store.vault.getSecret(ca.keyRef) };
   }
 }

@@ -1,6 +1,7 @@
 // Computers known to the site: identity (SMBIOS UUID, names, MAC), AMT status, the pinned
 // device certificate, and references to the computer's secrets in the vault.
 import { firmwareFamily, type FirmwareFamily } from '../contract/firmwareFamilies';
+import { ProvisionerError } from '../errors';
 import { AMT_STATUSES } from './schema';
 import type { SqlValue } from './sql';
 import type { SiteStoreTransaction, SiteStoreView } from './store';
@@ -114,8 +115,7 @@ function toComputer(row: ComputerRow): Computer {
 }
 
 /** A run's computer is gone from the store: no retry brings it back (non-retryable, failureMapping.ts). */
-export class ComputerNotFoundError extends Error {
-  override name = 'ComputerNotFoundError';
+export class ComputerNotFoundError extends ProvisionerError {
   readonly type = 'ComputerNotFound';
   readonly retryable = false;
 }

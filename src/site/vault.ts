@@ -3,6 +3,7 @@
 // to its reference and purpose, so a ciphertext copied to another row (or relabelled) fails
 // to decrypt. Nothing here lists plaintexts, and no message carries one.
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { ProvisionerError } from '../errors';
 import type { SiteStoreView } from './store';
 
 export const SECRET_PURPOSES = [
@@ -34,8 +35,7 @@ export function isSecretRef(value: unknown): value is SecretRef {
  * foreign secret, a dangling reference. Misconfiguration or damage, not a passing fault, so
  * activities fail at once under this type instead of retrying until the deadline.
  */
-export class VaultError extends Error {
-  override name = 'VaultError';
+export class VaultError extends ProvisionerError {
   readonly type = 'VaultUnreadable';
   readonly retryable = false;
 }

@@ -11,7 +11,10 @@ import { readinessProblems } from '../roles/readiness';
 import type { RunningRole } from '../roles/runningRole';
 import { startSiteServerRole } from '../roles/siteServerRole';
 import { startWorkerRole } from '../roles/workerRole';
+import { codecTokenVariables } from '../config/environment';
+import { readTokens } from '../secrets/keyFile';
 import { openSiteStore } from '../site/store';
+import { codecAuth, newCodecSecret } from '../temporal/codecAuth';
 import { startCodecServer } from '../temporal/codecServer';
 import { connectClient, loadCodecKeyRing, temporalSettings } from '../temporal/connection';
 import { CLUSTER_WORKFLOW_TASK_TUNING, connectWorkerConnection } from '../worker';
@@ -77,12 +80,20 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     const config = loadDevStackConfig();
     const codecKeys = loadCodecKeyRing();
     const uiOrigin = `http://${config.server.ip}:${config.server.uiPort}`;
-    const codec = await startCodecServer({ host: config.server.ip, port: config.server.uiCodecPort, keys: codecKeys, allowedOrigin: uiOrigin });
+    // The dev server's UI has no sign-on (no access token to pass): browsers log in once per
+    // start with this code and send the session cookie; the CLI and scripts use the token file.
+    const loginCode = newCodecSecret();
+    const codecTokens = codecTokenVariables();
+    const auth = codecAuth({ tokens: readTokens(codecTokens), login: { code: loginCode, uiUrl: uiOrigin } });
+    const codec = await startCodecServer({ host: config.server.ip, port: config.server.uiCodecPort, keys: codecKeys, allowedOrigin: uiOrigin, auth });
     stops.push({ what: 'codec server', stop: () => codec.close() });
 
     const temporal = await startStackTemporal(options.temporal, config, codec.url, log);
     stops.push({ what: temporal.what, stop: () => temporal.stop() });
     lines.push(`Temporal Web UI   ${temporal.uiUrl}  (namespace ${temporal.namespace}; payloads decoded by ${codec.url})`);
+    // The banner goes to the operator's terminal only, never through the logger.
+    lines.push(`codec login       ${codec.url}/login?code=${loginCode}  (once per start, then the UI decodes; README "How the UI authenticates to the codec")`);
+    lines.push(`codec for the CLI --codec-endpoint ${codec.url} --codec-auth "Bearer ${codecTokens.inline ? '$AMTPROV_CODEC_TOKEN' : `$(cat ${codecTokens.file})`}"`);
     lines.push(...temporal.lines);
 
     let samba: SambaHandle | undefined;

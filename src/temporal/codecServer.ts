@@ -1,20 +1,24 @@
 // A codec endpoint for the Temporal Web UI (`--ui-codec-endpoint`) and the Temporal CLI
 // (`--codec-endpoint`): they post the encrypted payloads of a history here and get them
 // decoded, so operators read inputs, results, status queries and failure messages.
-// Loopback only unless an authorizer guards it: payloads hold references and facts, never
-// secrets, but they are still the site's data.
+// Every request needs a credential (codecAuth.ts); off loopback also TLS, so the credential
+// does not cross the network in clear. Payloads hold references and facts, never secrets,
+// but they are still the site's data, and /encode forges payloads with the live key.
 //
 // What the clients send (measured, README "Operations"): UI 2.54.1 preflights
 // `OPTIONS /decode?preserveStorageRefs=true` asking for content-type,x-namespace, then POSTs
 // there; CLI 1.9.1 POSTs `<endpoint>/decode` verbatim, so `--codec-endpoint http://h/codec/`
 // arrives as `/codec//decode`. Routing is therefore on the last path segment, query ignored.
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import type { Payload } from '@temporalio/common';
 import { z } from 'zod';
 import { productMetrics, type CodecEndpointRejection } from '../metrics/productMetrics';
 import type { KeyRing } from '../secrets/keyFile';
+import type { CodecAuth } from './codecAuth';
+import { CodecRequestError } from './codecRequestError';
 import { AesGcmPayloadCodec } from './payloadCodec';
 
 /** Request bodies above this are refused (413); a history page's payloads are far smaller. */
@@ -31,21 +35,6 @@ const REJECTION_BY_STATUS: Record<number, CodecEndpointRejection> = {
   400: 'bad-body', 401: 'unauthorized', 403: 'forbidden', 404: 'not-found', 405: 'method-not-allowed', 413: 'too-large', 415: 'unsupported-media-type',
 };
 
-/** A refused request: the status and the one-line reason the client is sent. */
-export class CodecRequestError extends Error {
-  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
-    super(message);
-    this.name = 'CodecRequestError';
-  }
-}
-
-/**
- * The seam for authentication (issue "trust boundaries"): called for every POST before its
- * body is read; throw a CodecRequestError (401/403) to refuse. Browsers send the UI's access
- * token as `Authorization`, which the CORS answer already allows.
- */
-export type CodecAuthorizer = (request: http.IncomingMessage) => void | Promise<void>;
-
 export interface CodecServerOptions {
   host: string;
   port: number;
@@ -55,8 +44,10 @@ export interface CodecServerOptions {
    * 127.0.0.1 origin is also accepted as localhost (and back): operators type either.
    */
   allowedOrigin: string;
-  /** Required to listen on anything but a loopback address. */
-  authorize?: CodecAuthorizer;
+  /** Checked for every POST before its body is read. */
+  auth: CodecAuth;
+  /** PEM certificate chain and key: HTTPS, required off loopback (and for the UI's passAccessToken). */
+  tls?: { cert: string; key: string };
 }
 
 export interface CodecServer {
@@ -81,11 +72,11 @@ function toJson(p: Payload): JsonPayload {
   };
 }
 
-/** `decode` / `encode` from a request target: query ignored, any prefix, empty segments skipped. */
-export function codecRoute(url: string | undefined): 'decode' | 'encode' | undefined {
+/** `decode` / `encode` / `login` from a request target: query ignored, any prefix, empty segments skipped. */
+export function codecRoute(url: string | undefined): 'decode' | 'encode' | 'login' | undefined {
   const segments = (url ?? '').split(/[?#]/, 1)[0].split('/').filter(Boolean);
   const last = segments.at(-1);
-  return last === 'decode' || last === 'encode' ? last : undefined;
+  return last === 'decode' || last === 'encode' || last === 'login' ? last : undefined;
 }
 
 /** The origin and, for a loopback UI, the same UI under its other loopback name. */
@@ -141,8 +132,8 @@ function parseBody(raw: Buffer): Payload[] {
 }
 
 export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
-  if (!isLoopback(options.host) && !options.authorize) {
-    throw new Error(`codec server: refusing to listen on ${options.host} without an authorizer; it decrypts the site's payloads (use a 127.x address)`);
+  if (!isLoopback(options.host) && !options.tls) {
+    throw new Error(`codec server: refusing to listen on ${options.host} without TLS; its clients' credentials would cross the network in clear (use a 127.x address, or give a certificate)`);
   }
   // Operators see what was sent, encrypted or not; only the worker refuses plaintext input.
   const codec = new AesGcmPayloadCodec(options.keys, 'pass');
@@ -151,6 +142,11 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const route = codecRoute(req.url);
     if (!route) throw new CodecRequestError(404, `unknown path ${(req.url ?? '').split('?')[0]}; POST <prefix>/decode or <prefix>/encode`);
+    if (route === 'login') {
+      if (req.method !== 'GET') throw new CodecRequestError(405, `method ${req.method} not allowed; GET /login?code=...`, { allow: 'GET' });
+      options.auth.login(req, res, options.tls !== undefined);
+      return;
+    }
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins.has(origin)) {
       throw new CodecRequestError(403, `origin ${origin} is not the Temporal Web UI's (${[...allowedOrigins].join(' or ')})`);
@@ -158,13 +154,15 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     if (origin !== undefined) {
       res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Vary', 'Origin');
+      // The UI sends the session cookie only with "include cross-origin credentials", and reads the answer only if allowed.
+      if (options.auth.cookies) res.setHeader('Access-Control-Allow-Credentials', 'true');
     }
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { 'Access-Control-Allow-Methods': CORS_METHODS, 'Access-Control-Allow-Headers': CORS_HEADERS, 'Access-Control-Max-Age': '600' }).end();
       return;
     }
     if (req.method !== 'POST') throw new CodecRequestError(405, `method ${req.method} not allowed; POST /${route}`, { allow: 'POST, OPTIONS' });
-    await options.authorize?.(req);
+    await options.auth.authorize(req);
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json') throw new CodecRequestError(415, `content-type must be application/json, got ${type || 'none'}`);
     const payloads = parseBody(await readBody(req));
@@ -177,16 +175,20 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ payloads: result.map(toJson) }));
   }
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       const refusal = err instanceof CodecRequestError ? err : new CodecRequestError(500, 'internal error');
       productMetrics.codecEndpointRejected(REJECTION_BY_STATUS[refusal.status] ?? 'internal');
       if (res.headersSent) return;
-      res.writeHead(refusal.status, { 'Content-Type': 'text/plain; charset=utf-8', ...refusal.headers }).end(`${refusal.message}\n`);
-      // Stop reading a body we refused (too large, unauthorized) once the answer is out.
-      if (!req.complete) res.once('finish', () => req.destroy());
+      // A body we refused unread (too large, unauthorized) is not read on: the connection
+      // closes once the answer is out, and says so, so a keep-alive client does not reuse it.
+      const closing = !req.complete;
+      res.writeHead(refusal.status, { 'Content-Type': 'text/plain; charset=utf-8', ...refusal.headers, ...(closing ? { connection: 'close' } : {}) })
+        .end(`${refusal.message}\n`);
+      if (closing) res.once('finish', () => req.destroy());
     });
-  });
+  };
+  const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) : http.createServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(
       err.code === 'EADDRINUSE' ? new Error(`codec server: ${options.host}:${options.port} is already in use`, { cause: err }) : err));
@@ -194,5 +196,5 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   });
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
-  return { url: `http://${host}:${port}`, close: () => new Promise((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }) };
+  return { url: `${options.tls ? 'https' : 'http'}://${host}:${port}`, close: () => new Promise((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }) };
 }

@@ -6,7 +6,7 @@ import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { codecKeyVariables, temporalConfig, type TemporalConfig } from '../config/environment';
 import { readKeyRing, type KeyRing } from '../secrets/keyFile';
-import { AesGcmPayloadCodec } from './payloadCodec';
+import { AesGcmPayloadCodec, type UnknownKeyReport } from './payloadCodec';
 
 export interface TemporalSettings {
   address: string;
@@ -45,12 +45,13 @@ export function loadCodecKeyRing(env: NodeJS.ProcessEnv = process.env): KeyRing 
   return readKeyRing(codecKeyVariables(env));
 }
 
+
 /**
  * Codec plus the failure converter that moves failure messages into (encrypted) payloads.
  * The converter is given by path because workers load it inside the workflow sandbox.
  */
-export function dataConverter(ring: KeyRing): DataConverter {
-  return { payloadCodecs: [new AesGcmPayloadCodec(ring)], failureConverterPath: require.resolve('./failureConverter') };
+export function dataConverter(ring: KeyRing, onUnknownKey?: UnknownKeyReport): DataConverter {
+  return { payloadCodecs: [new AesGcmPayloadCodec(ring, 'mark-untrusted', onUnknownKey)], failureConverterPath: require.resolve('./failureConverter') };
 }
 
 export async function connectClient(settings = temporalSettings(), ring = loadCodecKeyRing()): Promise<Client> {

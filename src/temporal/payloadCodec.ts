@@ -33,8 +33,15 @@ function codecFailure(operation: CodecOperation, kind: CodecFailureKind, message
   return new Error(message, cause === undefined ? undefined : { cause });
 }
 
+/** Told of each payload under a key the ring lacks (the worker logs it at a bounded rate). */
+export type UnknownKeyReport = (keyId: string, fingerprint: string, ring: string) => void;
+
 export class AesGcmPayloadCodec implements PayloadCodec {
-  constructor(private readonly ring: KeyRing, private readonly plaintext: PlaintextPolicy = 'mark-untrusted') {}
+  constructor(
+    private readonly ring: KeyRing,
+    private readonly plaintext: PlaintextPolicy = 'mark-untrusted',
+    private readonly onUnknownKey?: UnknownKeyReport,
+  ) {}
 
   // Work happens in a then() so a failure is a rejected promise, never a synchronous throw.
   encode(payloads: Payload[]): Promise<Payload[]> {
@@ -68,6 +75,8 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       const fingerprint = metadataText(payload, KEY_FINGERPRINT) ?? 'not recorded';
       const key = this.ring.keys.get(keyId);
       if (!key) {
+        productMetrics.codecUndecryptable(keyId);
+        this.onUnknownKey?.(keyId, fingerprint, this.describeRing());
         throw codecFailure('decode', 'unknown-key', `payload encrypted with codec key "${keyId}" (fingerprint ${fingerprint}), which this ` +
           `process's key ring (${this.describeRing()}) lacks: run it with the data dir or AMTPROV_CODEC_KEY that holds that key`);
       }
@@ -93,6 +102,12 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   private describeRing(): string {
     return [...this.ring.keys].map(([id, key]) => `"${id}" ${codecKeyFingerprint(key)}`).join(', ');
   }
+}
+
+/** The codec key a payload names in its (clear) metadata; undefined when it is not encrypted. */
+export function payloadKeyOf(payload: Payload): { keyId: string; fingerprint: string } | undefined {
+  if (metadataText(payload, METADATA_ENCODING_KEY) !== ENCODING) return undefined;
+  return { keyId: metadataText(payload, KEY_ID) ?? '', fingerprint: metadataText(payload, KEY_FINGERPRINT) ?? 'not recorded' };
 }
 
 function metadataText(payload: Payload, key: string): string | undefined {

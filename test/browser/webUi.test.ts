@@ -58,6 +58,21 @@ describe('the Temporal Web UI in Chromium', () => {
     });
 
     // The columns the README tells operators to add (Configure Columns), as the UI keeps them in localStorage.
+    // The UI's Codec Server settings as README tells operators to set them once per browser
+    // (endpoint, "Include cross-origin credentials", "Use my browser setting"), kept in localStorage.
+    const codecSettings = { endpoint: codec.url, includeCredentials: true, passAccessToken: false, overrideRemoteCodecConfiguration: true };
+    await page.addInitScript({
+      content: Object.entries(codecSettings).map(([key, value]) => `localStorage.setItem(${JSON.stringify(key)}, ${JSON.stringify(JSON.stringify(value))});`).join('\n'),
+    });
+    // Before the login the endpoint answers the page nothing.
+    await page.goto(temporal.uiUrl, { waitUntil: 'networkidle' });
+    const anonymous = await page.evaluate(async (url) => (await fetch(`${url}/decode`, { method: 'POST', credentials: 'include', headers: { 'content-type': 'application/json' }, body: '{"payloads":[]}' })).status, codec.url);
+    assert.equal(anonymous, 401, 'no session, no decoding');
+    // The operator opens the login URL npm start printed: a session cookie, then back to the UI.
+    await page.goto(ui.codecLoginUrl, { waitUntil: 'networkidle' });
+    assert.ok(page.url().startsWith(temporal.uiUrl), `the login sent the browser to the UI: ${page.url()}`);
+    codecCalls.length = 0;
+
     const columns = ['Status', 'Workflow ID', 'AmtHostname', 'AmtStatus', 'ProvisioningStage', 'ProvisioningMode', 'Start', 'End'].map((label) => ({ label }));
     await page.addInitScript({
       content: `localStorage.setItem('namespace-workflow-table-columns', ${JSON.stringify(JSON.stringify({ [temporal.namespace]: columns }))});`,
@@ -92,7 +107,7 @@ describe('the Temporal Web UI in Chromium', () => {
   });
 
   test('the Temporal CLI decodes the same history through the endpoint, prefix and trailing slash included', async () => {
-    const { stack, temporal, codec } = ui!;
+    const { stack, temporal, codec, codecToken } = ui!;
     const cli = await resolveTemporalCli();
     /** The run's input as `temporal workflow show --output json` prints it: encoding and JSON value. */
     const input = async (...extra: string[]) => {
@@ -105,8 +120,10 @@ describe('the Temporal Web UI in Chromium', () => {
       return { encoding, value: encoding === 'json/plain' ? JSON.parse(Buffer.from(started.data, 'base64').toString()) as { uuid: string; mode: string } : undefined };
     };
     assert.equal((await input()).encoding, 'binary/encrypted', 'without the endpoint the CLI shows ciphertext');
+    // Refused (401), the CLI retries until its deadline.
+    await assert.rejects(input('--codec-endpoint', codec.url, '--command-timeout', '3s'), /401|Unauthorized|deadline exceeded/i, 'without its token the CLI is refused');
     for (const endpoint of [codec.url, `${codec.url}/codec/`]) {
-      const decoded = await input('--codec-endpoint', endpoint);
+      const decoded = await input('--codec-endpoint', endpoint, '--codec-auth', `Bearer ${codecToken}`);
       assert.equal(decoded.encoding, 'json/plain', endpoint);
       assert.equal(decoded.value?.uuid, stack.uuids[1], endpoint);
       assert.equal(decoded.value?.mode, 'out-of-band', endpoint);

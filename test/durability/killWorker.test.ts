@@ -11,6 +11,10 @@ import { statusQuery } from '../../src/workflows/definitions';
 import { withAdminClient } from '../support/ad';
 import { findSecrets, historySecretsScan } from '../support/secretScan';
 import { useProvisioningStacks, type ProvisioningStack } from '../support/provisioningStack';
+import { waitUntil } from '../support/waitUntil';
+import { trustedHashesOfRoot } from '../../src/emulator/fleet';
+import { RunControl } from '../../src/runs/runControl';
+import type { ProvisioningActivities } from '../../src/activities/types';
 
 interface DeviceView {
   firmware: {
@@ -29,22 +33,22 @@ describe('kill -9 of the worker mid-run', () => {
   const childWorkerStack = (t: TestContext, baseIp: string, family: FirmwareFamily = 'modern'): Promise<ProvisioningStack> =>
     stack(t, { baseIp, worker: 'child-process', firmwareVersion: DEFAULT_FIRMWARE_VERSION[family] });
 
-  async function assertCompletedCleanly(s: ProvisioningStack, family: FirmwareFamily = 'modern'): Promise<void> {
-    assert.equal((await s.waitForResult(0, 240_000)).outcome, 'Provisioned');
-    const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
+  async function assertCompletedCleanly(s: ProvisioningStack, family: FirmwareFamily = 'modern', index = 0): Promise<void> {
+    assert.equal((await s.waitForResult(index, 240_000)).outcome, 'Provisioned');
+    const computer = (await s.store.computers.findByUuid(s.uuids[index]))!;
     assert.equal(computer.firmwareFamily, family);
     // Phase 1 spoke the family's dialect (a restarted run after the commit finds it done).
     const dialects = new Set((await s.store.audit.forComputer(computer.uuid)).filter((a) => a.action === 'provisioning.phase1').map((a) => a.detail?.dialect));
     assert.deepEqual([...dialects], [family === 'modern' ? 'ws-man' : 'eoi-soap']);
     if (family === 'modern') {
       // Nothing an interrupted attempt made is left over: one key pair, one device certificate, bound to TLS.
-      const { firmware } = await s.control<DeviceView>('GET', `/devices/${s.uuids[0]}`);
+      const { firmware } = await s.control<DeviceView>('GET', `/devices/${s.uuids[index]}`);
       const leaves = firmware.keyStore.certificates.filter((c) => !c.isRoot);
       assert.equal(firmware.keyStore.keyPairs.length, 1, 'one key pair');
       assert.deepEqual(leaves.map((c) => c.handle), [firmware.tls.certificateHandle], 'one device certificate, the TLS one');
     }
     const password = await s.store.vault.getSecret(computer.secretRefs.adminPassword!);
-    assert.deepEqual(await s.control('POST', `/devices/${s.uuids[0]}/check-admin`, { username: 'admin', password }), { matches: true },
+    assert.deepEqual(await s.control('POST', `/devices/${s.uuids[index]}/check-admin`, { username: 'admin', password }), { matches: true },
       "the device's admin password is the vault's");
     assert.equal((await s.store.credentials.pendingAdminPasswords(computer.id)).length, 0);
     const accounts = await withAdminClient(s.facts, async (ldap) => (await ldap.search(s.facts.baseDn, {
@@ -54,7 +58,16 @@ describe('kill -9 of the worker mid-run', () => {
     // The killed and the restarted worker logged nothing secret, and the history holds none.
     const secrets = [password, s.devicePassword, await s.store.vault.getSecret(computer.secretRefs.adAccountPassword!)];
     assert.deepEqual(findSecrets(s.logs.join('\n'), secrets), []);
-    assert.deepEqual(await historySecretsScan(s.client, s.workflowId(0), s.codecKeys, secrets), []);
+    assert.deepEqual(await historySecretsScan(s.client, s.workflowId(index), s.codecKeys, secrets), []);
+    // One run, and an audit trail that says what happened, whatever was killed when.
+    const runsQuery = `WorkflowId = '${s.workflowId(index)}'`;
+    await waitUntil(async () => (await s.client.workflow.count(runsQuery)).count > 0, 'the run in visibility', 10_000);
+    assert.equal((await s.client.workflow.count(runsQuery)).count, 1, 'one run');
+    const actions = new Set((await s.store.audit.forComputer(computer.uuid)).map((a) => a.action));
+    for (const action of ['provisioning.started', 'provisioning.digest-login', 'provisioning.directory-account', 'provisioning.phase2', 'provisioning.finished']) {
+      assert.ok(actions.has(action), `audit has ${action}: ${[...actions].join(', ')}`);
+    }
+    assert.ok(actions.has('provisioning.phase1') || actions.has('provisioning.admin-password-recovered'), 'audit explains the admin password');
   }
 
   async function pollDevice(s: ProvisioningStack, until: (view: DeviceView) => boolean, what: string): Promise<void> {
@@ -116,5 +129,45 @@ describe('kill -9 of the worker mid-run', () => {
     s.killWorker();
     await s.startWorker();
     await assertCompletedCleanly(s);
+  });
+
+  /** Each out-of-band stage and the activity that starts it (src/workflows/provisionDevice.ts). */
+  const STAGE_ACTIVITIES: [string, keyof ProvisioningActivities][] = [
+    ['validate', 'validateDevice'], ['tls', 'tlsHandshake'], ['digest', 'digestLogin'], ['directory', 'createDirectoryAccount'],
+    ['phase1', 'phase1'], ['phase2', 'phase2Wsman'], ['report', 'reportResult'],
+  ];
+
+  /** Follows a run's history as Temporal writes it (long poll) and kills the worker the moment `activity` is scheduled. */
+  async function killWhenScheduled(s: ProvisioningStack, index: number, activity: string): Promise<void> {
+    const deadline = Date.now() + 180_000;
+    let nextPageToken: Uint8Array | undefined;
+    while (Date.now() < deadline) {
+      const page = await s.client.workflowService.getWorkflowExecutionHistory({
+        namespace: s.client.options.namespace, execution: { workflowId: s.workflowId(index) }, waitNewEvent: true, ...(nextPageToken ? { nextPageToken } : {}),
+      });
+      if ((page.history?.events ?? []).some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity)) {
+        s.killWorker();
+        return;
+      }
+      if (!page.nextPageToken?.length) assert.fail(`run ${index} closed before ${activity} was scheduled`);
+      nextPageToken = page.nextPageToken;
+    }
+    assert.fail(`run ${index} never scheduled ${activity}`);
+  }
+
+  test('one kill -9 at every stage boundary, validate to report: every device ends Provisioned, one AD object, the vault\'s password, one run, a full audit', async (t) => {
+    // One device per stage, started one after another by the test (no Hellos), so each kill lands where it is meant to;
+    // the earlier runs, still going, take the later kills wherever they are.
+    const s = await stack(t, { baseIp: '127.0.183.1', devices: STAGE_ACTIVITIES.length, worker: 'child-process', hellos: false });
+    const runs = new RunControl(s.client, s.taskQueue);
+    // What the device's Hello would offer: the hex of its active root hashes.
+    const roots = trustedHashesOfRoot(s.pki.root.certPem).filter((h) => h.active).map((h) => h.hash);
+    for (const [index, [, activity]] of STAGE_ACTIVITIES.entries()) {
+      const uuid = s.uuids[index];
+      await runs.fromHello({ uuid, hostname: (await s.store.computers.findByUuid(uuid))!.fqdn, address: s.fleet.devices[index].config.ip, trustedRootHashes: roots }, 0);
+      await killWhenScheduled(s, index, activity);
+      await s.startWorker();
+    }
+    for (const index of STAGE_ACTIVITIES.keys()) await assertCompletedCleanly(s, 'modern', index);
   });
 });

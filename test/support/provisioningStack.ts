@@ -96,12 +96,13 @@ export interface ProvisioningStack {
   codecKeys: KeyRing;
   /** Log lines of the stack's own components (listener, activities when in-process, child worker output). */
   logs: string[];
-  /** The environment a role process of this stack runs with (Temporal, store, keys, data dir), as the docs set it. */
+  /** The environment a role process of this stack runs with (Temporal, store, keys, data dir), as the docs set it; its codec key ring is the worker's. */
   roleEnv: NodeJS.ProcessEnv;
   workflowId(index: number): string;
   waitForResult(index: number, timeoutMs?: number): Promise<ProvisionResult>;
   control<T>(method: 'GET' | 'POST' | 'DELETE', route: string, body?: unknown): Promise<T>;
-  startWorker(): Promise<void>;
+  /** Starts the worker; `codecRing` ("<id>:<base64>,...") replaces the stack's codec key ring from then on, e.g. for a rotation. */
+  startWorker(options?: { codecRing?: string }): Promise<void>;
   killWorker(): void;
   /** SIGTERM to a child worker (shutdown of an in-process one); resolves with the child's exit code (null in-process). */
   stopWorker(): Promise<number | null>;
@@ -151,17 +152,20 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
     host: listenerIp, port: 0, lookups: siteHelloLookups(store), provision: helloToWorkflow(client, taskQueue), log: log.child('listener'),
   });
 
-  const roleEnv: NodeJS.ProcessEnv = {
+  let workerRing = codecRing;
+  /** Follows the worker's key ring (startWorker's codecRing), so operator commands see what the worker sees. */
+  const roleEnv = (): NodeJS.ProcessEnv => ({
     ...process.env, TEMPORAL_ADDRESS: options.temporal.address, TEMPORAL_NAMESPACE: options.temporal.namespace,
-    AMTPROV_SITE_DB: siteDb, AMTPROV_MASTER_KEY: masterRing, AMTPROV_CODEC_KEY: codecRing, AMTPROV_DATA_DIR: dir, AMTPROV_LOG_LEVEL: 'info',
-  };
+    AMTPROV_SITE_DB: siteDb, AMTPROV_MASTER_KEY: masterRing, AMTPROV_CODEC_KEY: workerRing, AMTPROV_DATA_DIR: dir, AMTPROV_LOG_LEVEL: 'info',
+  });
   let worker: { kind: 'in-process'; worker: Worker; running: Promise<void> } | { kind: 'child'; child: ChildProcess; exited: Promise<number | null> } | undefined;
-  const startWorker = async (): Promise<void> => {
+  const startWorker = async (start: { codecRing?: string } = {}): Promise<void> => {
     if (options.worker === 'none') return;
+    workerRing = start.codecRing ?? workerRing;
     if (options.worker === 'child-process') {
       // The command as the docs run it (bin/amtprov), so signals reach the role directly.
       const child = spawn(AMTPROV_BIN, ['worker', '--task-queue', taskQueue], {
-        env: { ...roleEnv, AMTPROV_METRICS_LISTEN: options.workerMetrics ?? '0' },
+        env: { ...roleEnv(), AMTPROV_METRICS_LISTEN: options.workerMetrics ?? '0' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const collect = (chunk: Buffer): void => { logs.push(...chunk.toString().split('\n').filter(Boolean)); };
@@ -172,8 +176,8 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
       return;
     }
     const w = await createProvisioningWorker({
-      connection, namespace: options.temporal.namespace, taskQueue, codecKeys, workflowBundle: await workflowBundle(),
-      activities: createActivities({ store, log: log.child('activity') }),
+      connection, namespace: options.temporal.namespace, taskQueue, codecKeys: parseKeyRing(workerRing, 'test worker codec'), workflowBundle: await workflowBundle(),
+      activities: createActivities({ store, log: log.child('activity') }), log: log.child('worker'),
     });
     worker = { kind: 'in-process', worker: w, running: w.run() };
   };
@@ -245,8 +249,9 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
   };
 
   return {
-    client, store, fleet, listener, pki, facts, ou, taskQueue, uuids, uuidSeed: seed, devicePassword, codecKeys, logs, roleEnv,
+    client, store, fleet, listener, pki, facts, ou, taskQueue, uuids, uuidSeed: seed, devicePassword, codecKeys, logs,
     workflowId, waitForResult, control, startWorker, killWorker, stopWorker,
+    get roleEnv() { return roleEnv(); },
     async stop() {
       await fleet.stop();
       await closeStack();

@@ -11,6 +11,7 @@
 // docs/amt-protocol.md section 6 (8.3) names the class but not the algorithm: the choice by
 // firmware version below is ours. The result holds secrets (Passphrase or MasterKey):
 // never log it or put it in workflow history.
+import { invalidInput } from '../errors';
 import { AES_DEFAULT_ITERATIONS, computerAccountSalt, rc4HmacKey } from './keys';
 
 export { aesStringToKey, computerAccountSalt, nfold, rc4HmacKey, AES_DEFAULT_ITERATIONS } from './keys';
@@ -54,7 +55,7 @@ export interface AmtKerberosSettings {
 export function realmFromBaseDn(baseDn: string): string {
   const labels = baseDn.split(',').map((rdn) => rdn.trim()).filter((rdn) => /^dc\s*=/i.test(rdn))
     .map((rdn) => rdn.slice(rdn.indexOf('=') + 1).trim());
-  if (labels.length === 0) throw new Error(`${baseDn} has no DC= components to take a realm from`);
+  if (labels.length === 0) throw invalidInput('directory.baseDn', `${baseDn} has no DC= components to take a realm from`);
   return labels.join('.').toUpperCase();
 }
 

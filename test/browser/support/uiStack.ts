@@ -10,6 +10,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { startDevServer, type DevServerHandle } from '../../../src/stack/devServer';
 import { loadDevStackConfig } from '../../../src/config/temporalDev';
 import { freePort } from '../../../src/net/ports';
+import { codecAuth, newCodecSecret } from '../../../src/temporal/codecAuth';
 import { startCodecServer, type CodecServer } from '../../../src/temporal/codecServer';
 import type { TestDirectory } from '../../support/ad';
 import { startProvisioningStack, type ProvisioningStack } from '../../support/provisioningStack';
@@ -33,6 +34,9 @@ export function launchChromium(): Promise<Browser> {
 export interface UiStack {
   temporal: DevServerHandle;
   codec: CodecServer;
+  /** The browser login URL the embedded stack prints, and the CLI's bearer token. */
+  codecLoginUrl: string;
+  codecToken: string;
   stack: ProvisioningStack;
   stop(): Promise<void>;
 }
@@ -60,9 +64,13 @@ export async function startUiStack(options: { t: TestContext; directory: TestDir
       baseIp: options.baseIp, devices: options.devices,
     });
     stops.push(() => stack.stop());
-    const codec = await startCodecServer({ host: ip, port: config.server.uiCodecPort, keys: stack.codecKeys, allowedOrigin: temporal.uiUrl });
+    // Authenticated as src/stack/embeddedStack.ts does it: a per-start login code for browsers, a token for the CLI.
+    const loginCode = newCodecSecret();
+    const codecToken = newCodecSecret();
+    const auth = codecAuth({ tokens: [codecToken], login: { code: loginCode, uiUrl: temporal.uiUrl } });
+    const codec = await startCodecServer({ host: ip, port: config.server.uiCodecPort, keys: stack.codecKeys, allowedOrigin: temporal.uiUrl, auth });
     stops.push(() => codec.close());
-    return { temporal, codec, stack, stop };
+    return { temporal, codec, codecLoginUrl: `${codec.url}/login?code=${loginCode}`, codecToken, stack, stop };
   } catch (err) {
     await stop();
     throw err;

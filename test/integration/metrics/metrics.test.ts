@@ -13,6 +13,7 @@ import { DirectoryClient } from '../../../src/directory';
 import { createLogger } from '../../../src/log';
 import { startMetricsServer } from '../../../src/metrics/metricsServer';
 import { parseKeyRing } from '../../../src/secrets/keyFile';
+import { codecAuth, newCodecSecret } from '../../../src/temporal/codecAuth';
 import { startCodecServer } from '../../../src/temporal/codecServer';
 import { AesGcmPayloadCodec } from '../../../src/temporal/payloadCodec';
 import { helloBytes } from '../../support/helloBytes';
@@ -108,11 +109,12 @@ describe('metrics endpoints', () => {
     await sendRaw(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), s.listener.host, s.listener.port, from);
     // The Web UI codec endpoint: a payload under a key the ring lacks, and a body that is no JSON.
     const keys = parseKeyRing(`k1:${randomBytes(32).toString('base64')}`, 'test');
-    const codec = await startCodecServer({ host: TEST_METRICS_IP, port: 0, keys, allowedOrigin: 'http://127.0.0.1:8233' });
+    const token = newCodecSecret();
+    const codec = await startCodecServer({ host: TEST_METRICS_IP, port: 0, keys, allowedOrigin: 'http://127.0.0.1:8233', auth: codecAuth({ tokens: [token] }) });
     t.after(() => codec.close());
     const [foreign] = await new AesGcmPayloadCodec(parseKeyRing(`k9:${randomBytes(32).toString('base64')}`, 'other')).encode([defaultPayloadConverter.toPayload(1)]);
     const foreignJson = { metadata: Object.fromEntries(Object.entries(foreign.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(foreign.data!).toString('base64') };
-    const json = { 'content-type': 'application/json' };
+    const json = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
     assert.equal((await fetch(`${codec.url}/decode`, { method: 'POST', headers: json, body: JSON.stringify({ payloads: [foreignJson] }) })).status, 400);
     assert.equal((await fetch(`${codec.url}/decode`, { method: 'POST', headers: json, body: 'not json' })).status, 400);
     // The directory refuses a wrong bind password.

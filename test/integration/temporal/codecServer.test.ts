@@ -1,19 +1,33 @@
 // The codec endpoint over real HTTP, sent exactly what its clients send (measured: Web UI
 // 2.54.1 in Chromium, Temporal CLI 1.9.1): the UI's CORS preflight and POST with
-// `?preserveStorageRefs=true`, the CLI's `<prefix>//decode`; and every refusal with its status.
+// `?preserveStorageRefs=true` and its session cookie, the CLI's `<prefix>//decode` with its
+// bearer token; and every refusal with its status.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { parseKeyRing } from '../../../src/secrets/keyFile';
-import { CodecRequestError, MAX_CODEC_BODY_BYTES, startCodecServer, type CodecServer } from '../../../src/temporal/codecServer';
+import { codecAuth, newCodecSecret } from '../../../src/temporal/codecAuth';
+import { MAX_CODEC_BODY_BYTES, startCodecServer, type CodecServer } from '../../../src/temporal/codecServer';
 import { AesGcmPayloadCodec } from '../../../src/temporal/payloadCodec';
 
 const keys = parseKeyRing(`k1:${randomBytes(32).toString('base64')}`, 'test');
 const ORIGIN = 'http://127.0.0.1:8233';
 const UI_QUERY = '?preserveStorageRefs=true';
+const TOKEN = newCodecSecret();
+const LOGIN_CODE = newCodecSecret();
 let server: CodecServer;
-before(async () => { server = await startCodecServer({ host: '127.0.40.2', port: 0, keys, allowedOrigin: ORIGIN }); });
+/** The browser's session cookie, from the login URL (as `name=value`). */
+let session: string;
+before(async () => {
+  server = await startCodecServer({
+    host: '127.0.40.2', port: 0, keys, allowedOrigin: ORIGIN,
+    auth: codecAuth({ tokens: [TOKEN], login: { code: LOGIN_CODE, uiUrl: ORIGIN } }),
+  });
+  const login = await fetch(`${server.url}/login?code=${LOGIN_CODE}`, { redirect: 'manual' });
+  assert.equal(login.status, 303);
+  session = (login.headers.get('set-cookie') ?? '').split(';')[0];
+});
 after(async () => { await server?.close(); });
 
 const toJson = (p: Payload) => ({
@@ -25,9 +39,9 @@ const fromJson = (p: { metadata: Record<string, string>; data: string }) => ({
 });
 const encrypted = async (value: unknown) => (await new AesGcmPayloadCodec(keys).encode([defaultPayloadConverter.toPayload(value)]))[0];
 
-/** The UI's POST: its headers, its origin, its body shape. */
+/** The UI's POST: its headers, its origin, its body shape, its session cookie ("include cross-origin credentials"). */
 const uiPost = (path: string, body: string) => fetch(`${server.url}${path}`, {
-  method: 'POST', body, headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-namespace': 'default' },
+  method: 'POST', body, headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-namespace': 'default', cookie: session },
 });
 
 test('the UI preflight is answered for its origin, with exactly the method and headers it asks for', async () => {
@@ -40,7 +54,7 @@ test('the UI preflight is answered for its origin, with exactly the method and h
   assert.equal(response.headers.get('access-control-allow-methods'), 'POST');
   const allowed = (response.headers.get('access-control-allow-headers') ?? '').split(',').map((h) => h.trim().toLowerCase());
   for (const header of ['content-type', 'x-namespace', 'authorization']) assert.ok(allowed.includes(header), `allows ${header}`);
-  assert.equal(response.headers.get('access-control-allow-credentials'), null, 'no cookies needed, none allowed');
+  assert.equal(response.headers.get('access-control-allow-credentials'), 'true', 'the UI may send its session cookie');
   const viaLocalhost = await fetch(`${server.url}/decode${UI_QUERY}`, { method: 'OPTIONS', headers: { origin: 'http://localhost:8233', 'access-control-request-method': 'POST' } });
   assert.equal(viaLocalhost.status, 204, 'the same UI opened as localhost');
   assert.equal(viaLocalhost.headers.get('access-control-allow-origin'), 'http://localhost:8233');
@@ -58,7 +72,7 @@ test("the UI's POST /decode?preserveStorageRefs=true returns the payloads in cle
 
 test("the CLI's requests under a prefix, with its doubled and trailing slashes, encode and decode", async () => {
   const plain = toJson(defaultPayloadConverter.toPayload({ uuid: 'u-1' }));
-  const headers = { 'content-type': 'application/json', 'x-namespace': 'default', 'user-agent': 'Go-http-client/1.1' };
+  const headers = { 'content-type': 'application/json', 'x-namespace': 'default', 'user-agent': 'Go-http-client/1.1', authorization: `Bearer ${TOKEN}` };
   const encodedResponse = await fetch(`${server.url}/codec//encode`, { method: 'POST', headers, body: JSON.stringify({ payloads: [plain] }) });
   assert.equal(encodedResponse.status, 200);
   const encoded = (await encodedResponse.json() as { payloads: { metadata: Record<string, string>; data: string }[] }).payloads;
@@ -83,7 +97,7 @@ test('refusals: unknown path 404, other methods 405, foreign origin 403, non-JSO
   await expectRefusal(await fetch(`${server.url}/decode`, { method: 'PUT', body: '{}' }), 405, /method PUT not allowed/);
   await expectRefusal(await fetch(`${server.url}/decode`, { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'application/json' }, body: '{"payloads":[]}' }),
     403, /origin http:\/\/evil\.example is not the Temporal Web UI's \(http:\/\/127\.0\.0\.1:8233 or http:\/\/localhost:8233\)/);
-  await expectRefusal(await fetch(`${server.url}/decode`, { method: 'POST', body: 'not json' }), 415, /content-type must be application\/json, got text\/plain/);
+  await expectRefusal(await fetch(`${server.url}/decode`, { method: 'POST', headers: { cookie: session }, body: 'not json' }), 415, /content-type must be application\/json, got text\/plain/);
   await expectRefusal(await uiPost('/decode', 'not json'), 400, /body is not JSON/);
   await expectRefusal(await uiPost('/decode', '{"payloads":[{"data":"***"}]}'), 400, /body payloads\.0\.data: .*base64/);
   await expectRefusal(await uiPost('/decode', '{"items":[]}'), 400, /body payloads: /);
@@ -92,30 +106,13 @@ test('refusals: unknown path 404, other methods 405, foreign origin 403, non-JSO
   const chunk = new TextEncoder().encode('A'.repeat(1024 * 1024));
   let sent = 0;
   const stream = new ReadableStream<Uint8Array>({ pull(controller) { if (sent++ < 6) controller.enqueue(chunk); else controller.close(); } });
-  await expectRefusal(await fetch(`${server.url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half' }), 413, /body larger than/);
+  await expectRefusal(await fetch(`${server.url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: session }, body: stream, duplex: 'half' }), 413, /body larger than/);
   const foreignKey = await new AesGcmPayloadCodec(parseKeyRing(`k9:${randomBytes(32).toString('base64')}`, 'x')).encode([defaultPayloadConverter.toPayload(1)]);
   await expectRefusal(await uiPost('/decode', JSON.stringify({ payloads: [toJson(foreignKey[0])] })), 400, /cannot decode: .*codec key "k9" \(fingerprint [0-9a-f]{16}\), which this process.s key ring/);
 });
 
-test('an authorizer sees every POST first and its refusal is the answer; without one only loopback is allowed', async () => {
-  const seen: (string | undefined)[] = [];
-  const guarded = await startCodecServer({
-    host: '127.0.40.2', port: 0, keys, allowedOrigin: ORIGIN,
-    authorize: (req) => {
-      seen.push(req.headers.authorization);
-      if (req.headers.authorization !== 'Bearer good') throw new CodecRequestError(401, 'a bearer token is required');
-    },
-  });
-  try {
-    const body = JSON.stringify({ payloads: [toJson(await encrypted('x'))] });
-    const post = (authorization: string) => fetch(`${guarded.url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body });
-    const refused = await post('Bearer bad');
-    assert.equal(refused.status, 401);
-    assert.match(await refused.text(), /a bearer token is required/);
-    assert.equal((await post('Bearer good')).status, 200);
-    assert.deepEqual(seen, ['Bearer bad', 'Bearer good']);
-  } finally {
-    await guarded.close();
-  }
-  await assert.rejects(startCodecServer({ host: '0.0.0.0', port: 0, keys, allowedOrigin: ORIGIN }), /refusing to listen on 0\.0\.0\.0 without an authorizer/);
+test('without TLS only loopback is allowed; without any credential no endpoint starts', async () => {
+  const auth = codecAuth({ tokens: [TOKEN] });
+  await assert.rejects(startCodecServer({ host: '0.0.0.0', port: 0, keys, allowedOrigin: ORIGIN, auth }), /refusing to listen on 0\.0\.0\.0 without TLS/);
+  assert.throws(() => codecAuth({}), /no credential configured/);
 });

@@ -2,21 +2,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { toApplicationFailure } from '../../../src/activities/failureMapping';
+import { AllCredentialsRejected, DeviceUnreachable } from '../../../src/amt/errors';
 import { remember, withSecretScope } from '../../../src/activities/secretScope';
 import { ComputerNotFoundError } from '../../../src/site/computers';
 import { VaultError } from '../../../src/site/vault';
 import { describeFailure } from '../../../src/workflows/stageRunner';
 
-test('typed errors become ApplicationFailures with their type; retryable decides nonRetryable', () => {
-  const final = toApplicationFailure(Object.assign(new Error('all 2 rejected'), { type: 'AllCredentialsRejected', retryable: false }));
+test('ProvisionerErrors become ApplicationFailures with their type; retryable decides nonRetryable', () => {
+  const final = toApplicationFailure(new AllCredentialsRejected(['admin', 'old']));
   assert.ok(final instanceof ApplicationFailure);
   assert.equal(final.type, 'AllCredentialsRejected');
   assert.equal(final.nonRetryable, true);
-  const transient = toApplicationFailure(Object.assign(new Error('refused'), { type: 'DeviceUnreachable', retryable: true }));
+  const transient = toApplicationFailure(new DeviceUnreachable('refused'));
   assert.equal((transient as ApplicationFailure).nonRetryable, false);
   const unknown = toApplicationFailure(new TypeError('boom'));
   assert.equal((unknown as ApplicationFailure).type, 'TypeError');
   assert.equal((unknown as ApplicationFailure).nonRetryable, false);
+  // Only the base class counts: a look-alike object is an unknown error, retried under its name.
+  const lookalike = toApplicationFailure(Object.assign(new Error('x'), { type: 'AllCredentialsRejected', retryable: false })) as ApplicationFailure;
+  assert.deepEqual([lookalike.type, lookalike.nonRetryable], ['Error', false]);
 });
 
 test('a computer missing from the store or an unreadable vault secret fails at once under its own type', () => {

@@ -22,6 +22,9 @@ const commands: Record<string, Command> = {
   cancel: { summary: "cancel a computer's running run", load: () => (require('./cli/runControl') as typeof import('./cli/runControl')).runCancelCommand },
   agent: { summary: 'in-band client agent: set a one-time password and ask the site server to provision this computer; "agent enroll" registers one', load: () => (require('./cli/agent') as typeof import('./cli/agent')).runAgentCommand },
   'site-server': { summary: 'serve the site server HTTPS API for in-band agents (mutual TLS)', load: () => (require('./cli/siteServer') as typeof import('./cli/siteServer')).runSiteServerCommand },
+  'renew-certs': { summary: 'renew device TLS certificates that expire within the window (or --now), one child run per device', load: () => (require('./cli/maintenance') as typeof import('./cli/maintenance')).runRenewCertsCommand },
+  'reset-passwords': { summary: "reset provisioned devices' remote admin passwords (pending-first, as in phase 1)", load: () => (require('./cli/maintenance') as typeof import('./cli/maintenance')).runResetPasswordsCommand },
+  schedules: { summary: 'apply, list or trigger the maintenance schedules (certificate renewal, password reset)', load: () => (require('./cli/schedules') as typeof import('./cli/schedules')).runSchedulesCommand },
   emulate: { summary: 'run an emulated fleet of AMT devices on 127.0.x.y', load: () => (require('./cli/emulate') as typeof import('./cli/emulate')).runEmulateCommand },
 };
 /* eslint-enable @typescript-eslint/no-require-imports */

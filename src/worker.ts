@@ -14,6 +14,7 @@ export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 200;
 export interface ProvisioningWorkerOptions {
   connection: NativeConnection;
   namespace: string;
+  /** Provisioning's at least; production passes createActivities() (maintenance too), tests may pass fakes. */
   activities: ProvisioningActivities;
   codecKeys: KeyRing;
   taskQueue?: string;

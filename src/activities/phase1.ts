@@ -94,7 +94,7 @@ function certificateAuthority(deps: ActivityDeps, computer: Computer): DeviceCer
 }
 
 /** The dialect of the firmware digestLogin recorded for this computer. */
-async function connectDialect(firmwareVersion: string | null, session: DigestSession): Promise<Phase1Dialect> {
+export async function connectDialect(firmwareVersion: string | null, session: DigestSession): Promise<Phase1Dialect> {
   if (!firmwareVersion) throw new ProvisioningRefused('UnsupportedFirmware', 'the firmware version is unknown (the digest stage records it)');
   return firmwareFamily(firmwareVersion) === 'modern' ? connectWsmanDialect(session) : connectEoiDialect(session);
 }

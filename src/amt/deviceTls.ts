@@ -21,7 +21,15 @@ export interface DeviceIdentity {
   /** Lowercase hex SHA-256 of the device certificate recorded earlier; undefined = first contact. */
   pinnedSha256?: string;
   /** Once the site CA issued the device its TLS certificate (seed step 7.3). */
-  siteIssued?: { caChainPem: string[]; fqdn: string };
+  siteIssued?: {
+    caChainPem: string[];
+    fqdn: string;
+    /**
+     * While a certificate renewal is pending: the only site-issued certificates accepted (the
+     * one the device served and its successor), lowercase hex SHA-256. Absent: any the site issued.
+     */
+    servedSha256?: string[];
+  };
 }
 
 export type DeviceCertificateAcceptance = 'first-contact' | 'pinned' | 'site-issued';
@@ -49,7 +57,9 @@ export function certificateSha256(der: Buffer): string {
 export function verifyDeviceCertificate(der: Buffer, identity: DeviceIdentity, now = new Date()): VerifiedDeviceCertificate {
   const sha256 = certificateSha256(der);
   if (identity.pinnedSha256 !== undefined && identity.pinnedSha256.toLowerCase() === sha256) return { sha256, acceptedAs: 'pinned' };
-  if (identity.siteIssued && isSiteIssued(der, identity.siteIssued, now)) return { sha256, acceptedAs: 'site-issued' };
+  if (identity.siteIssued && isSiteIssued(der, identity.siteIssued, now) && (identity.siteIssued.servedSha256?.includes(sha256) ?? true)) {
+    return { sha256, acceptedAs: 'site-issued' };
+  }
   if (identity.pinnedSha256 === undefined) return { sha256, acceptedAs: 'first-contact' };
   throw new DeviceCertificateChanged(identity.pinnedSha256.toLowerCase(), sha256);
 }

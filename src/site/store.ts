@@ -11,6 +11,7 @@ import { AuditLog } from './auditLog';
 import { IssuingCa, ProvisioningCertificates } from './certificates';
 import { Computers } from './computers';
 import { openSiteDb, type SiteDb } from './db';
+import { DeviceTlsCertificates } from './deviceTlsCertificates';
 import { SettingsStore } from './settings';
 import { Vault } from './vault';
 
@@ -42,6 +43,7 @@ export class SiteStore {
   readonly audit: AuditLog;
   readonly inBand: InBandRegistrations;
   readonly agents: Agents;
+  readonly deviceTls: DeviceTlsCertificates;
 
   constructor(
     readonly db: SiteDb,
@@ -57,6 +59,7 @@ export class SiteStore {
     this.audit = new AuditLog(db, now);
     this.inBand = new InBandRegistrations(db, this.vault, now);
     this.agents = new Agents(db, now);
+    this.deviceTls = new DeviceTlsCertificates(db, now);
   }
 
   /** Runs `fn` in one transaction (nested calls become savepoints); a throw rolls it all back. */

@@ -10,6 +10,7 @@ import { siteHelloLookups } from '../listener/siteLookups';
 import { helloToWorkflow } from '../listener/startProvisioning';
 import { startSiteApi } from '../site/api/siteApiServer';
 import { inBandRunStarter } from '../site/api/startInBandRun';
+import { applyMaintenanceSchedules } from '../schedules/maintenanceSchedules';
 import { openSiteStore } from '../site/store';
 import { startCodecServer } from '../temporal/codecServer';
 import { connectClient, loadCodecKeyRing, temporalSettingsFromEnv } from '../temporal/connection';
@@ -102,6 +103,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
 
     const client = await connectClient(settings, codecKeys);
     stops.push({ what: 'Temporal client', stop: () => client.connection.close() });
+    lines.push(...(await applyMaintenanceSchedules(client, store.settings.get().maintenance)).map((s) => `schedule          ${s.scheduleId} every ${s.intervalSeconds} s${s.paused ? ' (paused: disabled in settings)' : ''}`));
     const listener = await startHelloListener({
       host: options.listen.host, port: options.listen.port, lookups: siteHelloLookups(store),
       provision: helloToWorkflow(client), log: log.child('listener'),

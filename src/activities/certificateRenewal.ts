@@ -6,6 +6,7 @@
 // Re-running is safe at every point: a device already serving the pending certificate is
 // promoted, leftovers of interrupted attempts are removed, a renewed device is "not due".
 import { connectDeviceTls, certificateSha256, isSiteIssued, type DeviceIdentity } from '../amt/deviceTls';
+import { X509Certificate } from 'node:crypto';
 import { DeviceTlsFailed } from '../amt/errors';
 import { issueDeviceCertificate } from '../pki/deviceCertificate';
 import { ProvisioningRefused, type ActivityDeps } from './deps';
@@ -23,16 +24,11 @@ interface ServedCertificate {
 /** A new TLS connection (no session reuse), as any client would make it now: what does the device present? */
 async function readServedCertificate(deps: ActivityDeps, target: MaintenanceTarget): Promise<ServedCertificate> {
   const computer = deps.store.computers.get(target.computerId);
-  const { socket } = await connectDeviceTls({
+  const { socket, der } = await connectDeviceTls({
     host: target.address, clientCredential: provisioningCredential(deps, target.certificateId), identity: deviceIdentity(deps, computer),
   });
-  try {
-    const peer = socket.getPeerX509Certificate();
-    if (!peer) throw new DeviceTlsFailed(`TLS to ${target.address}: the device presented no certificate`);
-    return { der: peer.raw, sha256: certificateSha256(peer.raw), notAfter: new Date(peer.validTo) };
-  } finally {
-    socket.destroy();
-  }
+  socket.destroy();
+  return { der, sha256: certificateSha256(der), notAfter: new Date(new X509Certificate(der).validTo) };
 }
 
 function siteIssuedIdentity(deps: ActivityDeps, target: MaintenanceTarget): NonNullable<DeviceIdentity['siteIssued']> {
@@ -45,21 +41,22 @@ export async function renewDeviceCertificate(deps: ActivityDeps, input: RenewalI
   const { target } = input;
   const { store } = deps;
   const now = (): Date => deps.now?.() ?? new Date();
+  // What the device serves settles an interrupted attempt first: switched (promote) or not (forget
+  // the pending one). The Digest session below then starts with no renewal pending, so its
+  // connections accept the certificate this attempt switches to.
+  let served = await readServedCertificate(deps, target);
+  const pending = store.deviceTls.state(target.computerId).pending;
+  const recovered = pending?.fingerprintSha256 === served.sha256;
+  if (recovered) store.deviceTls.promotePending(target.computerId, served.sha256);
+  else if (pending) store.deviceTls.discardPending(target.computerId);
   return withDeviceSession(deps, target, async (login, heartbeat) => {
     const computer = store.computers.get(target.computerId);
     if (!computer.firmwareVersion) throw new ProvisioningRefused('UnsupportedFirmware', 'the firmware version is unknown (provisioning records it)');
-    heartbeat.step('read-served-certificate');
-    let served = await readServedCertificate(deps, target);
     if (!isSiteIssued(served.der, siteIssuedIdentity(deps, target), now())) {
       throw new ProvisioningRefused('DeviceCertificateNotSiteIssued', `${computer.fqdn} serves a certificate the site did not issue for it (sha256 ${served.sha256.slice(0, 16)}...); provision it again`);
     }
-    const pending = store.deviceTls.state(computer.id).pending;
-    const recovered = pending?.fingerprintSha256 === served.sha256;
     let renewed = recovered;
-    if (recovered) {
-      // An interrupted attempt switched the device; this one records it.
-      store.deviceTls.promotePending(computer.id, served.sha256);
-    } else if (input.force || served.notAfter < new Date(input.renewBefore)) {
+    if (!recovered && (input.force || served.notAfter < new Date(input.renewBefore))) {
       store.deviceTls.recordServed(computer.id, { fingerprintSha256: served.sha256, notAfter: served.notAfter });
       heartbeat.step('remove-leftovers');
       // Frees the key store of what interrupted attempts left (never the served certificate).
@@ -79,10 +76,8 @@ export async function renewDeviceCertificate(deps: ActivityDeps, input: RenewalI
       }
       store.deviceTls.promotePending(computer.id, served.sha256);
       renewed = true;
-    } else {
+    } else if (!recovered) {
       store.deviceTls.recordServed(computer.id, { fingerprintSha256: served.sha256, notAfter: served.notAfter });
-      // A pending certificate the device does not serve was never switched to: forget it.
-      if (pending) store.deviceTls.discardPending(computer.id);
     }
     heartbeat.step('remove-superseded');
     const removed = renewed ? await removeSupersededCredentials(login.session, computer.firmwareVersion, computer.fqdn, served.der) : 0;

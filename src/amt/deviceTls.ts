@@ -91,7 +91,7 @@ export function classifyConnectionError(error: unknown, where: string): AmtProto
 }
 
 /** Opens a TLS connection and resolves only once the device certificate passed verifyDeviceCertificate. */
-export function connectDeviceTls(target: DeviceTlsTarget): Promise<{ socket: tls.TLSSocket; certificate: VerifiedDeviceCertificate }> {
+export function connectDeviceTls(target: DeviceTlsTarget): Promise<{ socket: tls.TLSSocket; certificate: VerifiedDeviceCertificate; der: Buffer }> {
   const port = target.port ?? AMT_HTTPS_PORT;
   const where = `TLS to ${target.host}:${port}`;
   return new Promise((resolve, reject) => {
@@ -125,7 +125,7 @@ export function connectDeviceTls(target: DeviceTlsTarget): Promise<{ socket: tls
         if (!peer) throw new DeviceTlsFailed(`${where}: the device presented no certificate`);
         const certificate = verifyDeviceCertificate(peer.raw, target.identity);
         socket.removeListener('error', fail);
-        resolve({ socket, certificate });
+        resolve({ socket, certificate, der: peer.raw });
       } catch (error) {
         fail(error);
       }

@@ -17,6 +17,7 @@ import { firmwareFamily, versionAtLeast, WSMAN_SETUP_SINCE } from '../contract/f
 import { SERVER_AUTH_EKU_OID } from '../contract/oids';
 import { PT_STATUS } from '../contract/ptStatus';
 import type { DeviceKeySource, IssuedDeviceCertificate } from '../pki/deviceCertificate';
+import { certifyDeviceKey } from './phase1Eoi';
 import { storedCertificates } from './phase1Wsman';
 
 /** Issues the successor for a key the device made and records it as pending, before the device receives it. */
@@ -61,17 +62,7 @@ function eoiDialect(eoi: EoiClients): TlsRenewalDialect {
   return {
     name: 'eoi-soap',
     async installSuccessor(fqdn, issue) {
-      const keyPair = await eoi.generateKeyPair();
-      const issued = issue({ csrDer: await eoi.getPkcs10Request(keyPair, `CN=${fqdn}`) });
-      // The CA chain is on the device since phase 1; a changed chain is added (DUPLICATE = already there).
-      for (const pem of [...issued.chainPem].reverse()) {
-        try {
-          await eoi.addCertificate(new X509Certificate(pem).raw);
-        } catch (err) {
-          if (!(err instanceof AmtStatusError && err.status === PT_STATUS.DUPLICATE)) throw err;
-        }
-      }
-      const certificate = await eoi.addCertificate(new X509Certificate(issued.certPem).raw);
+      const { keyPair, certificate } = await certifyDeviceKey(eoi, fqdn, issue);
       await eoi.setTlsKeyAndCertificate(keyPair, certificate);
       await commitIfAsked(() => eoi.commitChanges());
     },

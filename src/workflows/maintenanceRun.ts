@@ -3,7 +3,7 @@
 // that runs one device activity with retries for a bounded time, audits a give-up and fails
 // under the activity's failure type (visible in the UI), so the parent reports it.
 import {
-  ActivityFailure, ApplicationFailure, ChildWorkflowFailure, executeChild, proxyActivities, setCurrentDetails, setHandler,
+  ActivityFailure, ApplicationFailure, ChildWorkflowFailure, executeChild, isCancellation, proxyActivities, setCurrentDetails, setHandler,
   upsertSearchAttributes, type ActivityInterfaceFor, type ActivityOptions,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -70,6 +70,7 @@ export async function fanOut<I, O>(
       });
       result.done.push({ fqdn: target.fqdn, outcome: describe(outcome) });
     } catch (err) {
+      if (isCancellation(err)) throw err;
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         result.skipped.push({ fqdn: target.fqdn, reason: `a ${task} run of this device is still open` });
         return;
@@ -110,6 +111,8 @@ export async function onDevice<R>(
     status.finished = 1;
     return result;
   } catch (err) {
+    // An operator's Cancel ends the run as cancelled, not as the device's failure.
+    if (isCancellation(err)) throw err;
     const failure = failureOf(err);
     status.stage = 'failed';
     status.failed = 1;

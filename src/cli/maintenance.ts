@@ -1,6 +1,6 @@
 // `amtprov renew-certs` and `amtprov reset-passwords`: one maintenance run now, for every
 // provisioned computer (those due, for renewal) or one, waited for unless --no-wait.
-import type { MaintenanceResult, MaintenanceTask } from '../workflows/maintenanceDefinitions';
+import type { MaintenanceResult, MaintenanceTask } from '../workflows/scheduledMaintenance';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { formatMaintenanceResult, startMaintenanceRun } from '../schedules/maintenanceRuns';
 import { findComputer, operatorContext } from './operatorClient';

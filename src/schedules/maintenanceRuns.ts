@@ -4,7 +4,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { TASK_QUEUE } from '../workflows/definitions';
 import {
   maintenanceWorkflowId, type CertificateRenewalInput, type MaintenanceResult, type MaintenanceTask, type PasswordResetInput,
-} from '../workflows/maintenanceDefinitions';
+} from '../workflows/scheduledMaintenance';
 import { MAINTENANCE_SCHEDULES } from './maintenanceSchedules';
 
 export async function startMaintenanceRun(

@@ -8,7 +8,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleDescription } from '@temporalio/client';
 import type { SiteSettings } from '../site/settings';
 import { TASK_QUEUE } from '../workflows/definitions';
-import { maintenanceWorkflowId, type CertificateRenewalInput, type MaintenanceTask, type PasswordResetInput } from '../workflows/maintenanceDefinitions';
+import { maintenanceWorkflowId, type CertificateRenewalInput, type MaintenanceTask, type PasswordResetInput } from '../workflows/scheduledMaintenance';
 
 type Maintenance = SiteSettings['maintenance'];
 

@@ -11,7 +11,7 @@ import type { MaintenanceActivities, MaintenancePlan, MaintenanceTarget } from '
 import { searchAttributes } from './definitions';
 import {
   maintenanceDeviceWorkflowId, maintenanceStatusQuery, type DeviceFailure, type MaintenanceResult, type MaintenanceStatus, type MaintenanceTask,
-} from './maintenanceDefinitions';
+} from './scheduledMaintenance';
 import { isUntrustedPayload } from './untrustedPayload';
 
 const planning = proxyActivities<MaintenanceActivities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds', maximumAttempts: 10 } });

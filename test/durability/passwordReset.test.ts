@@ -9,8 +9,8 @@ import { DeviceTlsAgent } from '../../src/amt/deviceTls';
 import { rotateDigestCredentials } from '../../src/amt/digestClient';
 import { DEFAULT_FIRMWARE_VERSION, type FirmwareFamily } from '../../src/contract/firmwareFamilies';
 import { startMaintenanceRun } from '../../src/schedules/maintenanceRuns';
-import type { MaintenanceResult } from '../../src/workflows/maintenanceDefinitions';
-import { maintenanceDeviceWorkflowId } from '../../src/workflows/maintenanceDefinitions';
+import type { MaintenanceResult } from '../../src/workflows/scheduledMaintenance';
+import { maintenanceDeviceWorkflowId } from '../../src/workflows/scheduledMaintenance';
 import { findSecrets, historySecretsScan } from '../support/secretScan';
 import { useProvisioningStacks } from '../support/provisioningStack';
 

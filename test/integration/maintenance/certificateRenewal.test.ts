@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_FIRMWARE_VERSION } from '../../../src/contract/firmwareFamilies';
 import { isSiteIssued, certificateSha256 } from '../../../src/amt/deviceTls';
 import { startMaintenanceRun } from '../../../src/schedules/maintenanceRuns';
-import type { MaintenanceResult } from '../../../src/workflows/maintenanceDefinitions';
+import type { MaintenanceResult } from '../../../src/workflows/scheduledMaintenance';
 import { useProvisioningStacks, type ProvisioningStack } from '../../support/provisioningStack';
 import { servedCertificate } from '../../support/servedCertificate';
 

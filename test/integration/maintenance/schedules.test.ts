@@ -15,7 +15,7 @@ import { createLogger } from '../../../src/log';
 import { applyMaintenanceSchedules, describeMaintenanceSchedules, scheduleId, triggerMaintenanceSchedule } from '../../../src/schedules/maintenanceSchedules';
 import { parseKeyRing } from '../../../src/secrets/keyFile';
 import { openSiteStore, type SiteStore } from '../../../src/site/store';
-import type { MaintenanceResult } from '../../../src/workflows/maintenanceDefinitions';
+import type { MaintenanceResult } from '../../../src/workflows/scheduledMaintenance';
 import { startTestTemporal, uniqueTaskQueue } from '../../support/temporal';
 import { codecClient, startWorker } from '../../support/worker';
 

@@ -12,7 +12,7 @@ import { issueDeviceCertificate } from '../pki/deviceCertificate';
 import { ProvisioningRefused, type ActivityDeps } from './deps';
 import { auditStep } from './audit';
 import { deviceIdentity, provisioningCredential, withDeviceSession } from './deviceAccess';
-import type { MaintenanceTarget, RenewalInput, RenewalOutcome } from './maintenanceTypes';
+import type { MaintenanceTarget, RenewalInput, RenewalOutcome } from './scheduledMaintenanceTypes';
 import { connectTlsRenewalDialect, removeSupersededCredentials } from './tlsRenewalDialects';
 
 interface ServedCertificate {

@@ -1,7 +1,7 @@
 // The activities the worker registers, bound to their dependencies. Each seed step lives in
 // its own module; this file only wires them to the names the workflow calls.
 import type { ActivityDeps } from './deps';
-import type { MaintenanceActivities } from './maintenanceTypes';
+import type { ScheduledMaintenanceActivities } from './scheduledMaintenanceTypes';
 import type { ProvisioningActivities } from './types';
 import { renewDeviceCertificate } from './certificateRenewal';
 import { planCertificateRenewal, planPasswordReset, recordMaintenanceFailure } from './maintenancePlan';
@@ -17,7 +17,7 @@ import { verifyIdentity } from './verifyIdentity';
 export type { ActivityDeps } from './deps';
 
 /** Everything a worker registers: provisioning and the maintenance tasks. */
-export type WorkerActivities = ProvisioningActivities & MaintenanceActivities;
+export type WorkerActivities = ProvisioningActivities & ScheduledMaintenanceActivities;
 
 export function createActivities(deps: ActivityDeps): WorkerActivities {
   return {

@@ -6,7 +6,7 @@ import type { Computer } from '../site/computers';
 import type { SiteSettings } from '../site/settings';
 import { ProvisioningRefused, type ActivityDeps } from './deps';
 import { auditStep } from './audit';
-import type { MaintenanceFailure, MaintenancePlan, MaintenanceTarget, RenewalPlan, SkippedComputer } from './maintenanceTypes';
+import type { MaintenanceFailure, MaintenancePlan, MaintenanceTarget, RenewalPlan, SkippedComputer } from './scheduledMaintenanceTypes';
 
 type TaskSettings = SiteSettings['maintenance']['certificateRenewal'] | SiteSettings['maintenance']['passwordReset'];
 

@@ -9,7 +9,7 @@ import { generateAmtPassword } from '../site/amtPassword';
 import { ProvisioningRefused, type ActivityDeps } from './deps';
 import { auditStep } from './audit';
 import { withDeviceSession } from './deviceAccess';
-import type { MaintenanceTarget, PasswordResetOutcome } from './maintenanceTypes';
+import type { MaintenanceTarget, PasswordResetOutcome } from './scheduledMaintenanceTypes';
 import { connectDialect } from './phase1';
 import { remember } from './secretScope';
 

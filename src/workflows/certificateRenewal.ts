@@ -1,9 +1,9 @@
 // Certificate renewal (issue 11 item 2): the schedule's run plans the devices whose certificate
 // expires within the window and renews each in its own child run (activities/certificateRenewal.ts).
-import type { RenewalOutcome } from '../activities/maintenanceTypes';
+import type { RenewalOutcome } from '../activities/scheduledMaintenanceTypes';
 import type { CertificateRenewalInput, MaintenanceResult } from './scheduledMaintenance';
 import { fanOut, onDevice, planningActivities, refuseUntrusted } from './maintenanceRun';
-import type { MaintenanceTarget } from '../activities/maintenanceTypes';
+import type { MaintenanceTarget } from '../activities/scheduledMaintenanceTypes';
 
 export interface DeviceRenewalInput {
   target: MaintenanceTarget;

@@ -7,14 +7,14 @@ import {
   upsertSearchAttributes, type ActivityInterfaceFor, type ActivityOptions,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { MaintenanceActivities, MaintenancePlan, MaintenanceTarget } from '../activities/maintenanceTypes';
+import type { ScheduledMaintenanceActivities, MaintenancePlan, MaintenanceTarget } from '../activities/scheduledMaintenanceTypes';
 import { searchAttributes } from './definitions';
 import {
   maintenanceDeviceWorkflowId, maintenanceStatusQuery, type DeviceFailure, type MaintenanceResult, type MaintenanceStatus, type MaintenanceTask,
 } from './scheduledMaintenance';
 import { isUntrustedPayload } from './untrustedPayload';
 
-const planning = proxyActivities<MaintenanceActivities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds', maximumAttempts: 10 } });
+const planning = proxyActivities<ScheduledMaintenanceActivities>({ startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds', maximumAttempts: 10 } });
 
 export function refuseUntrusted(input: unknown): void {
   if (isUntrustedPayload(input)) {
@@ -93,7 +93,7 @@ export async function onDevice<R>(
   task: MaintenanceTask,
   target: MaintenanceTarget,
   retryForSeconds: number,
-  call: (activities: ActivityInterfaceFor<MaintenanceActivities>) => Promise<R>,
+  call: (activities: ActivityInterfaceFor<ScheduledMaintenanceActivities>) => Promise<R>,
 ): Promise<R> {
   const status: MaintenanceStatus = { task, stage: 'running', devices: 1, finished: 0, failed: 0 };
   setHandler(maintenanceStatusQuery, () => status);
@@ -106,7 +106,7 @@ export async function onDevice<R>(
     summary: `${target.fqdn}: ${task}`,
   };
   try {
-    const result = await call(proxyActivities<MaintenanceActivities>(options));
+    const result = await call(proxyActivities<ScheduledMaintenanceActivities>(options));
     status.stage = 'done';
     status.finished = 1;
     return result;

@@ -1,6 +1,6 @@
 // Admin password reset (issue 11 item 3): the schedule's run resets every provisioned device's
 // admin password, each in its own child run (activities/passwordReset.ts, pending-first).
-import type { MaintenanceTarget, PasswordResetOutcome } from '../activities/maintenanceTypes';
+import type { MaintenanceTarget, PasswordResetOutcome } from '../activities/scheduledMaintenanceTypes';
 import type { MaintenanceResult, PasswordResetInput } from './scheduledMaintenance';
 import { fanOut, onDevice, planningActivities, refuseUntrusted } from './maintenanceRun';
 

@@ -1,7 +1,7 @@
 // Names and shapes of the maintenance workflows (issue 11), shared with the schedules and the
 // CLI: one parent run per task that plans and fans out, one child run per device.
 import { defineQuery } from '@temporalio/workflow';
-import type { SkippedComputer } from '../activities/maintenanceTypes';
+import type { SkippedComputer } from '../activities/scheduledMaintenanceTypes';
 
 export type MaintenanceTask = 'certificate-renewal' | 'password-reset';
 

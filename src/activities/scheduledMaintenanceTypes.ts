@@ -1,4 +1,4 @@
-// The activity surface of the maintenance workflows (issue 11: certificate renewal, admin
+// The activity surface of the scheduled maintenance workflows (issue 11: certificate renewal, admin
 // password reset). Like provisioning's, inputs and outputs carry references and facts only.
 import type { DeviceTarget } from './types';
 
@@ -57,7 +57,7 @@ export interface MaintenanceFailure {
   message: string;
 }
 
-export interface MaintenanceActivities {
+export interface ScheduledMaintenanceActivities {
   planCertificateRenewal(input: { computer?: string; force: boolean }): Promise<RenewalPlan>;
   renewDeviceCertificate(input: RenewalInput): Promise<RenewalOutcome>;
   planPasswordReset(input: { computer?: string }): Promise<MaintenancePlan>;

@@ -10,6 +10,7 @@ interface Command {
 /* eslint-disable @typescript-eslint/no-require-imports -- lazy loading keeps `amtprov --help` fast */
 const commands: Record<string, Command> = {
   start: { summary: 'run the whole stack on this machine (Temporal dev server + UI, AD DC, worker, listener, demo fleet)', load: () => (require('./cli/start') as typeof import('./cli/start')).runStartCommand },
+  listener: { summary: 'run a hello listener (out-of-band service point) against TEMPORAL_ADDRESS', load: () => (require('./cli/listener') as typeof import('./cli/listener')).runListenerCommand },
   worker: { summary: 'run a provisioning worker against TEMPORAL_ADDRESS (production: many of these)', load: () => (require('./cli/worker') as typeof import('./cli/worker')).runWorkerCommand },
   import: { summary: 'import computers from a ConfigMgr out-of-band CSV file', load: () => (require('./cli/import') as typeof import('./cli/import')).runImportCommand },
   certs: { summary: 'add or list provisioning certificates', load: () => (require('./cli/certs') as typeof import('./cli/certs')).runCertsCommand },
@@ -25,6 +26,8 @@ const commands: Record<string, Command> = {
   'renew-certs': { summary: 'renew device TLS certificates that expire within the window (or --now), one child run per device', load: () => (require('./cli/maintenance') as typeof import('./cli/maintenance')).runRenewCertsCommand },
   'reset-passwords': { summary: "reset provisioned devices' remote admin passwords (pending-first, as in phase 1)", load: () => (require('./cli/maintenance') as typeof import('./cli/maintenance')).runResetPasswordsCommand },
   schedules: { summary: 'apply, list or trigger the maintenance schedules (certificate renewal, password reset)', load: () => (require('./cli/schedules') as typeof import('./cli/schedules')).runSchedulesCommand },
+  replay: { summary: "replay runs' histories from Temporal against this version's workflow code (the gate before rolling workers)", load: () => (require('./cli/replay') as typeof import('./cli/replay')).runReplayCommand },
+  config: { summary: 'print the effective configuration (environment variables) of a role, secrets as set/unset', load: () => (require('./cli/config') as typeof import('./cli/config')).runConfigCommand },
   emulate: { summary: 'run an emulated fleet of AMT devices on 127.0.x.y', load: () => (require('./cli/emulate') as typeof import('./cli/emulate')).runEmulateCommand },
 };
 /* eslint-enable @typescript-eslint/no-require-imports */

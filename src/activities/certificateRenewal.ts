@@ -23,16 +23,16 @@ interface ServedCertificate {
 
 /** A new TLS connection (no session reuse), as any client would make it now: what does the device present? */
 async function readServedCertificate(deps: ActivityDeps, target: MaintenanceTarget): Promise<ServedCertificate> {
-  const computer = deps.store.computers.get(target.computerId);
+  const computer = await deps.store.computers.get(target.computerId);
   const { socket, der } = await connectDeviceTls({
-    host: target.address, clientCredential: provisioningCredential(deps, target.certificateId), identity: deviceIdentity(deps, computer),
+    host: target.address, clientCredential: await provisioningCredential(deps, target.certificateId), identity: await deviceIdentity(deps, computer),
   });
   socket.destroy();
   return { der, sha256: certificateSha256(der), notAfter: new Date(new X509Certificate(der).validTo) };
 }
 
-function siteIssuedIdentity(deps: ActivityDeps, target: MaintenanceTarget): NonNullable<DeviceIdentity['siteIssued']> {
-  const identity = deviceIdentity(deps, deps.store.computers.get(target.computerId)).siteIssued;
+async function siteIssuedIdentity(deps: ActivityDeps, target: MaintenanceTarget): Promise<NonNullable<DeviceIdentity['siteIssued']>> {
+  const identity = (await deviceIdentity(deps, await deps.store.computers.get(target.computerId))).siteIssued;
   if (!identity) throw new ProvisioningRefused('SiteNotConfigured', 'no issuing CA configured: nothing to renew device certificates with');
   return identity;
 }
@@ -45,46 +45,46 @@ export async function renewDeviceCertificate(deps: ActivityDeps, input: RenewalI
   // the pending one). The Digest session below then starts with no renewal pending, so its
   // connections accept the certificate this attempt switches to.
   let served = await readServedCertificate(deps, target);
-  const pending = store.deviceTls.state(target.computerId).pending;
+  const { pending } = await store.deviceTls.state(target.computerId);
   const recovered = pending?.fingerprintSha256 === served.sha256;
-  if (recovered) store.deviceTls.promotePending(target.computerId, served.sha256);
-  else if (pending) store.deviceTls.discardPending(target.computerId);
+  if (recovered) await store.deviceTls.promotePending(target.computerId, served.sha256);
+  else if (pending) await store.deviceTls.discardPending(target.computerId);
   return withDeviceSession(deps, target, async (login, heartbeat) => {
-    const computer = store.computers.get(target.computerId);
+    const computer = await store.computers.get(target.computerId);
     if (!computer.firmwareVersion) throw new ProvisioningRefused('UnsupportedFirmware', 'the firmware version is unknown (provisioning records it)');
-    if (!isSiteIssued(served.der, siteIssuedIdentity(deps, target), now())) {
+    if (!isSiteIssued(served.der, await siteIssuedIdentity(deps, target), now())) {
       throw new ProvisioningRefused('DeviceCertificateNotSiteIssued', `${computer.fqdn} serves a certificate the site did not issue for it (sha256 ${served.sha256.slice(0, 16)}...); provision it again`);
     }
     let renewed = recovered;
     if (!recovered && (input.force || served.notAfter < new Date(input.renewBefore))) {
-      store.deviceTls.recordServed(computer.id, { fingerprintSha256: served.sha256, notAfter: served.notAfter });
+      await store.deviceTls.recordServed(computer.id, { fingerprintSha256: served.sha256, notAfter: served.notAfter });
       heartbeat.step('remove-leftovers');
       // Frees the key store of what interrupted attempts left (never the served certificate).
       await removeSupersededCredentials(login.session, computer.firmwareVersion, computer.fqdn, served.der);
       heartbeat.step('install-successor');
       const dialect = await connectTlsRenewalDialect(computer.firmwareVersion, login.session);
-      await dialect.installSuccessor(computer.fqdn, (key) => {
-        const issued = issueDeviceCertificate({ fqdn: computer.fqdn, key, now: now() }, store.issuingCa.loadIssuer());
-        store.deviceTls.stagePending(computer.id, { fingerprintSha256: issued.fingerprintSha256, notAfter: issued.notAfter });
+      await dialect.installSuccessor(computer.fqdn, async (key) => {
+        const issued = issueDeviceCertificate({ fqdn: computer.fqdn, key, now: now() }, await store.issuingCa.loadIssuer());
+        await store.deviceTls.stagePending(computer.id, { fingerprintSha256: issued.fingerprintSha256, notAfter: issued.notAfter });
         return issued;
       });
       heartbeat.step('confirm-served-certificate');
       served = await readServedCertificate(deps, target);
-      const staged = store.deviceTls.state(computer.id).pending;
+      const staged = (await store.deviceTls.state(computer.id)).pending;
       if (staged?.fingerprintSha256 !== served.sha256) {
         throw new DeviceTlsFailed(`${computer.fqdn} still serves certificate ${served.sha256.slice(0, 16)}... after the switch, not the renewed one`);
       }
-      store.deviceTls.promotePending(computer.id, served.sha256);
+      await store.deviceTls.promotePending(computer.id, served.sha256);
       renewed = true;
     } else if (!recovered) {
-      store.deviceTls.recordServed(computer.id, { fingerprintSha256: served.sha256, notAfter: served.notAfter });
+      await store.deviceTls.recordServed(computer.id, { fingerprintSha256: served.sha256, notAfter: served.notAfter });
     }
     heartbeat.step('remove-superseded');
     const removed = renewed ? await removeSupersededCredentials(login.session, computer.firmwareVersion, computer.fqdn, served.der) : 0;
     const outcome: RenewalOutcome = {
       outcome: renewed ? 'renewed' : 'not-due', fingerprint: served.sha256, notAfter: served.notAfter.toISOString(), removed, recovered,
     };
-    auditStep(deps, computer.uuid, 'maintenance.certificate-renewal', renewed ? 'success' : 'info', { ...outcome });
+    await auditStep(deps, computer.uuid, 'maintenance.certificate-renewal', renewed ? 'success' : 'info', { ...outcome });
     return outcome;
   });
 }

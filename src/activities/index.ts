@@ -29,10 +29,10 @@ export function createActivities(deps: ActivityDeps): WorkerActivities {
     phase1: (target) => phase1(deps, target),
     phase2Wsman: (target) => phase2Wsman(deps, target),
     reportResult: (input) => Promise.resolve(reportResult(deps, input)),
-    planCertificateRenewal: (input) => Promise.resolve(planCertificateRenewal(deps, input)),
+    planCertificateRenewal: (input) => planCertificateRenewal(deps, input),
     renewDeviceCertificate: (input) => renewDeviceCertificate(deps, input),
-    planPasswordReset: (input) => Promise.resolve(planPasswordReset(deps, input)),
+    planPasswordReset: (input) => planPasswordReset(deps, input),
     resetAdminPassword: (target) => resetAdminPassword(deps, target),
-    recordMaintenanceFailure: (failure) => Promise.resolve(recordMaintenanceFailure(deps, failure)),
+    recordMaintenanceFailure: (failure) => recordMaintenanceFailure(deps, failure),
   };
 }

@@ -16,9 +16,9 @@ import { remember } from './secretScope';
 export async function resetAdminPassword(deps: ActivityDeps, target: MaintenanceTarget): Promise<PasswordResetOutcome> {
   return withDeviceSession(deps, target, async (login, heartbeat) => {
     const { store } = deps;
-    const computer = store.computers.get(target.computerId);
+    const computer = await store.computers.get(target.computerId);
     if (login.credentialId.startsWith('admin-pending')) {
-      auditStep(deps, computer.uuid, 'maintenance.password-reset', 'success', { outcome: 'recovered', credential: login.credentialId });
+      await auditStep(deps, computer.uuid, 'maintenance.password-reset', 'success', { outcome: 'recovered', credential: login.credentialId });
       return { outcome: 'recovered' };
     }
     const realm = login.session.realm;
@@ -28,10 +28,10 @@ export async function resetAdminPassword(deps: ActivityDeps, target: Maintenance
     heartbeat.step('admin-password');
     const password = generateAmtPassword(24);
     remember(password);
-    const pendingRef = store.credentials.stagePendingAdminPassword(computer.id, password);
+    const pendingRef = await store.credentials.stagePendingAdminPassword(computer.id, password);
     await dialect.setAdminAclEntry(AMT_ADMIN_USERNAME, password, realm);
-    store.credentials.promotePendingAdminPassword(computer.id, pendingRef);
-    auditStep(deps, computer.uuid, 'maintenance.password-reset', 'success', { outcome: 'set', dialect: dialect.name });
+    await store.credentials.promotePendingAdminPassword(computer.id, pendingRef);
+    await auditStep(deps, computer.uuid, 'maintenance.password-reset', 'success', { outcome: 'set', dialect: dialect.name });
     return { outcome: 'set' };
   });
 }

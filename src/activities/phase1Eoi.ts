@@ -14,9 +14,9 @@ import type { DeviceCertificateAuthority, Phase1Dialect } from './phase1Dialect'
  * stores the CA chain and the certificate, so the device can present the chain with it; returns
  * the handles for SetTLSKeyAndCertificate. Shared with certificate renewal (tlsRenewalDialects.ts).
  */
-export async function certifyDeviceKey(eoi: EoiClients, fqdn: string, issue: (key: DeviceKeySource) => IssuedDeviceCertificate): Promise<{ keyPair: number; certificate: number; issued: IssuedDeviceCertificate }> {
+export async function certifyDeviceKey(eoi: EoiClients, fqdn: string, issue: (key: DeviceKeySource) => Promise<IssuedDeviceCertificate>): Promise<{ keyPair: number; certificate: number; issued: IssuedDeviceCertificate }> {
   const keyPair = await eoi.generateKeyPair();
-  const issued = issue({ csrDer: await eoi.getPkcs10Request(keyPair, `CN=${fqdn}`) });
+  const issued = await issue({ csrDer: await eoi.getPkcs10Request(keyPair, `CN=${fqdn}`) });
   for (const pem of [...issued.chainPem].reverse()) {
     try {
       await eoi.addCertificate(new X509Certificate(pem).raw);

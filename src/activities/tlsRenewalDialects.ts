@@ -21,7 +21,7 @@ import { certifyDeviceKey } from './phase1Eoi';
 import { storedCertificates } from './phase1Wsman';
 
 /** Issues the successor for a key the device made and records it as pending, before the device receives it. */
-export type IssueSuccessor = (key: DeviceKeySource) => IssuedDeviceCertificate;
+export type IssueSuccessor = (key: DeviceKeySource) => Promise<IssuedDeviceCertificate>;
 
 export interface TlsRenewalDialect {
   readonly name: 'ws-man' | 'eoi-soap';
@@ -50,7 +50,7 @@ function wsmanDialect(client: WsmanClient): TlsRenewalDialect {
       const id = await generateKeyPair(client);
       const keyPair = (await enumerateKeyPairs(client)).find((pair) => pair.instanceId === id);
       if (!keyPair) throw new DeviceXmlRejected(`AMT_PublicPrivateKeyPair: the generated key pair ${id} is not listed`);
-      const issued = issue({ rsaPublicKeyDer: keyPair.rsaPublicKeyDer });
+      const issued = await issue({ rsaPublicKeyDer: keyPair.rsaPublicKeyDer });
       const certificateId = await addCertificate(client, new X509Certificate(issued.certPem).raw);
       await switchTlsCredentialContext(client, context, certificateId);
       await commitIfAsked(() => commitChanges(client));

@@ -16,16 +16,16 @@ async function run(task: MaintenanceTask, argv: string[], usage: string, withFor
     return EXIT.usage;
   }
   const values = parsed.values as { computer?: string; 'task-queue': string; 'no-wait'?: boolean; now?: boolean };
-  const ctx = operatorContext();
+  const ctx = await operatorContext();
   try {
-    const computer = values.computer !== undefined ? findComputer(ctx.store, values.computer) : undefined;
+    const computer = values.computer !== undefined ? await findComputer(ctx.store, values.computer) : undefined;
     const input = {
       trigger: 'operator' as const,
       ...(computer ? { computer: computer.uuid } : {}),
       ...(values.now ? { force: true } : {}),
     };
     const handle = await startMaintenanceRun(await ctx.client(), task, input, values['task-queue']);
-    ctx.store.audit.recordAudit({
+    await ctx.store.audit.recordAudit({
       actor: operatorActor(), action: `maintenance.${task}-started`, outcome: 'info',
       ...(computer ? { computerUuid: computer.uuid } : {}), detail: { workflowId: handle.workflowId, force: values.now === true },
     });

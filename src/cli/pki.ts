@@ -8,7 +8,7 @@ import { createDemoPki, existingDemoPkiFiles, overwriteRefusal, writeDemoPki } f
 import { registerDemoPki } from '../pki/register';
 import { pemToDer } from '../pki/x509';
 import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from './support';
-import { dataDir } from '../stack/paths';
+import { dataDir } from '../config/paths';
 
 const USAGE = `usage: amtprov pki demo [--domain amt.test] [--out <dir>] [--force] [--no-register] [--db <site.sqlite>]
 
@@ -17,7 +17,7 @@ const USAGE = `usage: amtprov pki demo [--domain amt.test] [--out <dir>] [--forc
   --force        replace existing files in --out
   --no-register  only write the files; leave the site store alone`;
 
-function demoCommand(values: { domain?: string; out?: string; force?: boolean; 'no-register'?: boolean; db?: string }, io: CliIo): number {
+async function demoCommand(values: { domain?: string; out?: string; force?: boolean; 'no-register'?: boolean; db?: string }, io: CliIo): Promise<number> {
   const dir = path.resolve(values.out ?? path.join(dataDir(), 'pki', 'demo'));
   const existing = existingDemoPkiFiles(dir);
   if (existing.length > 0 && !values.force) {
@@ -31,14 +31,14 @@ function demoCommand(values: { domain?: string; out?: string; force?: boolean; '
   const hashes = rootHashes(pemToDer(pki.root.certPem));
   io.out(`root CA hashes (devices must trust one):\n  SHA-1   ${hashes.sha1}\n  SHA-256 ${hashes.sha256}\n  SHA-384 ${hashes.sha384}`);
   if (values['no-register']) return EXIT.ok;
-  return withStore(values.db, (store) => {
-    const { provisioning, issuingCa } = registerDemoPki(store, pki, operatorActor());
+  return withStore(values.db, async (store) => {
+    const { provisioning, issuingCa } = await registerDemoPki(store, pki, operatorActor());
     io.out(`registered provisioning certificate #${provisioning.id} (${provisioning.subjectCn}) and issuing CA "${issuingCa.subject}"`);
     return EXIT.ok;
   });
 }
 
-function pkiCommand(argv: string[], io: CliIo): number {
+async function pkiCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseCli(argv, {
     ...DB_OPTION,
     domain: { type: 'string' },

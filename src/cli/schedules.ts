@@ -21,11 +21,11 @@ export async function runSchedulesCommand(argv: string[]): Promise<number> {
     processIo.err(USAGE);
     return EXIT.usage;
   }
-  const ctx = operatorContext();
+  const ctx = await operatorContext();
   try {
     const client = await ctx.client();
     if (verb === 'apply') {
-      for (const s of await applyMaintenanceSchedules(client, ctx.store.settings.get().maintenance, parsed.values['task-queue'])) {
+      for (const s of await applyMaintenanceSchedules(client, (await ctx.store.settings.get()).maintenance, parsed.values['task-queue'])) {
         processIo.out(`${s.scheduleId}: ${s.action}, every ${s.intervalSeconds} s${s.paused ? ', paused (disabled in the settings)' : ''}`);
       }
     } else if (verb === 'list') {

@@ -11,14 +11,13 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { postgresBinDir } from '../config/environment';
 import { freePort, waitForTcp } from '../net/ports';
 
 const run = promisify(execFile);
 
-/** Debian's PostgreSQL 15 (`apt-get install postgresql`); AMTPROV_PG_BIN overrides. */
-export function postgresBinDir(): string {
-  return process.env.AMTPROV_PG_BIN ?? '/usr/lib/postgresql/15/bin';
-}
+/** Debian's PostgreSQL 15 (`apt-get install postgresql`); AMTPROV_PG_BIN overrides (src/config). */
+export { postgresBinDir };
 
 export interface PostgresOptions {
   /** Holds `pgdata/` and the superuser password; created if missing. */

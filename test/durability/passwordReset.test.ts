@@ -23,8 +23,8 @@ describe('admin password reset', () => {
     test(`${family}: killed after the device took the new password, before the store promoted it: the vault's password is the device's`, async (t) => {
       const s = await stack(t, { baseIp: FAMILY_NET[family], worker: 'child-process', firmwareVersion: DEFAULT_FIRMWARE_VERSION[family] });
       assert.equal((await s.waitForResult(0, 240_000)).outcome, 'Provisioned');
-      const computer = s.store.computers.findByUuid(s.uuids[0])!;
-      const oldPassword = s.store.vault.getSecret(computer.secretRefs.adminPassword!);
+      const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
+      const oldPassword = await s.store.vault.getSecret(computer.secretRefs.adminPassword!);
       const matches = async (password: string): Promise<boolean> =>
         (await s.control<{ matches: boolean }>('POST', `/devices/${computer.uuid}/check-admin`, { username: 'admin', password })).matches;
       assert.equal(await matches(oldPassword), true);
@@ -36,26 +36,26 @@ describe('admin password reset', () => {
         if (Date.now() > deadline) assert.fail('the device never took a new admin password');
       }
       s.killWorker();
-      assert.equal(s.store.computers.get(computer.id).secretRefs.adminPassword, computer.secretRefs.adminPassword, 'killed before the promotion');
-      assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 1, 'the new password was stored before it was sent');
+      assert.equal((await s.store.computers.get(computer.id)).secretRefs.adminPassword, computer.secretRefs.adminPassword, 'killed before the promotion');
+      assert.equal((await s.store.credentials.pendingAdminPasswords(computer.id)).length, 1, 'the new password was stored before it was sent');
       await s.control('DELETE', `/devices/${computer.uuid}/faults`);
       await s.startWorker();
 
       const result = await handle.result() as MaintenanceResult;
       assert.deepEqual(result.failed, []);
       assert.deepEqual(result.done, [{ fqdn: computer.fqdn, outcome: 'recovered' }]);
-      const current = s.store.computers.get(computer.id).secretRefs.adminPassword!;
+      const current = (await s.store.computers.get(computer.id)).secretRefs.adminPassword!;
       assert.notEqual(current, computer.secretRefs.adminPassword);
-      const password = s.store.vault.getSecret(current);
+      const password = await s.store.vault.getSecret(current);
       assert.notEqual(password, oldPassword);
       assert.equal(await matches(password), true, "the device's admin password is the vault's");
-      assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 0);
+      assert.equal((await s.store.credentials.pendingAdminPasswords(computer.id)).length, 0);
 
       // Log in with it, as any later run will.
-      const certificate = s.store.provisioningCertificates.list()[0];
+      const certificate = (await s.store.provisioningCertificates.list())[0];
       const agent = new DeviceTlsAgent({
         host: s.fleet.devices[0].config.ip,
-        clientCredential: { chainPem: certificate.chainPem, privateKeyPem: s.store.vault.getSecret(certificate.keyRef) },
+        clientCredential: { chainPem: certificate.chainPem, privateKeyPem: await s.store.vault.getSecret(certificate.keyRef) },
         identity: { siteIssued: { caChainPem: [s.pki.issuingCa.certPem, s.pki.root.certPem], fqdn: computer.fqdn } },
       });
       try {

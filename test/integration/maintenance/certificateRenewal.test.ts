@@ -40,8 +40,8 @@ describe('certificate renewal', () => {
   test('modern firmware: renewed devices serve the new certificate without the old; one that loses power is reported and renewed at the next run', async (t) => {
     const s = await stack(t, { baseIp: '127.0.195.1', devices: 2, firmwareVersion: DEFAULT_FIRMWARE_VERSION.modern });
     for (const i of [0, 1]) assert.equal((await s.waitForResult(i)).outcome, 'Provisioned');
-    s.store.settings.apply({ ...s.store.settings.get(), maintenance: { certificateRenewal: { window: '400d', retryFor: '15s', concurrency: 2 } } });
-    const [good, dark] = s.uuids.map((uuid) => s.store.computers.findByUuid(uuid)!);
+    await s.store.settings.apply({ ...(await s.store.settings.get()), maintenance: { certificateRenewal: { window: '400d', retryFor: '15s', concurrency: 2 } } });
+    const [good, dark] = (await Promise.all(s.uuids.map((uuid) => s.store.computers.findByUuid(uuid)))).map((c) => c!);
     const ip = (i: number): string => s.fleet.devices[i].config.ip;
     const before = [await servedCertificate(ip(0)), await servedCertificate(ip(1))];
     for (const [i, c] of [good, dark].entries()) assert.ok(siteIssuedNow(s, before[i].raw, c.fqdn), 'phase 1 left a site-issued certificate');
@@ -51,7 +51,7 @@ describe('certificate renewal', () => {
     const run = (await startMaintenanceRun(s.client, 'certificate-renewal', { trigger: 'operator' }, s.taskQueue)).result() as Promise<MaintenanceResult>;
     let finished: MaintenanceResult | undefined;
     void run.then((r) => { finished = r; }, () => {});
-    for (const deadline = Date.now() + 60_000; !s.store.deviceTls.state(dark.id).pending; await new Promise((r) => setTimeout(r, 10))) {
+    for (const deadline = Date.now() + 60_000; !(await s.store.deviceTls.state(dark.id)).pending; await new Promise((r) => setTimeout(r, 10))) {
       if (finished) assert.fail(`the run ended before staging a certificate for the second device: ${JSON.stringify(finished)}`);
       if (Date.now() > deadline) assert.fail('the renewal never staged a certificate for the second device');
     }
@@ -68,16 +68,16 @@ describe('certificate renewal', () => {
     const goodDevice = await deviceLeaves(s, good.uuid);
     assert.equal(goodDevice.keyPairs, 1, 'the old key pair is gone');
     assert.deepEqual(goodDevice.leaves, [goodDevice.tls], 'the old certificate is gone; the one left is the TLS one');
-    assert.deepEqual(s.store.deviceTls.state(good.id).active?.fingerprintSha256, certificateSha256(renewed.raw));
-    assert.equal(s.store.deviceTls.state(good.id).pending, undefined);
-    assert.equal(s.store.audit.forComputer(good.uuid).filter((a) => a.action === 'maintenance.certificate-renewal' && a.outcome === 'success').length, 1);
+    assert.deepEqual((await s.store.deviceTls.state(good.id)).active?.fingerprintSha256, certificateSha256(renewed.raw));
+    assert.equal((await s.store.deviceTls.state(good.id)).pending, undefined);
+    assert.equal((await s.store.audit.forComputer(good.uuid)).filter((a) => a.action === 'maintenance.certificate-renewal' && a.outcome === 'success').length, 1);
 
     // Back on, the dark device serves a valid site certificate (the old one, or the new one if the switch came first).
     await s.control('DELETE', `/devices/${dark.uuid}/faults`);
     await s.control('POST', `/devices/${dark.uuid}/power`, { state: 'on' });
     const meanwhile = await servedCertificate(ip(1));
     assert.ok(siteIssuedNow(s, meanwhile.raw, dark.fqdn), 'still a valid certificate meanwhile');
-    assert.equal(s.store.audit.forComputer(dark.uuid).filter((a) => a.action === 'maintenance.certificate-renewal' && a.outcome === 'failure').length, 1, 'the give-up is audited');
+    assert.equal((await s.store.audit.forComputer(dark.uuid)).filter((a) => a.action === 'maintenance.certificate-renewal' && a.outcome === 'failure').length, 1, 'the give-up is audited');
 
     const second = await renew(s, { computer: dark.uuid });
     assert.deepEqual(second.failed, []);
@@ -88,20 +88,20 @@ describe('certificate renewal', () => {
     const darkDevice = await deviceLeaves(s, dark.uuid);
     assert.equal(darkDevice.keyPairs, 1, 'leftovers of the interrupted attempt removed too');
     assert.deepEqual(darkDevice.leaves, [darkDevice.tls]);
-    assert.equal(s.store.deviceTls.state(dark.id).active?.fingerprintSha256, certificateSha256(after.raw));
+    assert.equal((await s.store.deviceTls.state(dark.id)).active?.fingerprintSha256, certificateSha256(after.raw));
 
     // The devices still work with the renewed certificates: a renewal within the default window finds nothing due.
-    s.store.settings.apply({ ...s.store.settings.get(), maintenance: {} });
+    await s.store.settings.apply({ ...(await s.store.settings.get()), maintenance: {} });
     assert.deepEqual(await renew(s), { task: 'certificate-renewal', done: [], failed: [], skipped: [] });
   });
 
   test('early firmware (EOI): the device serves the new certificate and the old certificate is deleted', async (t) => {
     const s = await stack(t, { baseIp: '127.0.196.1', firmwareVersion: DEFAULT_FIRMWARE_VERSION.early });
     assert.equal((await s.waitForResult(0)).outcome, 'Provisioned');
-    const computer = s.store.computers.findByUuid(s.uuids[0])!;
+    const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
     const ip = s.fleet.devices[0].config.ip;
     const before = await servedCertificate(ip);
-    s.store.settings.apply({ ...s.store.settings.get(), maintenance: { certificateRenewal: { retryFor: '15s' } } });
+    await s.store.settings.apply({ ...(await s.store.settings.get()), maintenance: { certificateRenewal: { retryFor: '15s' } } });
     const result = await renew(s, { force: true });
     assert.deepEqual(result.done, [{ fqdn: computer.fqdn, outcome: 'renewed' }]);
     const after = await servedCertificate(ip);

@@ -31,12 +31,12 @@ describe('maintenance schedules', () => {
     env = await startTestTemporal();
     client = codecClient(env);
     dir = mkdtempSync(path.join(os.tmpdir(), 'amtprov-schedules-'));
-    store = openSiteStore({ file: path.join(dir, 'site.sqlite'), keyRing: parseKeyRing(`m:${randomBytes(32).toString('base64')}`, 'test master') });
+    store = await openSiteStore({ location: path.join(dir, 'site.sqlite'), keyRing: parseKeyRing(`m:${randomBytes(32).toString('base64')}`, 'test master') });
     stopWorker = (await startWorker(env, taskQueue, createActivities({ store, log: createLogger('test', { level: 'error', sink: () => {} }) }))).stop;
   });
   after(async () => {
     await stopWorker();
-    store.close();
+    await store.close();
     await env.teardown();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -46,7 +46,7 @@ describe('maintenance schedules', () => {
   }
 
   test('created from the default settings, applied again as updates, a disabled one paused', async () => {
-    const created = await applyMaintenanceSchedules(client, store.settings.get().maintenance, taskQueue);
+    const created = await applyMaintenanceSchedules(client, (await store.settings.get()).maintenance, taskQueue);
     assert.deepEqual(created.map((s) => [s.scheduleId, s.action, s.paused, s.intervalSeconds]), [
       ['amt-maintenance-certificate-renewal', 'created', false, 7 * 86400],
       ['amt-maintenance-password-reset', 'created', false, 28 * 86400],
@@ -59,11 +59,11 @@ describe('maintenance schedules', () => {
       assert.equal(description.action.workflowType, task === 'certificate-renewal' ? 'renewCertificates' : 'resetPasswords');
       assert.equal(description.state.paused, false);
     }
-    const again = await applyMaintenanceSchedules(client, store.settings.get().maintenance, taskQueue);
+    const again = await applyMaintenanceSchedules(client, (await store.settings.get()).maintenance, taskQueue);
     assert.deepEqual(again.map((s) => s.action), ['updated', 'updated']);
 
-    store.settings.apply({ maintenance: { passwordReset: { enabled: false } } });
-    await applyMaintenanceSchedules(client, store.settings.get().maintenance, taskQueue);
+    await store.settings.apply({ maintenance: { passwordReset: { enabled: false } } });
+    await applyMaintenanceSchedules(client, (await store.settings.get()).maintenance, taskQueue);
     const reset = await client.schedule.getHandle(scheduleId('password-reset')).describe();
     assert.equal(reset.state.paused, true);
     assert.match(reset.state.note ?? '', /disabled in the site settings/);
@@ -71,8 +71,8 @@ describe('maintenance schedules', () => {
   });
 
   test('a short interval starts the renewal by itself; a paused schedule can be triggered', async () => {
-    store.settings.apply({ maintenance: { certificateRenewal: { interval: '10s' }, passwordReset: { enabled: false } } });
-    await applyMaintenanceSchedules(client, store.settings.get().maintenance, taskQueue);
+    await store.settings.apply({ maintenance: { certificateRenewal: { interval: '10s' }, passwordReset: { enabled: false } } });
+    await applyMaintenanceSchedules(client, (await store.settings.get()).maintenance, taskQueue);
     const renewal = client.schedule.getHandle(scheduleId('certificate-renewal'));
     let taken: string | undefined;
     for (const deadline = Date.now() + 40_000; taken === undefined; await new Promise((r) => setTimeout(r, 500))) {

@@ -32,6 +32,7 @@ export const CLUSTER_WORKFLOW_TASK_TUNING: Required<WorkflowTaskTuning> = { slot
 export interface ProvisioningWorkerOptions {
   connection: NativeConnection;
   namespace: string;
+  /** Provisioning's at least; production passes createActivities() (maintenance too), tests may pass fakes. */
   activities: ProvisioningActivities;
   codecKeys: KeyRing;
   taskQueue?: string;

@@ -20,9 +20,12 @@ export async function provisioningCredential(deps: ActivityDeps, certificateId: 
 
 export async function deviceIdentity(deps: ActivityDeps, computer: Computer): Promise<DeviceIdentity> {
   const ca = await deps.store.issuingCa.get();
+  // A renewal in progress (certificateRenewal.ts) narrows the site's certificates to the old and the new one.
+  const { active, pending } = await deps.store.deviceTls.state(computer.id);
+  const served = pending ? { servedSha256: [pending, active].flatMap((c) => (c ? [c.fingerprintSha256] : [])) } : {};
   return {
     ...(computer.deviceCertFingerprint ? { pinnedSha256: computer.deviceCertFingerprint } : {}),
-    ...(ca ? { siteIssued: { caChainPem: [ca.certPem, ...ca.chainPem], fqdn: computer.fqdn } } : {}),
+    ...(ca ? { siteIssued: { caChainPem: [ca.certPem, ...ca.chainPem], fqdn: computer.fqdn, ...served } } : {}),
   };
 }
 

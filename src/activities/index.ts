@@ -1,7 +1,11 @@
 // The activities the worker registers, bound to their dependencies. Each seed step lives in
 // its own module; this file only wires them to the names the workflow calls.
 import type { ActivityDeps } from './deps';
+import type { ScheduledMaintenanceActivities } from './scheduledMaintenanceTypes';
 import type { ProvisioningActivities } from './types';
+import { renewDeviceCertificate } from './certificateRenewal';
+import { planCertificateRenewal, planPasswordReset, recordMaintenanceFailure } from './maintenancePlan';
+import { resetAdminPassword } from './passwordReset';
 import { createDirectoryAccount } from './directoryAccount';
 import { digestLogin, tlsHandshake } from './deviceContact';
 import { phase1 } from './phase1';
@@ -12,7 +16,10 @@ import { verifyIdentity } from './verifyIdentity';
 
 export type { ActivityDeps } from './deps';
 
-export function createActivities(deps: ActivityDeps): ProvisioningActivities {
+/** Everything a worker registers: provisioning and the maintenance tasks. */
+export type WorkerActivities = ProvisioningActivities & ScheduledMaintenanceActivities;
+
+export function createActivities(deps: ActivityDeps): WorkerActivities {
   return {
     validateDevice: (input) => Promise.resolve(validateDevice(deps, input)),
     tlsHandshake: (target) => tlsHandshake(deps, target),
@@ -22,5 +29,10 @@ export function createActivities(deps: ActivityDeps): ProvisioningActivities {
     phase1: (target) => phase1(deps, target),
     phase2Wsman: (target) => phase2Wsman(deps, target),
     reportResult: (input) => Promise.resolve(reportResult(deps, input)),
+    planCertificateRenewal: (input) => planCertificateRenewal(deps, input),
+    renewDeviceCertificate: (input) => renewDeviceCertificate(deps, input),
+    planPasswordReset: (input) => planPasswordReset(deps, input),
+    resetAdminPassword: (target) => resetAdminPassword(deps, target),
+    recordMaintenanceFailure: (failure) => recordMaintenanceFailure(deps, failure),
   };
 }

@@ -95,7 +95,7 @@ async function certificateAuthority(deps: ActivityDeps, computer: Computer): Pro
 }
 
 /** The dialect of the firmware digestLogin recorded for this computer. */
-async function connectDialect(firmwareVersion: string | null, session: DigestSession): Promise<Phase1Dialect> {
+export async function connectDialect(firmwareVersion: string | null, session: DigestSession): Promise<Phase1Dialect> {
   if (!firmwareVersion) throw new ProvisioningRefused('UnsupportedFirmware', 'the firmware version is unknown (the digest stage records it)');
   return firmwareFamily(firmwareVersion) === 'modern' ? connectWsmanDialect(session) : connectEoiDialect(session);
 }

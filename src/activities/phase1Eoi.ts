@@ -6,22 +6,31 @@ import type { DigestSession } from '../amt/digestClient';
 import { AmtStatusError } from '../amt/errors';
 import { EoiClients } from '../amt/soapClients';
 import { PT_STATUS } from '../contract/ptStatus';
+import type { DeviceKeySource, IssuedDeviceCertificate } from '../pki/deviceCertificate';
 import type { DeviceCertificateAuthority, Phase1Dialect } from './phase1Dialect';
 
-async function installTlsCertificate(eoi: EoiClients, ca: DeviceCertificateAuthority): Promise<string> {
+/**
+ * Makes a key pair on the device (CertStore), has the site CA certify its PKCS#10 request and
+ * stores the CA chain and the certificate, so the device can present the chain with it; returns
+ * the handles for SetTLSKeyAndCertificate. Shared with certificate renewal (tlsRenewalDialects.ts).
+ */
+export async function certifyDeviceKey(eoi: EoiClients, fqdn: string, issue: (key: DeviceKeySource) => Promise<IssuedDeviceCertificate>): Promise<{ keyPair: number; certificate: number; issued: IssuedDeviceCertificate }> {
   const keyPair = await eoi.generateKeyPair();
-  const csrDer = await eoi.getPkcs10Request(keyPair, `CN=${ca.fqdn}`);
-  const issued = await ca.issue({ csrDer });
-  // The CA chain first, so the device can present it with its certificate after commit.
+  const issued = await issue({ csrDer: await eoi.getPkcs10Request(keyPair, `CN=${fqdn}`) });
   for (const pem of [...issued.chainPem].reverse()) {
     try {
       await eoi.addCertificate(new X509Certificate(pem).raw);
     } catch (err) {
-      // A retried attempt finds the CA certificates already stored.
+      // A retried attempt (or a renewal) finds the CA certificates already stored.
       if (!(err instanceof AmtStatusError && err.status === PT_STATUS.DUPLICATE)) throw err;
     }
   }
   const certificate = await eoi.addCertificate(new X509Certificate(issued.certPem).raw);
+  return { keyPair, certificate, issued };
+}
+
+async function installTlsCertificate(eoi: EoiClients, ca: DeviceCertificateAuthority): Promise<string> {
+  const { keyPair, certificate, issued } = await certifyDeviceKey(eoi, ca.fqdn, (key) => ca.issue(key));
   await eoi.setTlsKeyAndCertificate(keyPair, certificate);
   await eoi.setTlsEnabled(true);
   return `TLS certificate issued for ${ca.fqdn} (sha256 ${issued.fingerprintSha256.slice(0, 16)}...)`;

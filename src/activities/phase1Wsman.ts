@@ -71,7 +71,7 @@ export function planTlsCredential(
   };
 }
 
-async function storedCertificates(client: WsmanClient): Promise<StoredCertificate[]> {
+export async function storedCertificates(client: WsmanClient): Promise<StoredCertificate[]> {
   return (await enumeratePublicKeyCertificates(client)).map((item) => {
     const instanceId = stringProperty(item, 'InstanceID');
     const der = stringProperty(item, 'X509Certificate');

@@ -21,7 +21,15 @@ export interface DeviceIdentity {
   /** Lowercase hex SHA-256 of the device certificate recorded earlier; undefined = first contact. */
   pinnedSha256?: string;
   /** Once the site CA issued the device its TLS certificate (seed step 7.3). */
-  siteIssued?: { caChainPem: string[]; fqdn: string };
+  siteIssued?: {
+    caChainPem: string[];
+    fqdn: string;
+    /**
+     * While a certificate renewal is pending: the only site-issued certificates accepted (the
+     * one the device served and its successor), lowercase hex SHA-256. Absent: any the site issued.
+     */
+    servedSha256?: string[];
+  };
 }
 
 export type DeviceCertificateAcceptance = 'first-contact' | 'pinned' | 'site-issued';
@@ -49,7 +57,9 @@ export function certificateSha256(der: Buffer): string {
 export function verifyDeviceCertificate(der: Buffer, identity: DeviceIdentity, now = new Date()): VerifiedDeviceCertificate {
   const sha256 = certificateSha256(der);
   if (identity.pinnedSha256 !== undefined && identity.pinnedSha256.toLowerCase() === sha256) return { sha256, acceptedAs: 'pinned' };
-  if (identity.siteIssued && isSiteIssued(der, identity.siteIssued, now)) return { sha256, acceptedAs: 'site-issued' };
+  if (identity.siteIssued && isSiteIssued(der, identity.siteIssued, now) && (identity.siteIssued.servedSha256?.includes(sha256) ?? true)) {
+    return { sha256, acceptedAs: 'site-issued' };
+  }
   if (identity.pinnedSha256 === undefined) return { sha256, acceptedAs: 'first-contact' };
   throw new DeviceCertificateChanged(identity.pinnedSha256.toLowerCase(), sha256);
 }
@@ -81,7 +91,7 @@ export function classifyConnectionError(error: unknown, where: string): AmtProto
 }
 
 /** Opens a TLS connection and resolves only once the device certificate passed verifyDeviceCertificate. */
-export function connectDeviceTls(target: DeviceTlsTarget): Promise<{ socket: tls.TLSSocket; certificate: VerifiedDeviceCertificate }> {
+export function connectDeviceTls(target: DeviceTlsTarget): Promise<{ socket: tls.TLSSocket; certificate: VerifiedDeviceCertificate; der: Buffer }> {
   const port = target.port ?? AMT_HTTPS_PORT;
   const where = `TLS to ${target.host}:${port}`;
   return new Promise((resolve, reject) => {
@@ -115,7 +125,7 @@ export function connectDeviceTls(target: DeviceTlsTarget): Promise<{ socket: tls
         if (!peer) throw new DeviceTlsFailed(`${where}: the device presented no certificate`);
         const certificate = verifyDeviceCertificate(peer.raw, target.identity);
         socket.removeListener('error', fail);
-        resolve({ socket, certificate });
+        resolve({ socket, certificate, der: peer.raw });
       } catch (error) {
         fail(error);
       }

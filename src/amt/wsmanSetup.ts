@@ -2,8 +2,8 @@
 // (docs/amt-protocol.md section 9): clock, host and domain name, the TLS key pair, certificate
 // and credential context, the admin account, the MEBx password and the commit. Request
 // bodies come from @device-management-toolkit/wsman-messages; values are XML-escaped here.
-import type { AMT } from '@device-management-toolkit/wsman-messages';
-import type { Selector } from '@device-management-toolkit/wsman-messages/WSMan';
+import { AMT } from '@device-management-toolkit/wsman-messages';
+import { BaseActions, type Selector } from '@device-management-toolkit/wsman-messages/WSMan';
 import { DEVICE_TLS_KEY_BITS, KEY_ALGORITHM_RSA } from '../contract/provisioning';
 import { child, escapeXml } from './deviceXml';
 import { digestHa1 } from './digestAuth';
@@ -108,8 +108,8 @@ export async function createTlsCredentialContext(client: WsmanClient, certificat
   await client.send(client.amt.TLSCredentialContext.Create(escapeXml(certificateId)), `${CREDENTIAL_CONTEXT}.Create`);
 }
 
-/** WS-Transfer Delete of a context: an association, so it is selected by its two references. */
-export async function deleteTlsCredentialContext(client: WsmanClient, context: TlsCredentialContext): Promise<void> {
+/** A context's two references as EPR-valued selectors: it is an association, selected by them. */
+function contextSelectors(client: WsmanClient, context: TlsCredentialContext): Selector {
   const base = client.amt.wsmanMessageCreator.resourceUriBase;
   const reference = (resourceUri: string, name: string, value: string) => ({
     Address: '/wsman',
@@ -118,11 +118,30 @@ export async function deleteTlsCredentialContext(client: WsmanClient, context: T
   const providing = context.providingContext;
   const providingUri = stringProperty(child(providing, 'ReferenceParameters'), 'ResourceURI') ?? `${base}AMT_TLSProtocolEndpointCollection`;
   const providingName = referenceSelector(providing, 'ElementName') ?? 'TLSProtocolEndpointInstances Collection';
-  const selectors = {
+  return {
     ElementInContext: reference(`${base}AMT_PublicKeyCertificate`, 'InstanceID', context.certificateId),
     ElementProvidingContext: reference(providingUri, 'ElementName', providingName),
-  };
-  await client.send(client.amt.TLSCredentialContext.Delete(selectors as unknown as Selector), `${CREDENTIAL_CONTEXT}.Delete`);
+  } as unknown as Selector;
+}
+
+/** WS-Transfer Delete of a context. */
+export async function deleteTlsCredentialContext(client: WsmanClient, context: TlsCredentialContext): Promise<void> {
+  await client.send(client.amt.TLSCredentialContext.Delete(contextSelectors(client, context)), `${CREDENTIAL_CONTEXT}.Delete`);
+}
+
+/**
+ * WS-Transfer Put of the existing context with ElementInContext pointing at another certificate:
+ * how a provisioned device switches its TLS certificate (MeshCentral amtmanager.js modifies the
+ * current context this way, then commits; docs/amt-protocol.md section 12). The representation
+ * is the one wsman-messages writes for Create; wsman-messages has no Put for this class.
+ */
+export async function switchTlsCredentialContext(client: WsmanClient, context: TlsCredentialContext, certificateId: string): Promise<void> {
+  const creator = client.amt.wsmanMessageCreator;
+  const created = client.amt.TLSCredentialContext.Create(escapeXml(certificateId));
+  const body = /<Body>[\s\S]*<\/Body>/.exec(created)?.[0];
+  if (!body) throw new Error('wsman-messages wrote no Body for TLSCredentialContext.Create');
+  const header = creator.createHeader(BaseActions.PUT, AMT.Classes.TLS_CREDENTIAL_CONTEXT, contextSelectors(client, context));
+  await client.send(creator.createXml(header, body), `${CREDENTIAL_CONTEXT}.Put`);
 }
 
 /** TLS on the network interface on or off: Put of the AMT_TLSSettingData that is not the LMS one (unless it already is). */

@@ -27,7 +27,13 @@ file) or { passwordEnv: <VARIABLE> }.
 Example:
   amt:
     wired8021x: { protocol: EAP-TLS, username: amt-wired, clientCertificate: site-ca-per-device,
-                  radiusRootCertificate: { pemFile: radius-root.pem } }`;
+                  radiusRootCertificate: { pemFile: radius-root.pem } }
+
+Maintenance schedules (maintenance.certificateRenewal, .passwordReset, .discovery; then
+amtprov schedules apply): enabled, interval (10s-366d), concurrency (1-500), retryFor (how
+long one device may fail before the run reports it, 10s-7d); certificateRenewal also window
+(renew what expires within it). Defaults: renewal every 7d with a 42d window, password reset
+every 28d, discovery off; concurrency 10, retryFor 1h.`;
 
 async function siteView(store: SiteStore) {
   const issuingCa = await store.issuingCa.get();

@@ -287,4 +287,33 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX agents_name ON agents (name);
     `,
   },
+  {
+    version: 5,
+    description: 'device TLS certificates: the site-issued certificate each device serves (expiry for renewal), and one pending renewal',
+    sql: `
+      -- state 'active': the certificate the device was last seen serving; 'pending': issued by a
+      -- renewal and recorded before the device got it, promoted once the device serves it.
+      CREATE TABLE device_tls_certificates (
+        computer_id INTEGER NOT NULL REFERENCES computers(id) ON DELETE CASCADE,
+        state TEXT NOT NULL CHECK (state IN ('active', 'pending')),
+        fingerprint_sha256 TEXT NOT NULL CHECK (length(fingerprint_sha256) = 64),
+        not_after TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (computer_id, state)
+      );
+      CREATE INDEX device_tls_certificates_expiry ON device_tls_certificates (state, not_after);
+    `,
+    postgres: `
+      CREATE TABLE device_tls_certificates (
+        computer_id INTEGER NOT NULL REFERENCES computers(id) ON DELETE CASCADE,
+        state TEXT NOT NULL CHECK (state IN ('active', 'pending')),
+        fingerprint_sha256 TEXT NOT NULL CHECK (length(fingerprint_sha256) = 64),
+        -- ISO times compared as text: byte order, as in SQLite.
+        not_after TEXT COLLATE "C" NOT NULL,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (computer_id, state)
+      );
+      CREATE INDEX device_tls_certificates_expiry ON device_tls_certificates (state, not_after);
+    `,
+  },
 ];

@@ -85,14 +85,47 @@ function amtUsername(aclEntry: boolean) {
   });
 }
 
-/** "24h", "90m", "3600s", "2d" or a number of seconds -> seconds. */
-const durationSeconds = z.union([
-  z.number().int().positive(),
-  z.string().regex(/^\d+\s*[smhd]$/, 'must be a duration like 90m, 24h, 2d').transform((text) => {
-    const unit = { s: 1, m: 60, h: 3600, d: 86400 }[text.trim().slice(-1) as 's' | 'm' | 'h' | 'd'];
-    return parseInt(text, 10) * unit;
-  }),
-]).pipe(z.number().int().min(60, 'must be at least one minute').max(30 * 86400, 'must be at most 30 days'));
+/** "24h", "90m", "3600s", "2d" or a number of seconds -> seconds, within [min, max] seconds. */
+function duration(min: { seconds: number; text: string }, max: { seconds: number; text: string }) {
+  return z.union([
+    z.number().int().positive(),
+    z.string().regex(/^\d+\s*[smhd]$/, 'must be a duration like 90m, 24h, 2d').transform((text) => {
+      const unit = { s: 1, m: 60, h: 3600, d: 86400 }[text.trim().slice(-1) as 's' | 'm' | 'h' | 'd'];
+      return parseInt(text, 10) * unit;
+    }),
+  ]).pipe(z.number().int().min(min.seconds, `must be at least ${min.text}`).max(max.seconds, `must be at most ${max.text}`));
+}
+
+const durationSeconds = duration({ seconds: 60, text: 'one minute' }, { seconds: 30 * 86400, text: '30 days' });
+
+/**
+ * The site's maintenance tasks (issue 11), each a Temporal Schedule (src/schedules): how often
+ * it runs, how many devices at once, how long one device may stay unreachable before the run
+ * reports it (it is tried again at the next run). Disabled: the schedule exists, paused.
+ */
+const DAY = 86400;
+
+function maintenanceTask(defaults: { enabled: boolean; intervalDays: number }) {
+  return {
+    enabled: z.boolean().default(defaults.enabled),
+    // Short intervals are for tests and demos; a fleet wants days.
+    interval: duration({ seconds: 10, text: '10 seconds' }, { seconds: 366 * DAY, text: '366 days' }).default(defaults.intervalDays * DAY),
+    concurrency: z.number().int().min(1).max(500).default(10),
+    retryFor: duration({ seconds: 10, text: '10 seconds' }, { seconds: 7 * DAY, text: '7 days' }).default(3600),
+  };
+}
+
+const maintenance = z.object({
+  // ConfigMgr's "Evaluate Provisioned AMT Computer Certificates": weekly, 42 days before expiry.
+  certificateRenewal: z.object({
+    ...maintenanceTask({ enabled: true, intervalDays: 7 }),
+    window: duration({ seconds: 60, text: 'one minute' }, { seconds: 3650 * DAY, text: '3650 days' }).default(42 * DAY),
+  }).strict().prefault({}),
+  // ConfigMgr's "Reset AMT Computer Passwords": every 28 days.
+  passwordReset: z.object(maintenanceTask({ enabled: true, intervalDays: 28 })).strict().prefault({}),
+  // Status discovery (issue 11 item 4): optional, off by default; its workflow joins src/schedules when it lands.
+  discovery: z.object(maintenanceTask({ enabled: false, intervalDays: 1 })).strict().prefault({}),
+}).strict();
 
 /** The stored form of a certificate field: the PEM itself (public, so not in the vault). */
 export const storedCertificatePem = z.string().superRefine((pem, ctx) => {
@@ -231,5 +264,6 @@ export function siteSettingsSchema<S extends z.ZodType, C extends z.ZodType<stri
     amt: amt.prefault({}),
     // How long a device may stay unreachable during a run before the run ends Failed.
     provisioningDeadline: durationSeconds.default(24 * 3600),
+    maintenance: maintenance.prefault({}),
   }).strict();
 }

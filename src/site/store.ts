@@ -13,6 +13,7 @@ import { AuditLog } from './auditLog';
 import { IssuingCa, ProvisioningCertificates } from './certificates';
 import { Computers } from './computers';
 import { openSiteDb } from './siteDb';
+import { DeviceTlsCertificates } from './deviceTlsCertificates';
 import { SettingsStore } from './settings';
 import type { SiteDb, SqlExecutor, SqlTransaction } from './sql';
 import { Vault } from './vault';
@@ -50,6 +51,7 @@ export class SiteStoreView<D extends SqlExecutor = SqlExecutor> {
   readonly audit: AuditLog;
   readonly inBand: InBandRegistrations;
   readonly agents: Agents;
+  readonly deviceTls: DeviceTlsCertificates;
 
   constructor(
     readonly db: D,
@@ -65,6 +67,7 @@ export class SiteStoreView<D extends SqlExecutor = SqlExecutor> {
     this.audit = new AuditLog(this);
     this.inBand = new InBandRegistrations(this);
     this.agents = new Agents(this);
+    this.deviceTls = new DeviceTlsCertificates(this);
   }
 
   /**

@@ -13,6 +13,7 @@ import { startSiteServerRole } from '../roles/siteServerRole';
 import { startWorkerRole } from '../roles/workerRole';
 import { codecTokenVariables } from '../config/environment';
 import { readTokens } from '../secrets/keyFile';
+import { applyMaintenanceSchedules } from '../schedules/maintenanceSchedules';
 import { openSiteStore } from '../site/store';
 import { codecAuth, newCodecSecret } from '../temporal/codecAuth';
 import { startCodecServer } from '../temporal/codecServer';
@@ -125,6 +126,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
 
     const client = await connectClient(settings, codecKeys);
     stops.push({ what: 'Temporal client', stop: () => client.connection.close() });
+    lines.push(...(await applyMaintenanceSchedules(client, (await store.settings.get()).maintenance)).map((s) => `schedule          ${s.scheduleId} every ${s.intervalSeconds} s${s.paused ? ' (paused: disabled in settings)' : ''}`));
     const listenerRole = await startListenerRole({ listen: options.listen, store, client, shutdownGraceMs: STACK_GRACE_MS, log: log.child('listener') });
     const { listener } = listenerRole;
     stops.push({ what: 'hello listener', stop: () => listenerRole.drain() });

@@ -1,2 +1,4 @@
 // The workflow bundle's entry: every workflow the worker registers.
 export { provisionDevice } from './provisionDevice';
+export { renewCertificates, renewDeviceCertificateRun } from './certificateRenewal';
+export { resetPasswords, resetDevicePasswordRun } from './passwordReset';

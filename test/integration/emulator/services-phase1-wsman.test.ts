@@ -181,6 +181,26 @@ void describe('phase 1 over WS-Man on a modern device, in MeshCentral order (dev
     assert.deepEqual(await checkAdmin(0, NEW_ADMIN_PASSWORD), { matches: true });
   });
 
+  void it('post-provisioning, a Put of the credential context switches the served certificate at once; a bad one changes nothing', async () => {
+    const after = poster(0, NEW_ADMIN_PASSWORD);
+    const refused = faultOf(await after(request.putTlsCredentialContext(staged.certificateId, 'Intel(r) AMT Certificate: Handle: 999')));
+    assert.equal(refused.name, 'InvalidRepresentation');
+    await assertServedCertificate(IP(0), staged.issuedSha256);
+    const generated = methodOutput(await after(request.generateKeyPair(0, 2048)), 'GenerateKeyPair');
+    const key = (await instancesOf(after, 'AMT_PublicPrivateKeyPair')).find((k) => k.InstanceID === selectorOf(generated.KeyPair, 'InstanceID'));
+    assert.ok(key);
+    const renewed = issueForDeviceKey(key.DERKey as string, siteCa, `pc-modern.${SUFFIX}`);
+    const added = selectorOf(methodOutput(await after(request.addCertificate(renewed.der)), 'AddCertificate').CreatedCertificate, 'InstanceID');
+    okBody(await after(request.putTlsCredentialContext(staged.certificateId, added)), 'AMT_TLSCredentialContext');
+    await assertServedCertificate(IP(0), renewed.sha256);
+    const [context] = await instancesOf(after, 'AMT_TLSCredentialContext');
+    assert.equal(selectorOf(context.ElementInContext, 'InstanceID'), added);
+    // The predecessor is no longer in use: it and its key may go now.
+    assert.equal((await after(request.delete('AMT_PublicKeyCertificate', { InstanceID: staged.certificateId }))).status, 200);
+    assert.equal((await after(request.delete('AMT_PublicPrivateKeyPair', { InstanceID: staged.keyInstanceId }))).status, 200);
+    assert.equal((await view(0)).keyStore.keyPairs.length, 1);
+  });
+
   void it('PartialUnprovision keeps the admin account and names; Unprovision then restores factory state', async () => {
     const after = poster(0, NEW_ADMIN_PASSWORD);
     methodOutput(await after(request.unprovision(2)), 'Unprovision', 'INVALID_PARAMETER');

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import YAML from 'yaml';
 import { openSqliteDb } from '../../../src/site/sqliteDb';
-import { redactSecrets } from '../../../src/site/settings';
+import { redactSecrets, storedSettingsSchema } from '../../../src/site/settings';
 import { parseSettingsYaml } from '../../../src/site/settingsFile';
 import { AMT_REALMS } from '../../../src/site/settingsSchema';
 import { SiteStore } from '../../../src/site/store';
@@ -124,6 +124,8 @@ const validSettings: fc.Arbitrary<Valid> = fc.record({
     digestAccounts: digest.map(([username]) => ({ username, password: SHOWN })),
     amt: { ...flags, powerScheme, configMgrBehaviour: behaviour, userAcls: aclShown, wireless: [], mebx: mebx ? { policy: mebx[0], password: SHOWN } : { policy: 'never' } },
     provisioningDeadline: deadline[1],
+    // Not generated here (test/unit/site/settingsSchema.test.ts covers it): the defaults.
+    maintenance: storedSettingsSchema.parse({}).maintenance,
   };
   return { input, env, shown };
 });

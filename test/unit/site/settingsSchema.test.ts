@@ -20,6 +20,13 @@ writeFileSync(path.join(dir, 'two.pem'), radiusRoot.certPem + radiusRoot.certPem
 
 const ENV = { BIND_PW: 'bind-secret', DIGEST_PW: 'Digest!Pw1', WIFI: 'office wifi passphrase' };
 
+/** The maintenance defaults (issue 11): ConfigMgr's weekly renewal 42 days ahead, password reset every 28 days, discovery off. */
+const DEFAULT_MAINTENANCE = {
+  certificateRenewal: { enabled: true, interval: 7 * 86400, concurrency: 10, retryFor: 3600, window: 42 * 86400 },
+  passwordReset: { enabled: true, interval: 28 * 86400, concurrency: 10, retryFor: 3600 },
+  discovery: { enabled: false, interval: 86400, concurrency: 10, retryFor: 3600 },
+};
+
 function errorsOf(yaml: string, env: NodeJS.ProcessEnv = ENV): string[] {
   const result = parseSettingsYaml(yaml, dir, env);
   assert.equal(result.ok, false, 'expected the settings to be refused');
@@ -42,8 +49,24 @@ void describe('settings schema', () => {
         powerScheme: 5, userAcls: [], wireless: [], mebx: { policy: 'never' },
       },
       provisioningDeadline: 86400,
+      maintenance: DEFAULT_MAINTENANCE,
     });
     assert.deepEqual(settingsOf(''), settings, 'an empty YAML file gives the defaults');
+  });
+
+  void it('maintenance: durations in the file, each task\'s own bounds named on error', () => {
+    const settings = settingsOf('maintenance:\n  certificateRenewal: { interval: 1d, window: 400d, concurrency: 3 }\n  passwordReset: { enabled: false, retryFor: 20m }\n');
+    assert.deepEqual(settings.maintenance, {
+      ...DEFAULT_MAINTENANCE,
+      certificateRenewal: { ...DEFAULT_MAINTENANCE.certificateRenewal, interval: 86400, window: 400 * 86400, concurrency: 3 },
+      passwordReset: { ...DEFAULT_MAINTENANCE.passwordReset, enabled: false, retryFor: 1200 },
+    });
+    assert.deepEqual(errorsOf('maintenance:\n  certificateRenewal: { interval: 5s, concurrency: 0, every: 2d }\n  passwordReset: { window: 10d }\n').sort(), [
+      'maintenance.certificateRenewal.concurrency: Too small: expected number to be >=1',
+      'maintenance.certificateRenewal.interval: must be at least 10 seconds',
+      'maintenance.certificateRenewal: Unrecognized key: "every"',
+      'maintenance.passwordReset: Unrecognized key: "window"',
+    ].sort());
   });
 
   void it('loads secrets from files (relative to the YAML) and env vars as redacting SecretValues', () => {

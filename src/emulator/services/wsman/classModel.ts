@@ -42,7 +42,8 @@ export interface WsmanMethod<S extends FieldSpecs = FieldSpecs> {
 export interface WsmanPut<S extends FieldSpecs = FieldSpecs> {
   /** Every property a client may send back (read-only ones too: clients Put what they got). */
   fields: S;
-  apply(ctx: ClassContext, values: FieldValuesOf<S>, instance: WsmanInstance): Promise<void>;
+  /** Returns the instance's new keys when the Put moved them (an association now pointing elsewhere). */
+  apply(ctx: ClassContext, values: FieldValuesOf<S>, instance: WsmanInstance): Promise<void | Record<string, string>>;
 }
 
 /** WS-Transfer Create: the representation's fields, and the work, which returns the new instance's keys. */

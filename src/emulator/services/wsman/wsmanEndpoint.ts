@@ -165,8 +165,8 @@ export class WsmanEndpoint {
         const instance = selectInstance(cls, ctx, selectors);
         const representation = onlyChild(body, cls.resourceUri, cls.name);
         const put = cls.put as NonNullable<WsmanClass['put']>;
-        await put.apply(ctx, readFields(representation, cls.resourceUri, put.fields, cls.name), instance);
-        return { action: `${WSMAN_ACTIONS.PUT}Response`, body: instanceXml(cls, selectInstance(cls, ctx, new Map(Object.entries(instance.keys)))) };
+        const keys = await put.apply(ctx, readFields(representation, cls.resourceUri, put.fields, cls.name), instance) ?? instance.keys;
+        return { action: `${WSMAN_ACTIONS.PUT}Response`, body: instanceXml(cls, selectInstance(cls, ctx, new Map(Object.entries(keys)))) };
       }
       case 'Create': {
         // WS-Transfer: the answer is a ResourceCreated endpoint reference to the new instance.

@@ -19,6 +19,11 @@ export function eprXml(resourceUri: string, selectors: Record<string, string>): 
   return `<a:Address>/wsman</a:Address><a:ReferenceParameters><w:ResourceURI>${resourceUri}</w:ResourceURI><w:SelectorSet>${set}</w:SelectorSet></a:ReferenceParameters>`;
 }
 
+function credentialContextBody(certificateId: string): string {
+  return `<h:ElementInContext>${eprXml(`${AMT_URI}AMT_PublicKeyCertificate`, { InstanceID: certificateId })}</h:ElementInContext>` +
+    `<h:ElementProvidingContext>${eprXml(`${AMT_URI}AMT_TLSProtocolEndpointCollection`, { ElementName: 'TLSProtocolEndpointInstances Collection' })}</h:ElementProvidingContext>`;
+}
+
 export const request = {
   enumerate: (cls: string, prefix = AMT_URI) =>
     wsmanEnvelope({ action: `${ENUMERATION}/Enumerate`, resourceUri: prefix + cls, body: `<Enumerate xmlns="${ENUMERATION}" />` }),
@@ -45,12 +50,15 @@ export const request = {
     methodRequest('AMT_PublicKeyManagementService', 'GenerateKeyPair', `<h:KeyAlgorithm>${algorithm}</h:KeyAlgorithm><h:KeyLength>${length}</h:KeyLength>`),
   addCertificate: (der: string) => methodRequest('AMT_PublicKeyManagementService', 'AddCertificate', `<h:CertificateBlob>${der}</h:CertificateBlob>`),
   /** WS-Transfer Create of the TLS credential context, the way MeshCentral and wsman-messages lay it out. */
-  createTlsCredentialContext: (certificateId: string) =>
-    request.create(
-      'AMT_TLSCredentialContext',
-      `<h:ElementInContext>${eprXml(`${AMT_URI}AMT_PublicKeyCertificate`, { InstanceID: certificateId })}</h:ElementInContext>` +
-        `<h:ElementProvidingContext>${eprXml(`${AMT_URI}AMT_TLSProtocolEndpointCollection`, { ElementName: 'TLSProtocolEndpointInstances Collection' })}</h:ElementProvidingContext>`,
-    ),
+  createTlsCredentialContext: (certificateId: string) => request.create('AMT_TLSCredentialContext', credentialContextBody(certificateId)),
+  /** MeshCentral amtmanager.js: the existing context (selected by its key values) pointed at another certificate. */
+  putTlsCredentialContext: (currentCertificateId: string, certificateId: string) =>
+    wsmanEnvelope({
+      action: `${TRANSFER}Put`,
+      resourceUri: `${AMT_URI}AMT_TLSCredentialContext`,
+      selectors: { ElementInContext: currentCertificateId, ElementProvidingContext: 'TLSProtocolEndpointInstances Collection' },
+      body: `<h:AMT_TLSCredentialContext xmlns:h="${AMT_URI}AMT_TLSCredentialContext">${credentialContextBody(certificateId)}</h:AMT_TLSCredentialContext>`,
+    }),
   putTlsSettings: (instanceId: string, enabled: boolean) =>
     wsmanEnvelope({
       action: `${TRANSFER}Put`,

@@ -11,6 +11,8 @@ import { refuse } from '../../refusal';
 import { selectTlsCredential, setTlsEnabled } from '../../setupOperations';
 import { amtUri, settingInstance, wsmanCreate, wsmanPut, type WsmanClass, type WsmanInstance } from '../classModel';
 import { badValue, WsmanFault } from '../faults';
+import type { FieldValuesOf } from '../fields';
+import type { Firmware } from '../../../firmware/firmware';
 import { endpointReference } from '../response';
 import { certificateHandleOf, certificateInstanceId, certificateUse, KEY_PAIR, keyPairHandleOf, keyPairInstanceId } from './certificates';
 
@@ -70,32 +72,48 @@ function credentialContext(certificateHandle: number | null): WsmanInstance[] {
   ];
 }
 
+const CONTEXT_FIELDS = { ElementInContext: { type: 'epr', required: true }, ElementProvidingContext: { type: 'epr', required: true } } as const;
+
+/**
+ * Selects the certificate ElementInContext names, whose key the device holds, as the TLS server
+ * identity (staged until CommitChanges during setup). Refusals (InvalidRepresentation): a
+ * reference that is not the certificate / collection, an unknown certificate (INVALID_HANDLE),
+ * no key for it (PKI_MISSING_KEYS), a CA or expired certificate (INVALID_CERT).
+ */
+async function bindCredential(fw: Firmware, values: FieldValuesOf<typeof CONTEXT_FIELDS>): Promise<Record<string, string>> {
+  const provider = values.ElementProvidingContext;
+  if (provider.resourceUri !== amtUri(ENDPOINT_COLLECTION) || provider.selectors.get('ElementName') !== ENDPOINT_COLLECTION_NAME) {
+    badValue(`ElementProvidingContext must name the ${ENDPOINT_COLLECTION} "${ENDPOINT_COLLECTION_NAME}"`);
+  }
+  const certificateHandle = certificateHandleOf(fw, values.ElementInContext, 'ElementInContext');
+  const keyHandle = fw.state.keyStore.certificates.find((c) => c.handle === certificateHandle)?.keyHandle;
+  if (keyHandle === undefined) refuse(PT_STATUS.PKI_MISSING_KEYS, 'the device holds no private key for ElementInContext');
+  await selectTlsCredential(fw, keyHandle, certificateHandle);
+  return credentialContext(certificateHandle)[0].keys;
+}
+
 export const tlsCredentialContext: WsmanClass = {
   name: CREDENTIAL_CONTEXT,
   resourceUri: amtUri(CREDENTIAL_CONTEXT),
   since: WSMAN_SETUP_SINCE,
   instances: ({ fw }) => credentialContext(fw.settings().tlsCertificateHandle),
-  /**
-   * Selects a stored certificate whose key the device holds as the TLS server identity (staged
-   * until CommitChanges). One context at most: a second Create answers wsman:AlreadyExists
-   * (RPS treats that fault as "exists"). Refusals (InvalidRepresentation): a reference that is
-   * not the certificate / collection, an unknown certificate (INVALID_HANDLE), no key for it
-   * (PKI_MISSING_KEYS), a CA or expired certificate (INVALID_CERT).
-   */
+  /** bindCredential; one context at most: a second Create answers wsman:AlreadyExists (RPS treats that fault as "exists"). */
   create: wsmanCreate({
-    fields: { ElementInContext: { type: 'epr', required: true }, ElementProvidingContext: { type: 'epr', required: true } },
-    create: async ({ fw }, { ElementInContext, ElementProvidingContext }) => {
-      const provider = ElementProvidingContext;
-      if (provider.resourceUri !== amtUri(ENDPOINT_COLLECTION) || provider.selectors.get('ElementName') !== ENDPOINT_COLLECTION_NAME) {
-        badValue(`ElementProvidingContext must name the ${ENDPOINT_COLLECTION} "${ENDPOINT_COLLECTION_NAME}"`);
-      }
+    fields: CONTEXT_FIELDS,
+    create: async ({ fw }, values) => {
       if (fw.settings().tlsCertificateHandle !== null) throw new WsmanFault('AlreadyExists', 'a TLS credential context exists; Delete it first');
-      const certificateHandle = certificateHandleOf(fw, ElementInContext, 'ElementInContext');
-      const keyHandle = fw.state.keyStore.certificates.find((c) => c.handle === certificateHandle)?.keyHandle;
-      if (keyHandle === undefined) refuse(PT_STATUS.PKI_MISSING_KEYS, 'the device holds no private key for ElementInContext');
-      await selectTlsCredential(fw, keyHandle, certificateHandle);
-      return credentialContext(certificateHandle)[0].keys;
+      return bindCredential(fw, values);
     },
+  }),
+  /**
+   * The existing context pointed at another stored certificate (MeshCentral amtmanager.js, how a
+   * provisioned device changes its TLS certificate; docs/amt-protocol.md section 12). Same
+   * refusals as Create. Post-provisioning it applies at once, like every setting there: the next
+   * handshake presents the new certificate and sessions under the old one are retired.
+   */
+  put: wsmanPut({
+    fields: CONTEXT_FIELDS,
+    apply: async ({ fw }, values) => bindCredential(fw, values),
   }),
   /** Clears the selection (staged during setup); refused while TLS is enabled, which needs it (decision). */
   delete: async ({ fw }) => {

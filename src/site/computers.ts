@@ -27,6 +27,8 @@ export interface Computer {
   lastAddress: string | null;
   /** Root hashes (hex) the device said it trusts, as its last run was started with. */
   trustedRootHashes: string[];
+  /** Its Hellos start no run (an unprovision is under way, or ended with --no-reprovision). */
+  provisioningHeld: boolean;
   secretRefs: {
     mebxPassword: SecretRef | null;
     adminPassword: SecretRef | null;
@@ -75,6 +77,7 @@ interface ComputerRow {
   firmware_version: string | null;
   last_address: string | null;
   trusted_root_hashes: string | null;
+  provisioning_held: number;
   mebx_password_ref: string | null;
   admin_password_ref: string | null;
   imported_admin_password_ref: string | null;
@@ -100,6 +103,7 @@ function toComputer(row: ComputerRow): Computer {
     firmwareFamily: row.firmware_version ? firmwareFamily(row.firmware_version) : null,
     lastAddress: row.last_address,
     trustedRootHashes: row.trusted_root_hashes ? JSON.parse(row.trusted_root_hashes) as string[] : [],
+    provisioningHeld: row.provisioning_held === 1,
     secretRefs: {
       mebxPassword: row.mebx_password_ref,
       adminPassword: row.admin_password_ref,
@@ -213,6 +217,12 @@ export class Computers {
       }
       return pinned === normalized ? 'matches' : 'mismatch';
     })();
+  }
+
+  /** Holds (or releases) the computer's Hellos: while held the listener starts no run for it. */
+  setProvisioningHeld(id: number, held: boolean): void {
+    this.get(id); // throws ComputerNotFoundError
+    this.db.prepare('UPDATE computers SET provisioning_held = ?, updated_at = ? WHERE id = ?').run(held ? 1 : 0, this.now().toISOString(), id);
   }
 
   resetDeviceCertificatePin(id: number): void {

@@ -8,6 +8,7 @@ import { AdminCredentials } from './adminCredentials';
 import { Agents } from './agents';
 import { InBandRegistrations } from './inBandRegistrations';
 import { AuditLog } from './auditLog';
+import { CertificateRevocations } from './certificateRevocations';
 import { IssuingCa, ProvisioningCertificates } from './certificates';
 import { Computers } from './computers';
 import { openSiteDb, type SiteDb } from './db';
@@ -39,6 +40,7 @@ export class SiteStore {
   readonly settings: SettingsStore;
   readonly provisioningCertificates: ProvisioningCertificates;
   readonly issuingCa: IssuingCa;
+  readonly revocations: CertificateRevocations;
   readonly audit: AuditLog;
   readonly inBand: InBandRegistrations;
   readonly agents: Agents;
@@ -54,6 +56,7 @@ export class SiteStore {
     this.settings = new SettingsStore(db, this.vault, now);
     this.provisioningCertificates = new ProvisioningCertificates(db, this.vault, now);
     this.issuingCa = new IssuingCa(db, this.vault, now);
+    this.revocations = new CertificateRevocations(db, now);
     this.audit = new AuditLog(db, now);
     this.inBand = new InBandRegistrations(db, this.vault, now);
     this.agents = new Agents(db, now);

@@ -162,4 +162,28 @@ process.kill(process.pid, 'SIGKILL');
       store.close();
     }
   });
+
+  void it('migration 5 rebuilds the computers table in place: rows and references kept, the discovery statuses allowed', () => {
+    const file = path.join(fixture.dir, 'v4.sqlite');
+    const v4 = openSiteDb(file, MIGRATIONS.filter((m) => m.version <= 4));
+    v4.exec(`INSERT INTO secrets VALUES ('s1', 'admin-password', 'k', x'00', x'00', x'00', 't');
+      INSERT INTO computers (uuid, netbios_name, fqdn, amt_status, created_at, updated_at, last_address) VALUES ('${UUID}', 'PC1', 'pc1.amt.test', 'Provisioned', 't', 't', '127.0.0.9');
+      INSERT INTO pending_admin_passwords (computer_id, password_ref, staged_at) VALUES (1, 's1', 't');`);
+    assert.throws(() => v4.prepare("UPDATE computers SET amt_status = 'Externally Provisioned'").run(), /CHECK constraint/);
+    v4.close();
+    const v5 = openSiteDb(file);
+    try {
+      assert.equal(schemaVersion(v5), 5);
+      assert.deepEqual(v5.prepare('SELECT uuid, amt_status, last_address, provisioning_held FROM computers').all(),
+        [{ uuid: UUID, amt_status: 'Provisioned', last_address: '127.0.0.9', provisioning_held: 0 }]);
+      assert.deepEqual(v5.pragma('foreign_key_check'), []);
+      // The pending password still references the (new) computers table: deleting its computer is refused.
+      assert.throws(() => v5.prepare('DELETE FROM computers').run(), /FOREIGN KEY/);
+      for (const status of ['Not Supported', 'Externally Provisioned']) v5.prepare('UPDATE computers SET amt_status = ?').run(status);
+      assert.throws(() => v5.prepare("UPDATE computers SET amt_status = 'Lost'").run(), /CHECK constraint/);
+      assert.equal(v5.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are enforced again after the rebuild');
+    } finally {
+      v5.close();
+    }
+  });
 });

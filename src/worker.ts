@@ -1,7 +1,8 @@
-// The worker: registers the provisioning workflow and its activities on the task queue.
+// The worker: registers the workflows (provisioning, unprovision, discovery) and their activities on the task queue.
 // Production runs many of these against a Temporal cluster; `npm start` runs one in-process.
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { KeyRing } from './secrets/keyFile';
+import type { MaintenanceActivities } from './activities/maintenanceTypes';
 import type { ProvisioningActivities } from './activities/types';
 import { failureMappingInterceptor } from './activities/failureMapping';
 import { stageMetricsInterceptor } from './activities/stageMetrics';
@@ -14,7 +15,8 @@ export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 200;
 export interface ProvisioningWorkerOptions {
   connection: NativeConnection;
   namespace: string;
-  activities: ProvisioningActivities;
+  /** createActivities' set; tests that script provisioning alone may leave the maintenance ones out. */
+  activities: ProvisioningActivities & Partial<MaintenanceActivities>;
   codecKeys: KeyRing;
   taskQueue?: string;
   /** A pre-built bundle (tests build it once); otherwise the workflows are bundled from source. */

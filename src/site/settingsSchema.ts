@@ -86,7 +86,7 @@ function amtUsername(aclEntry: boolean) {
 }
 
 /** "24h", "90m", "3600s", "2d" or a number of seconds -> seconds. */
-const durationSeconds = z.union([
+export const durationSeconds = z.union([
   z.number().int().positive(),
   z.string().regex(/^\d+\s*[smhd]$/, 'must be a duration like 90m, 24h, 2d').transform((text) => {
     const unit = { s: 1, m: 60, h: 3600, d: 86400 }[text.trim().slice(-1) as 's' | 'm' | 'h' | 'd'];

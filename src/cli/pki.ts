@@ -51,7 +51,7 @@ function crlCommand(values: { out?: string; 'next-update'?: string; db?: string 
   const raw = values['next-update'] ?? '7d';
   const next = durationSeconds.safeParse(/^\d+$/.test(raw) ? Number(raw) : raw);
   if (!next.success) {
-    io.err(`pki crl: --next-update ${next.error.issues[0]?.message ?? 'is not a duration'} (got "${raw}")`);
+    io.err(`pki crl: --next-update must be a duration from 1m to 30d, like 90m, 24h or 2d (got "${raw}")`);
     return EXIT.usage;
   }
   return withStore(values.db, (store) => {

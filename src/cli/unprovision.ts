@@ -37,7 +37,7 @@ export async function runUnprovisionCommand(argv: string[]): Promise<number> {
   if (parsed.values.deadline !== undefined) {
     const deadline = durationSeconds.safeParse(/^\d+$/.test(parsed.values.deadline) ? Number(parsed.values.deadline) : parsed.values.deadline);
     if (!deadline.success) {
-      processIo.err(`--deadline ${deadline.error.issues[0]?.message ?? 'is not a duration'} (got "${parsed.values.deadline}")`);
+      processIo.err(`--deadline must be a duration from 1m to 30d, like 90m, 24h or 2d (got "${parsed.values.deadline}")`);
       return EXIT.usage;
     }
     deadlineSeconds = deadline.data;

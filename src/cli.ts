@@ -10,6 +10,7 @@ interface Command {
 /* eslint-disable @typescript-eslint/no-require-imports -- lazy loading keeps `amtprov --help` fast */
 const commands: Record<string, Command> = {
   start: { summary: 'run the whole stack on this machine (Temporal dev server + UI, AD DC, worker, listener, demo fleet)', load: () => (require('./cli/start') as typeof import('./cli/start')).runStartCommand },
+  listener: { summary: 'run a hello listener (out-of-band service point) against TEMPORAL_ADDRESS', load: () => (require('./cli/listener') as typeof import('./cli/listener')).runListenerCommand },
   worker: { summary: 'run a provisioning worker against TEMPORAL_ADDRESS (production: many of these)', load: () => (require('./cli/worker') as typeof import('./cli/worker')).runWorkerCommand },
   import: { summary: 'import computers from a ConfigMgr out-of-band CSV file', load: () => (require('./cli/import') as typeof import('./cli/import')).runImportCommand },
   certs: { summary: 'add or list provisioning certificates', load: () => (require('./cli/certs') as typeof import('./cli/certs')).runCertsCommand },
@@ -24,6 +25,8 @@ const commands: Record<string, Command> = {
   cancel: { summary: "cancel a computer's running run", load: () => (require('./cli/runControl') as typeof import('./cli/runControl')).runCancelCommand },
   agent: { summary: 'in-band client agent: set a one-time password and ask the site server to provision this computer; "agent enroll" registers one', load: () => (require('./cli/agent') as typeof import('./cli/agent')).runAgentCommand },
   'site-server': { summary: 'serve the site server HTTPS API for in-band agents (mutual TLS)', load: () => (require('./cli/siteServer') as typeof import('./cli/siteServer')).runSiteServerCommand },
+  replay: { summary: "replay runs' histories from Temporal against this version's workflow code (the gate before rolling workers)", load: () => (require('./cli/replay') as typeof import('./cli/replay')).runReplayCommand },
+  config: { summary: 'print the effective configuration (environment variables) of a role, secrets as set/unset', load: () => (require('./cli/config') as typeof import('./cli/config')).runConfigCommand },
   emulate: { summary: 'run an emulated fleet of AMT devices on 127.0.x.y', load: () => (require('./cli/emulate') as typeof import('./cli/emulate')).runEmulateCommand },
 };
 /* eslint-enable @typescript-eslint/no-require-imports */

@@ -1,6 +1,8 @@
 // A small structured logger for the long-running processes (listener, site server, stack).
 // Lines are "time LEVEL component message key=value ..."; callers pass facts, never secrets.
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+import { logLevel, type LogLevel } from './config/environment';
+
+export type { LogLevel };
 export type LogFields = Record<string, string | number | boolean | undefined>;
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -21,8 +23,8 @@ function formatValue(value: string | number | boolean): string {
 }
 
 export function createLogger(component: string, options: { level?: LogLevel; sink?: LogSink } = {}): Logger {
-  const level = options.level ?? (process.env.AMTPROV_LOG_LEVEL as LogLevel | undefined) ?? 'info';
-  const threshold = ORDER[level] ?? ORDER.info;
+  const level = options.level ?? logLevel();
+  const threshold = ORDER[level];
   const sink = options.sink ?? ((line: string) => process.stderr.write(`${line}\n`));
   const emit = (at: LogLevel, message: string, fields?: LogFields): void => {
     if (ORDER[at] < threshold) return;

@@ -22,6 +22,8 @@ export interface ProvisioningWorkerOptions {
   /** A pre-built bundle (tests build it once); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkflowBundleOption;
   maxConcurrentActivityTaskExecutions?: number;
+  /** How long in-flight activities may finish after shutdown() before they are cancelled (default 10 s). */
+  shutdownGraceMs?: number;
 }
 
 export function createProvisioningWorker(options: ProvisioningWorkerOptions): Promise<Worker> {
@@ -36,7 +38,9 @@ export function createProvisioningWorker(options: ProvisioningWorkerOptions): Pr
     interceptors: { activity: [stageMetricsInterceptor, failureMappingInterceptor] },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
     // Let in-flight device calls finish (they are idempotent either way) before exiting.
-    shutdownGraceTime: '10 seconds',
+    shutdownGraceTime: options.shutdownGraceMs ?? 10_000,
+    // Cancelled activities get a little longer to wind up; then run() fails rather than hang a stop.
+    shutdownForceTime: (options.shutdownGraceMs ?? 10_000) + 5_000,
   });
 }
 

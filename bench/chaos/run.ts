@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   const ou = await createOu(samba, 'chaos');
   cleanups.push(() => ou.remove());
   const siteDb = path.join(tmp, 'site.sqlite');
-  const store: SiteStore = createBenchSite({
+  const store: SiteStore = await createBenchSite({
     file: siteDb, keyRing: parseKeyRing(masterKeyRing, 'chaos master'), pki, samba, ou: ou.dn, devicePassword,
     devices: layout.uuids.map((uuid) => ({ uuid })), namePrefix: 'CH',
   });
@@ -170,19 +170,19 @@ async function main(): Promise<void> {
   });
   const checks: DeviceCheck[] = [];
   for (const uuid of layout.uuids) {
-    const computer = store.computers.findByUuid(uuid);
+    const computer = await store.computers.findByUuid(uuid);
     if (!computer) throw new Error(`computer ${uuid} is not in the site store`);
     const device = fleet.find(uuid);
     let matches = false;
     if (computer.secretRefs.adminPassword && device && fleet.controlUrl) {
       const response = await fetch(`${fleet.controlUrl}/devices/${uuid}/check-admin`, {
         method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'admin', password: store.vault.getSecret(computer.secretRefs.adminPassword) }),
+        body: JSON.stringify({ username: 'admin', password: await store.vault.getSecret(computer.secretRefs.adminPassword) }),
       });
       matches = response.ok && ((await response.json()) as { matches: boolean }).matches;
     }
     const deviceRuns = runs.get(provisioningWorkflowId(uuid)) ?? [];
-    const audit = store.audit.forComputer(uuid).map((r) => r.action).filter((action) => ADMIN_PASSWORD_AUDIT.includes(action));
+    const audit = (await store.audit.forComputer(uuid)).map((r) => r.action).filter((action) => ADMIN_PASSWORD_AUDIT.includes(action));
     const check = {
       uuid, name: computer.netbiosName, status: computer.amtStatus,
       adObjects: adNames.filter((name) => name === computer.netbiosName).length,

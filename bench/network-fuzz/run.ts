@@ -154,10 +154,10 @@ function tally(into: Record<string, Record<string, number>>, kind: string, outco
 async function main(): Promise<void> {
   const started = new Date();
   const loadAverageAtStart = os.loadavg();
-  const site = openTestSite();
-  const [root] = site.store.provisioningCertificates.list();
+  const site = await openTestSite();
+  const [root] = await site.store.provisioningCertificates.list();
   if (!root) throw new Error('the demo PKI registered no provisioning certificate');
-  const device = site.store.computers.add({ uuid: randomUUID(), netbiosName: 'FUZZDEV1', fqdn: 'fuzzdev1.amt.test' });
+  const device = await site.store.computers.add({ uuid: randomUUID(), netbiosName: 'FUZZDEV1', fqdn: 'fuzzdev1.amt.test' });
   const validHello = helloBytes({ uuid: device.uuid, hashes: [{ algorithm: 2, hex: root.rootHashes.sha256 }] });
   const forwarded: ProvisionRequest[] = [];
   const listener = await startHelloListener({
@@ -165,7 +165,7 @@ async function main(): Promise<void> {
     provision: (request) => { forwarded.push(request); return Promise.resolve(); },
     log: createLogger('listener', { level: 'error' }),
   });
-  const files = enrollTestAgent(site.store, 'fuzz-agent', { fqdn: 'fuzzagent.amt.test' });
+  const files = await enrollTestAgent(site.store, 'fuzz-agent', { fqdn: 'fuzzagent.amt.test' });
   const agent = { cert: readFileSync(files.cert, 'utf8'), key: readFileSync(files.key, 'utf8'), ca: readFileSync(files.ca, 'utf8') };
   const runsStarted: string[] = [];
   const api = await startSiteApi({
@@ -224,7 +224,7 @@ async function main(): Promise<void> {
   await api.close();
   await listener.close();
   files.cleanup();
-  site.close();
+  await site.close();
   const file = path.join(__dirname, 'results', `${results.date.slice(0, 10)}-${seed}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(JSON.stringify({ attacks, crashes: crashes.length, wellBehaved: results.wellBehaved, dropped: results.listener.dropped }, null, 2));

@@ -8,7 +8,7 @@ import { startFleet, trustedHashesOfRoot, type Fleet } from '../../src/emulator/
 import { deviceAddresses, deviceUuid } from '../../src/emulator/fleetAddressing';
 import type { HelloTarget } from '../../src/emulator/hello/helloSender';
 import { generateAmtPassword } from '../../src/site/amtPassword';
-import { projectRoot } from '../../src/stack/paths';
+import { projectRoot } from '../../src/config/paths';
 import { BENCH_DOMAIN } from './benchSite';
 
 export interface FleetSpec {

@@ -48,11 +48,11 @@ export interface BenchSiteOptions {
   namePrefix: string;
 }
 
-export function createBenchSite(options: BenchSiteOptions): SiteStore {
+export async function createBenchSite(options: BenchSiteOptions): Promise<SiteStore> {
   const { samba } = options;
-  const store = openSiteStore({ file: options.file, keyRing: options.keyRing });
-  registerDemoPki(store, options.pki, 'bench');
-  store.settings.apply({
+  const store = await openSiteStore({ location: options.file, keyRing: options.keyRing });
+  await registerDemoPki(store, options.pki, 'bench');
+  await store.settings.apply({
     directory: {
       url: samba.url, bindDn: samba.bindDn, bindPassword: new SecretValue('directory-bind-password', samba.bindPassword),
       caCertPem: samba.caCertPem, tlsServerName: samba.tlsServerName, computerOu: options.ou, kerberosRealm: samba.realm,
@@ -65,7 +65,7 @@ export function createBenchSite(options: BenchSiteOptions): SiteStore {
   // A per-run tag in every name: a run that died before deleting its OU leaves accounts
   // whose sAMAccountNames must not collide with the next run's.
   const tag = randomBytes(2).toString('hex').toUpperCase();
-  importComputers(store, options.devices.map((device, i) => {
+  await importComputers(store, options.devices.map((device, i) => {
     const name = `${options.namePrefix}${tag}${i}`;
     return { line: i + 1, netbiosName: name, fqdn: `${name.toLowerCase()}.${BENCH_DOMAIN}`, uuid: device.uuid, mac: null, mebxPassword: null, adminPassword: null };
   }), 'bench');

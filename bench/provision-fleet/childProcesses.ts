@@ -5,9 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { startDevServer, type DevServerHandle } from '../../src/stack/devServer';
-import { loadDevStackConfig } from '../../src/stack/devStackConfig';
+import { loadDevStackConfig } from '../../src/config/temporalDev';
 import { freePort } from '../../src/net/ports';
-import { projectRoot } from '../../src/stack/paths';
+import { projectRoot } from '../../src/config/paths';
 
 /** A dev server of the project's config (search attributes, dynamic config, plus any extra) on free ports of host, SQLite in dbDir. */
 export async function startBenchTemporal(host: string, dbDir: string, logDir: string, dynamicConfig: Record<string, string | number | boolean> = {}): Promise<DevServerHandle> {

@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   const [inputFile, outputFile] = process.argv.slice(2);
   if (!inputFile || !outputFile) throw new Error('usage: plainRun.ts <input.json> <output.json>');
   const input = JSON.parse(readFileSync(inputFile, 'utf8')) as PlainInput;
-  const store = openSiteStore({ file: input.siteDb });
+  const store = await openSiteStore({ location: input.siteDb });
   const log = createLogger('plain');
   const activities = createActivities({ store, log: log.child('activity') });
   const slots = new Slots(input.concurrency);
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     const devices = await Promise.all(input.devices.map((device) => provisionOne(activities, log, slots, input, device)));
     writeFileSync(outputFile, JSON.stringify({ devices }));
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -120,7 +120,7 @@ async function phaseSite(shared: Shared, phase: 'temporal' | 'plain', namePrefix
   const layout = fleetLayout(specs[phase]);
   const ou = await freshOu(shared, phase);
   const siteDb = path.join(shared.tmp, `site-${phase}.sqlite`);
-  const store = createBenchSite({
+  const store = await createBenchSite({
     file: siteDb, keyRing: parseKeyRing(shared.masterKeyRing, 'bench master'), pki: shared.pki, samba: shared.samba, ou: ou.dn,
     devicePassword: shared.devicePassword, devices: layout.uuids.map((uuid) => ({ uuid })), namePrefix,
   });
@@ -129,7 +129,7 @@ async function phaseSite(shared: Shared, phase: 'temporal' | 'plain', namePrefix
 
 async function temporalPhase(shared: Shared): Promise<PhaseResult> {
   const { layout, siteDb, store } = await phaseSite(shared, 'temporal', 'PT');
-  onCleanup(() => store.close());
+  onCleanup(async () => store.close());
   const server = await startBenchTemporal(TEMPORAL_HOST, shared.tmp, shared.logDir, dynamicConfig);
   const stopServer = onCleanup(() => server.stop());
   shared.sampler.watch('temporal-server', { pid: server.pid, tree: true });
@@ -222,7 +222,7 @@ async function temporalPhase(shared: Shared): Promise<PhaseResult> {
 
 async function plainPhase(shared: Shared, concurrency: number): Promise<PhaseResult> {
   const { layout, siteDb, store } = await phaseSite(shared, 'plain', 'PP');
-  store.close();
+  await store.close();
   const fleet = await startBenchFleet({ spec: specs.plain, rootPem: shared.rootPem, devicePassword: shared.devicePassword, helloTarget: null });
   const stopFleet = onCleanup(() => fleet.stop());
   const inputFile = path.join(shared.tmp, 'plain-input.json');

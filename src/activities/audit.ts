@@ -1,7 +1,7 @@
 // Audit records written by activities name the run that acted ("workflow:<id>/<run>").
 import { Context } from '@temporalio/activity';
 import type { AuditDetail, AuditOutcome } from '../site/auditLog';
-import type { ActivityDeps } from './deps';
+import type { SiteStoreView } from '../site/store';
 
 function runActor(): string {
   try {
@@ -13,6 +13,7 @@ function runActor(): string {
   }
 }
 
-export function auditStep(deps: ActivityDeps, computerUuid: string, action: string, outcome: AuditOutcome, detail?: AuditDetail): void {
-  deps.store.audit.recordAudit({ actor: runActor(), action, computerUuid, outcome, ...(detail ? { detail } : {}) });
+/** `to` is the activity's deps, or `{ store: tx }` inside a store transaction. */
+export async function auditStep(to: { store: SiteStoreView }, computerUuid: string, action: string, outcome: AuditOutcome, detail?: AuditDetail): Promise<void> {
+  await to.store.audit.recordAudit({ actor: runActor(), action, computerUuid, outcome, ...(detail ? { detail } : {}) });
 }

@@ -12,25 +12,25 @@ import { ProvisioningRefused, type ActivityDeps } from './deps';
 import { startHeartbeat, type Heartbeat } from './heartbeat';
 import { revealSecret } from './secretScope';
 
-export function provisioningCredential(deps: ActivityDeps, certificateId: number): ProvisioningClientCredential {
-  const cert = deps.store.provisioningCertificates.get(certificateId);
-  return { chainPem: cert.chainPem, privateKeyPem: revealSecret(deps.store, cert.keyRef) };
+export async function provisioningCredential(deps: ActivityDeps, certificateId: number): Promise<ProvisioningClientCredential> {
+  const cert = await deps.store.provisioningCertificates.get(certificateId);
+  return { chainPem: cert.chainPem, privateKeyPem: await revealSecret(deps.store, cert.keyRef) };
 }
 
-export function deviceIdentity(deps: ActivityDeps, computer: Computer): DeviceIdentity {
-  const ca = deps.store.issuingCa.get();
+export async function deviceIdentity(deps: ActivityDeps, computer: Computer): Promise<DeviceIdentity> {
+  const ca = await deps.store.issuingCa.get();
   return {
     ...(computer.deviceCertFingerprint ? { pinnedSha256: computer.deviceCertFingerprint } : {}),
     ...(ca ? { siteIssued: { caChainPem: [ca.certPem, ...ca.chainPem], fqdn: computer.fqdn } } : {}),
   };
 }
 
-export function openDeviceAgent(deps: ActivityDeps, target: DeviceTarget): DeviceTlsAgent {
-  const computer = deps.store.computers.get(target.computerId);
+export async function openDeviceAgent(deps: ActivityDeps, target: DeviceTarget): Promise<DeviceTlsAgent> {
+  const computer = await deps.store.computers.get(target.computerId);
   return new DeviceTlsAgent({
     host: target.address,
-    clientCredential: provisioningCredential(deps, target.certificateId),
-    identity: deviceIdentity(deps, computer),
+    clientCredential: await provisioningCredential(deps, target.certificateId),
+    identity: await deviceIdentity(deps, computer),
   });
 }
 
@@ -40,10 +40,10 @@ export function openDeviceAgent(deps: ActivityDeps, target: DeviceTarget): Devic
  * stays the device's own: after a partial or full unprovision the device presents that one
  * again and a new run can still reach it.
  */
-export function recordDevicePin(deps: ActivityDeps, computerId: number, agent: Pick<DeviceTlsAgent, 'lastCertificate'>): { fingerprint: string; firstContact: boolean } | undefined {
+export async function recordDevicePin(deps: ActivityDeps, computerId: number, agent: Pick<DeviceTlsAgent, 'lastCertificate'>): Promise<{ fingerprint: string; firstContact: boolean } | undefined> {
   const seen = agent.lastCertificate;
   if (!seen || seen.acceptedAs === 'site-issued') return seen && { fingerprint: seen.sha256, firstContact: false };
-  if (deps.store.computers.pinDeviceCertificate(computerId, seen.sha256) === 'mismatch') {
+  if (await deps.store.computers.pinDeviceCertificate(computerId, seen.sha256) === 'mismatch') {
     // Another activity pinned a different certificate between our connect and now.
     throw new ProvisioningRefused('DeviceCertificateChanged', 'the device certificate changed during the run; an operator must reset the pin (amtprov reset-pin)');
   }
@@ -57,14 +57,14 @@ export function recordDevicePin(deps: ActivityDeps, computerId: number, agent: P
  * handshake (certificates and a signature bound to that session: nothing reusable), and no
  * Digest credential is sent before this check.
  */
-export function proveAddress(deps: ActivityDeps, target: DeviceTarget, acceptedAs: DeviceCertificateAcceptance | undefined): void {
+export async function proveAddress(deps: ActivityDeps, target: DeviceTarget, acceptedAs: DeviceCertificateAcceptance | undefined): Promise<void> {
   // A computer never reached before has nothing to prove against: its first certificate is pinned now.
   if (!target.addressUnproven || acceptedAs === undefined) return;
-  const computer = deps.store.computers.get(target.computerId);
-  deps.store.transaction(() => {
-    deps.store.computers.setStatus(computer.id, 'Detected');
-    deps.store.computers.setDeviceFacts(computer.id, { lastAddress: target.address });
-    auditStep(deps, computer.uuid, 'provisioning.address-proven', 'info', { address: target.address, from: computer.lastAddress ?? null, certificate: acceptedAs });
+  const computer = await deps.store.computers.get(target.computerId);
+  await deps.store.transaction(async (tx) => {
+    await tx.computers.setStatus(computer.id, 'Detected');
+    await tx.computers.setDeviceFacts(computer.id, { lastAddress: target.address });
+    await auditStep({ store: tx }, computer.uuid, 'provisioning.address-proven', 'info', { address: target.address, from: computer.lastAddress ?? null, certificate: acceptedAs });
   });
 }
 
@@ -73,10 +73,10 @@ export function proveAddress(deps: ActivityDeps, target: DeviceTarget, acceptedA
  * security event. The computer keeps its status and address; the run ends ImpostorDevice.
  * At the computer's own address the same mismatch is a changed device (DeviceCertificateChanged).
  */
-export function refuseImpostor(deps: ActivityDeps, target: DeviceTarget, err: unknown): never {
+export async function refuseImpostor(deps: ActivityDeps, target: DeviceTarget, err: unknown): Promise<never> {
   if (!target.addressUnproven || !(err instanceof DeviceCertificateChanged)) throw err;
-  const computer = deps.store.computers.get(target.computerId);
-  auditStep(deps, computer.uuid, 'security.impostor-device', 'failure', {
+  const computer = await deps.store.computers.get(target.computerId);
+  await auditStep(deps, computer.uuid, 'security.impostor-device', 'failure', {
     address: target.address, knownAddress: computer.lastAddress ?? null, presented: err.presentedSha256, pinned: err.expectedSha256,
   });
   deps.log.warn('impostor: a device claiming this computer presented another certificate', { uuid: computer.uuid, address: target.address });
@@ -97,19 +97,20 @@ export interface DeviceLogin {
  * interrupted attempt set: promote it now, so it is never lost.
  */
 export async function loginToDevice(deps: ActivityDeps, target: DeviceTarget): Promise<DeviceLogin> {
-  const agent = openDeviceAgent(deps, target);
+  const agent = await openDeviceAgent(deps, target);
   try {
-    const candidates = deps.store.credentials.credentialCandidates(target.computerId).map((c) => ({
-      id: c.id, username: c.username, password: revealSecret(deps.store, c.passwordRef), passwordRef: c.passwordRef,
-    }));
+    const candidates = [];
+    for (const c of await deps.store.credentials.credentialCandidates(target.computerId)) {
+      candidates.push({ id: c.id, username: c.username, password: await revealSecret(deps.store, c.passwordRef), passwordRef: c.passwordRef });
+    }
     const rotation = await rotateDigestCredentials(agent, candidates).catch((err: unknown) => refuseImpostor(deps, target, err));
-    recordDevicePin(deps, target.computerId, agent);
-    proveAddress(deps, target, agent.lastCertificate?.acceptedAs);
+    await recordDevicePin(deps, target.computerId, agent);
+    await proveAddress(deps, target, agent.lastCertificate?.acceptedAs);
     const chosen = candidates.find((c) => c.id === rotation.id)!;
     if (rotation.id.startsWith('admin-pending')) {
-      deps.store.credentials.promotePendingAdminPassword(target.computerId, chosen.passwordRef);
-      const { uuid } = deps.store.computers.get(target.computerId);
-      auditStep(deps, uuid, 'provisioning.admin-password-recovered', 'info', { credential: rotation.id });
+      await deps.store.credentials.promotePendingAdminPassword(target.computerId, chosen.passwordRef);
+      const { uuid } = await deps.store.computers.get(target.computerId);
+      await auditStep(deps, uuid, 'provisioning.admin-password-recovered', 'info', { credential: rotation.id });
       deps.log.info('device holds a pending admin password from an interrupted attempt; promoted it', { uuid });
     }
     return { session: rotation.session, agent, credentialId: rotation.id, rejected: rotation.rejected };

@@ -11,17 +11,17 @@ import { auditStep } from './audit';
 import { deviceIdentity, loginToDevice, proveAddress, provisioningCredential, recordDevicePin, refuseImpostor } from './deviceAccess';
 
 export async function tlsHandshake(deps: ActivityDeps, target: DeviceTarget): Promise<TlsResult> {
-  const computer = deps.store.computers.get(target.computerId);
+  const computer = await deps.store.computers.get(target.computerId);
   const { socket, certificate } = await connectDeviceTls({
     host: target.address,
-    clientCredential: provisioningCredential(deps, target.certificateId),
-    identity: deviceIdentity(deps, computer),
+    clientCredential: await provisioningCredential(deps, target.certificateId),
+    identity: await deviceIdentity(deps, computer),
   }).catch((err: unknown) => refuseImpostor(deps, target, err));
   socket.destroy();
-  recordDevicePin(deps, computer.id, { lastCertificate: certificate });
-  proveAddress(deps, target, certificate.acceptedAs);
+  await recordDevicePin(deps, computer.id, { lastCertificate: certificate });
+  await proveAddress(deps, target, certificate.acceptedAs);
   if (certificate.acceptedAs === 'first-contact') {
-    auditStep(deps, computer.uuid, 'provisioning.device-certificate-pinned', 'info', { sha256: certificate.sha256 });
+    await auditStep(deps, computer.uuid, 'provisioning.device-certificate-pinned', 'info', { sha256: certificate.sha256 });
   }
   return { fingerprint: certificate.sha256, firstContact: certificate.acceptedAs === 'first-contact' };
 }
@@ -42,14 +42,14 @@ export async function digestLogin(deps: ActivityDeps, target: DeviceTarget): Pro
     // The version decides the first stage's dialect and the directory account's Kerberos
     // encryption types; WS-Man reports it on both families.
     const version = await getAmtFirmwareVersion(new WsmanClient(login.session));
-    const { uuid } = deps.store.computers.get(target.computerId);
-    if (version !== undefined && VERSION_FORMAT.test(version)) deps.store.computers.setDeviceFacts(target.computerId, { firmwareVersion: version });
+    const { uuid } = await deps.store.computers.get(target.computerId);
+    if (version !== undefined && VERSION_FORMAT.test(version)) await deps.store.computers.setDeviceFacts(target.computerId, { firmwareVersion: version });
     const refusal = unsupportedFirmware(version);
     if (refusal !== undefined) {
-      auditStep(deps, uuid, 'provisioning.digest-login', 'failure', { credential: login.credentialId, reason: 'unsupported-firmware' });
+      await auditStep(deps, uuid, 'provisioning.digest-login', 'failure', { credential: login.credentialId, reason: 'unsupported-firmware' });
       throw new ProvisioningRefused('UnsupportedFirmware', refusal);
     }
-    auditStep(deps, uuid, 'provisioning.digest-login', 'success', {
+    await auditStep(deps, uuid, 'provisioning.digest-login', 'success', {
       credential: login.credentialId, rejectedBefore: login.rejected, firmware: version!, family: firmwareFamily(version!),
     });
     return { credential: login.credentialId, rejected: login.rejected };

@@ -16,11 +16,11 @@ function baseDnOfRealm(realm: string): string {
   return realm.toLowerCase().split('.').map((part) => `DC=${part}`).join(',');
 }
 
-export function directorySettings(deps: ActivityDeps, directory: NonNullable<SiteSettings['directory']>): DirectorySettings {
+export async function directorySettings(deps: ActivityDeps, directory: NonNullable<SiteSettings['directory']>): Promise<DirectorySettings> {
   return {
     url: directory.url,
     bindDn: directory.bindDn,
-    bindPassword: revealSecret(deps.store, directory.bindPassword),
+    bindPassword: await revealSecret(deps.store, directory.bindPassword),
     baseDn: baseDnOfRealm(directory.kerberosRealm),
     ...(directory.caCertPem ? { caCertPem: directory.caCertPem } : {}),
     ...(directory.tlsServerName ? { tlsServerName: directory.tlsServerName } : {}),
@@ -29,31 +29,31 @@ export function directorySettings(deps: ActivityDeps, directory: NonNullable<Sit
 
 export async function createDirectoryAccount(deps: ActivityDeps, input: { computerId: number }): Promise<DirectoryAccountResult> {
   const { store } = deps;
-  const directory = store.settings.get().directory;
+  const directory = (await store.settings.get()).directory;
   if (!directory) throw new ProvisioningRefused('SiteNotConfigured', 'no directory is configured (amtprov settings apply)');
-  const computer = store.computers.get(input.computerId);
+  const computer = await store.computers.get(input.computerId);
 
   let password: string;
   if (computer.secretRefs.adAccountPassword) {
-    password = revealSecret(store, computer.secretRefs.adAccountPassword);
+    password = await revealSecret(store, computer.secretRefs.adAccountPassword);
   } else {
     // 32 characters meet both AD complexity and AMT's Kerberos passphrase rules.
     password = generateAmtPassword(32);
     remember(password);
-    store.computers.setSecret(computer.id, 'ad-account-password', password);
+    await store.computers.setSecret(computer.id, 'ad-account-password', password);
   }
 
   const heartbeat = startHeartbeat();
   try {
     const major = computer.firmwareVersion ? firmwareMajor(computer.firmwareVersion) : undefined;
-    const account = await new DirectoryClient(directorySettings(deps, directory)).ensureComputerAccount({
+    const account = await new DirectoryClient(await directorySettings(deps, directory)).ensureComputerAccount({
       ou: directory.computerOu,
       netbiosName: computer.netbiosName,
       fqdn: computer.fqdn,
       password,
       ...(major !== undefined ? { supportedEncryptionTypes: directoryEncryptionTypesFor(major) } : {}),
     });
-    auditStep(deps, computer.uuid, 'provisioning.directory-account', 'success', {
+    await auditStep(deps, computer.uuid, 'provisioning.directory-account', 'success', {
       dn: account.dn, created: account.created, keyVersion: account.keyVersion,
     });
     return { dn: account.dn, created: account.created, keyVersion: account.keyVersion };

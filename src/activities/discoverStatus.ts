@@ -18,19 +18,19 @@ import { deviceIdentity, provisioningCredential } from './deviceAccess';
 import { startHeartbeat } from './heartbeat';
 import { revealSecret } from './secretScope';
 
-export function listComputerUuids(deps: ActivityDeps): string[] {
-  return deps.store.computers.list().map((c) => c.uuid);
+export async function listComputerUuids(deps: ActivityDeps): Promise<string[]> {
+  return (await deps.store.computers.list()).map((c) => c.uuid);
 }
 
 /** The provisioning certificate to present: one whose root the device trusts, else any (a device in post-provisioning asks for none). */
-function certificateFor(deps: ActivityDeps, computer: Computer): number | undefined {
+async function certificateFor(deps: ActivityDeps, computer: Computer): Promise<number | undefined> {
   const all = deps.store.provisioningCertificates;
-  return (all.matchingDevice(computer.trustedRootHashes)[0] ?? all.list()[0])?.id;
+  return ((await all.matchingDevice(computer.trustedRootHashes))[0] ?? (await all.list())[0])?.id;
 }
 
 async function observe(deps: ActivityDeps, computer: Computer, address: string, certificateId: number): Promise<DiscoveryObservation> {
-  const clientCredential = provisioningCredential(deps, certificateId);
-  const identity = deviceIdentity(deps, computer);
+  const clientCredential = await provisioningCredential(deps, certificateId);
+  const identity = await deviceIdentity(deps, computer);
   let tls: DiscoveryObservation['tls'];
   try {
     const { socket, certificate } = await connectDeviceTls({ host: address, clientCredential, identity });
@@ -43,9 +43,9 @@ async function observe(deps: ActivityDeps, computer: Computer, address: string, 
   }
   const agent = new DeviceTlsAgent({ host: address, clientCredential, identity });
   try {
-    const candidates = deps.store.credentials.credentialCandidates(computer.id).map((c) => ({
-      id: c.id, username: c.username, password: revealSecret(deps.store, c.passwordRef),
-    }));
+    const candidates = await Promise.all((await deps.store.credentials.credentialCandidates(computer.id)).map(async (c) => ({
+      id: c.id, username: c.username, password: await revealSecret(deps.store, c.passwordRef),
+    })));
     let rotation;
     try {
       rotation = await rotateDigestCredentials(agent, candidates);
@@ -67,9 +67,9 @@ async function observe(deps: ActivityDeps, computer: Computer, address: string, 
 
 export async function discoverComputer(deps: ActivityDeps, input: { uuid: string }): Promise<DiscoveryResult> {
   const { store } = deps;
-  const computer = store.computers.findByUuid(input.uuid);
+  const computer = await store.computers.findByUuid(input.uuid);
   if (!computer) throw new ProvisioningRefused('UnknownDevice', `no imported computer has SMBIOS UUID ${input.uuid}`);
-  const certificateId = certificateFor(deps, computer);
+  const certificateId = await certificateFor(deps, computer);
   if (certificateId === undefined) throw new ProvisioningRefused('SiteNotConfigured', 'no provisioning certificate is registered (amtprov certs add)');
   const heartbeat = startHeartbeat();
   let seen: DiscoveryObservation;
@@ -80,11 +80,11 @@ export async function discoverComputer(deps: ActivityDeps, input: { uuid: string
   }
   const { status, reason } = classifyAmtStatus(seen);
   const version = seen.firmwareVersion !== undefined && /^\d+(\.\d+){0,3}$/.test(seen.firmwareVersion) ? seen.firmwareVersion : undefined;
-  store.transaction(() => {
-    if (version) store.computers.setDeviceFacts(computer.id, { firmwareVersion: version });
+  await store.transaction(async (tx) => {
+    if (version) await tx.computers.setDeviceFacts(computer.id, { firmwareVersion: version });
     // Confirming Provisioned keeps the computer's provisioning time.
-    if (status !== 'Provisioned' || computer.amtStatus !== 'Provisioned') store.computers.setStatus(computer.id, status, status === 'Provisioned' ? undefined : reason);
-    auditStep(deps, computer.uuid, 'discovery.classified', 'info', {
+    if (status !== 'Provisioned' || computer.amtStatus !== 'Provisioned') await tx.computers.setStatus(computer.id, status, status === 'Provisioned' ? undefined : reason);
+    await auditStep({ store: tx }, computer.uuid, 'discovery.classified', 'info', {
       status, previous: computer.amtStatus, reason, tls: seen.tls, firmware: version ?? null, address: seen.address ?? null,
     });
   });

@@ -27,11 +27,11 @@ export function createActivities(deps: ActivityDeps): WorkerActivities {
     phase1: (target) => phase1(deps, target),
     phase2Wsman: (target) => phase2Wsman(deps, target),
     reportResult: (input) => Promise.resolve(reportResult(deps, input)),
-    prepareUnprovision: (input) => Promise.resolve(prepareUnprovision(deps, input)),
+    prepareUnprovision: (input) => prepareUnprovision(deps, input),
     removeProvisioningData: (input) => removeProvisioningData(deps, input),
     deleteDirectoryAccount: (input) => deleteDirectoryAccount(deps, input),
-    reportUnprovisioned: (input) => Promise.resolve(reportUnprovisioned(deps, input)),
-    listComputerUuids: () => Promise.resolve(listComputerUuids(deps)),
+    reportUnprovisioned: (input) => reportUnprovisioned(deps, input),
+    listComputerUuids: () => listComputerUuids(deps),
     discoverComputer: (input) => discoverComputer(deps, input),
   };
 }

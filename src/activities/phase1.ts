@@ -31,11 +31,11 @@ function splitFqdn(fqdn: string): { hostName: string; domain: string } {
 }
 
 async function setMebxPassword(deps: ActivityDeps, dialect: Phase1Dialect, computerId: number): Promise<string> {
-  const { mebx } = deps.store.settings.get().amt;
+  const { mebx } = (await deps.store.settings.get()).amt;
   if (mebx.policy === 'never' || !mebx.password) return 'mebx: left alone (policy never)';
-  const password = revealSecret(deps.store, mebx.password);
+  const password = await revealSecret(deps.store, mebx.password);
   // Stored for this computer before the device gets it.
-  deps.store.computers.setSecret(computerId, 'mebx-password', password);
+  await deps.store.computers.setSecret(computerId, 'mebx-password', password);
   try {
     await dialect.setMebxPassword(password);
     return 'mebx: set';
@@ -47,7 +47,7 @@ async function setMebxPassword(deps: ActivityDeps, dialect: Phase1Dialect, compu
 
 async function provisionFirstStage(deps: ActivityDeps, target: DeviceTarget, dialect: Phase1Dialect, ca: DeviceCertificateAuthority, realm: string, heartbeat: Heartbeat): Promise<{ steps: string[]; tls: string }> {
   const { store } = deps;
-  const computer = store.computers.get(target.computerId);
+  const computer = await store.computers.get(target.computerId);
   const steps: string[] = [];
   const nowSeconds = (): number => Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);
 
@@ -67,7 +67,7 @@ async function provisionFirstStage(deps: ActivityDeps, target: DeviceTarget, dia
   heartbeat.step('admin-password');
   const adminPassword = generateAmtPassword(24);
   remember(adminPassword);
-  const pendingRef = store.credentials.stagePendingAdminPassword(computer.id, adminPassword);
+  const pendingRef = await store.credentials.stagePendingAdminPassword(computer.id, adminPassword);
   await dialect.setAdminAclEntry(AMT_ADMIN_USERNAME, adminPassword, realm);
   steps.push('admin password set (stored as pending first)');
 
@@ -76,18 +76,18 @@ async function provisionFirstStage(deps: ActivityDeps, target: DeviceTarget, dia
 
   heartbeat.step('commit');
   await dialect.commitChanges();
-  store.credentials.promotePendingAdminPassword(computer.id, pendingRef);
+  await store.credentials.promotePendingAdminPassword(computer.id, pendingRef);
   steps.push('committed');
   return { steps, tls };
 }
 
-function certificateAuthority(deps: ActivityDeps, computer: Computer): DeviceCertificateAuthority {
+async function certificateAuthority(deps: ActivityDeps, computer: Computer): Promise<DeviceCertificateAuthority> {
   const { fqdn } = computer;
-  const site = deviceIdentity(deps, computer).siteIssued;
+  const site = (await deviceIdentity(deps, computer)).siteIssued;
   const now = (): Date => deps.now?.() ?? new Date();
   return {
     fqdn,
-    issue: (key) => issueDeviceCertificate({ fqdn, key, now: now() }, deps.store.issuingCa.loadIssuer()),
+    issue: async (key) => issueDeviceCertificate({ fqdn, key, now: now() }, await deps.store.issuingCa.loadIssuer()),
     // A day of validity left at least, so a kept certificate does not expire under the run.
     accepts: (der) => site !== undefined && isSiteIssued(der, site, new Date(now().getTime() + 86_400_000)) && isSiteIssued(der, site, now()),
   };
@@ -102,20 +102,20 @@ async function connectDialect(firmwareVersion: string | null, session: DigestSes
 export async function phase1(deps: ActivityDeps, target: DeviceTarget): Promise<StageReport> {
   return withDeviceSession(deps, target, async (login, heartbeat) => {
     const { store } = deps;
-    const computer = store.computers.get(target.computerId);
+    const computer = await store.computers.get(target.computerId);
     const version = computer.firmwareVersion;
     const dialect = await connectDialect(version, login.session);
     if (await dialect.provisioningState() === PROVISIONING_STATE.POST_PROVISIONING) {
-      auditStep(deps, computer.uuid, 'provisioning.phase1', 'success', { firmware: version, dialect: dialect.name, steps: 0, alreadyDone: true });
+      await auditStep(deps, computer.uuid, 'provisioning.phase1', 'success', { firmware: version, dialect: dialect.name, steps: 0, alreadyDone: true });
       return { steps: [`already in post-provisioning (firmware ${version}, ${dialect.name}); first stage done earlier`] };
     }
     // The realm is part of the admin password's digest; guessing it would lock us out.
     const realm = login.session.realm;
     if (!realm) throw new ProvisioningRefused('DigestRealmUnknown', 'the device sent no Digest realm; cannot set the admin password');
-    const ca = certificateAuthority(deps, computer);
+    const ca = await certificateAuthority(deps, computer);
     const { steps, tls } = await provisionFirstStage(deps, target, dialect, ca, realm, heartbeat);
     // What the TLS step found and did (issued, kept, leftovers removed) is worth an operator's eye.
-    auditStep(deps, computer.uuid, 'provisioning.phase1', 'success', { firmware: version, dialect: dialect.name, steps: steps.length, tls });
+    await auditStep(deps, computer.uuid, 'provisioning.phase1', 'success', { firmware: version, dialect: dialect.name, steps: steps.length, tls });
     return { steps };
   });
 }

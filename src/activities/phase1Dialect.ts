@@ -6,7 +6,7 @@ import type { DeviceKeySource, IssuedDeviceCertificate } from '../pki/deviceCert
 /** What the site CA does for a dialect's TLS step. */
 export interface DeviceCertificateAuthority {
   fqdn: string;
-  issue(key: DeviceKeySource): IssuedDeviceCertificate;
+  issue(key: DeviceKeySource): Promise<IssuedDeviceCertificate>;
   /** True for a certificate (DER) this site issued for the FQDN and still valid: one a retry may keep. */
   accepts(certificateDer: Buffer): boolean;
 }

@@ -11,7 +11,7 @@ import type { DeviceCertificateAuthority, Phase1Dialect } from './phase1Dialect'
 async function installTlsCertificate(eoi: EoiClients, ca: DeviceCertificateAuthority): Promise<string> {
   const keyPair = await eoi.generateKeyPair();
   const csrDer = await eoi.getPkcs10Request(keyPair, `CN=${ca.fqdn}`);
-  const issued = ca.issue({ csrDer });
+  const issued = await ca.issue({ csrDer });
   // The CA chain first, so the device can present it with its certificate after commit.
   for (const pem of [...issued.chainPem].reverse()) {
     try {

@@ -102,7 +102,7 @@ async function installTlsCertificate(client: WsmanClient, ca: DeviceCertificateA
       keyPair = (await enumerateKeyPairs(client)).find((pair) => pair.instanceId === id);
       if (!keyPair) throw new DeviceXmlRejected(`AMT_PublicPrivateKeyPair: the generated key pair ${id} is not listed`);
     }
-    const issued = ca.issue({ rsaPublicKeyDer: keyPair.rsaPublicKeyDer });
+    const issued = await ca.issue({ rsaPublicKeyDer: keyPair.rsaPublicKeyDer });
     const certificateId = await addCertificate(client, new X509Certificate(issued.certPem).raw);
     await createTlsCredentialContext(client, certificateId);
     step = `TLS certificate issued for ${ca.fqdn} (sha256 ${issued.fingerprintSha256.slice(0, 16)}...${plan.reuseKeyPair ? ', key pair of an earlier attempt' : ''})`;

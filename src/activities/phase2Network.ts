@@ -69,7 +69,7 @@ interface Removed { kept: KeptCertificate[]; certificates: number; keys: number;
  * Profiles and wired 802.1X must be gone first: AMT keeps what they reference.
  */
 async function removeProfileCredentials(deps: ActivityDeps, wsman: WsmanClient, computer: Computer): Promise<Removed> {
-  const ca = deps.store.issuingCa.get();
+  const ca = await deps.store.issuingCa.get();
   const issuingCa = ca ? new X509Certificate(ca.certPem) : undefined;
   const siteChain = new Set(ca ? [ca.certPem, ...ca.chainPem].map((pem) => new X509Certificate(pem).fingerprint256) : []);
   const removed: Removed = { kept: [], certificates: 0, keys: 0 };
@@ -151,10 +151,10 @@ class ProfileCredentials {
     const key = reused ? { publicKeyPem: reused.export({ type: 'spki', format: 'pem' }).toString() } : await this.generateDeviceKey();
     const issued = issueDeviceCertificate(
       { fqdn: this.computer.fqdn, key, usage: 'clientAuth', ...(this.deps.now ? { now: this.deps.now() } : {}) },
-      this.deps.store.issuingCa.loadIssuer(),
+      await this.deps.store.issuingCa.loadIssuer(),
     );
     this.client = await addCertificate(this.wsman, pemToDer(issued.certPem));
-    auditStep(this.deps, this.computer.uuid, 'provisioning.8021x-client-certificate', 'success', {
+    await auditStep(this.deps, this.computer.uuid, 'provisioning.8021x-client-certificate', 'success', {
       fingerprintSha256: issued.fingerprintSha256, notAfter: issued.notAfter.toISOString(), deviceKey: reused ? 'reused' : 'generated',
     });
     return this.client;
@@ -162,11 +162,11 @@ class ProfileCredentials {
 }
 
 /** The CIM_IEEE8021xSettings properties of a profile (secrets revealed here, sent, never kept). */
-function ieee8021xProperties(deps: ActivityDeps, profile: Ieee8021xProfile): Record<string, string | number> {
+async function ieee8021xProperties(deps: ActivityDeps, profile: Ieee8021xProfile): Promise<Record<string, string | number>> {
   return {
     AuthenticationProtocol: IEEE8021X_PROTOCOLS[profile.protocol],
     Username: profile.username,
-    ...(profile.password ? { Password: revealSecret(deps.store, profile.password) } : {}),
+    ...(profile.password ? { Password: await revealSecret(deps.store, profile.password) } : {}),
     ...(profile.domain ? { Domain: profile.domain } : {}),
     ...(profile.serverCertificateName
       ? { ServerCertificateName: profile.serverCertificateName, ServerCertificateNameComparison: NAME_COMPARISON[profile.serverCertificateNameComparison] }
@@ -180,9 +180,9 @@ async function addWirelessProfiles(deps: ActivityDeps, wsman: WsmanClient, amt: 
     await addWiFiSettings(wsman, 'WiFi Endpoint 0', {
       elementName: profile.profileName, ssid: profile.ssid, priority: profile.priority,
       authenticationMethod: WIFI_AUTHENTICATION[profile.authentication], encryptionMethod: WIFI_ENCRYPTION[profile.encryption],
-      ...(profile.passphrase ? { pskPassphrase: revealSecret(deps.store, profile.passphrase) } : {}),
+      ...(profile.passphrase ? { pskPassphrase: await revealSecret(deps.store, profile.passphrase) } : {}),
     }, ieee && {
-      settings: { ElementName: profile.profileName, ...ieee8021xProperties(deps, ieee) } as unknown as CIM.Models.IEEE8021xSettings,
+      settings: { ElementName: profile.profileName, ...(await ieee8021xProperties(deps, ieee)) } as unknown as CIM.Models.IEEE8021xSettings,
       caCredential: await credentials.root(ieee.radiusRootCertificate!),
       ...(usesClientCertificate(ieee.protocol) ? { clientCredential: await credentials.clientCertificate() } : {}),
     });
@@ -190,7 +190,7 @@ async function addWirelessProfiles(deps: ActivityDeps, wsman: WsmanClient, amt: 
 }
 
 async function enableWired8021x(deps: ActivityDeps, wsman: WsmanClient, profile: Ieee8021xProfile, credentials: ProfileCredentials): Promise<void> {
-  await putIeee8021xSettings(wsman, { Enabled: ENABLED, ...ieee8021xProperties(deps, profile) });
+  await putIeee8021xSettings(wsman, { Enabled: ENABLED, ...(await ieee8021xProperties(deps, profile)) });
   if (profile.radiusRootCertificate === undefined) return;
   const root = await credentials.root(profile.radiusRootCertificate);
   await setIeee8021xCertificates(wsman, root, usesClientCertificate(profile.protocol) ? await credentials.clientCertificate() : undefined);

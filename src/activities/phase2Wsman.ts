@@ -30,7 +30,7 @@ async function configureUserAcls(deps: ActivityDeps, wsman: WsmanClient, amt: Am
   for (const entry of amt.userAcls) {
     await addUserAclEntryEx(wsman, {
       ...(entry.username && entry.password
-        ? { digest: { username: entry.username, password: revealSecret(deps.store, entry.password), digestRealm: realm } }
+        ? { digest: { username: entry.username, password: await revealSecret(deps.store, entry.password), digestRealm: realm } }
         : { kerberosUserSid: sidFromString(entry.kerberosSid!).toString('base64') }),
       accessPermission: ACL_ACCESS[entry.access],
       realms: entry.realms.map((name) => AMT_REALMS[name]),
@@ -50,12 +50,12 @@ async function configureFeatures(wsman: WsmanClient, amt: AmtSettings): Promise<
 }
 
 async function configureKerberos(deps: ActivityDeps, wsman: WsmanClient, computer: Computer, directory: DirectoryAccountResult): Promise<string> {
-  const realm = deps.store.settings.get().directory?.kerberosRealm;
+  const realm = (await deps.store.settings.get()).directory?.kerberosRealm;
   if (!realm || !computer.secretRefs.adAccountPassword) {
     throw new ProvisioningRefused('SiteNotConfigured', 'Kerberos needs the directory realm and the computer account password from the directory stage');
   }
   const settings = amtKerberosSettings({
-    realm, netbiosName: computer.netbiosName, password: revealSecret(deps.store, computer.secretRefs.adAccountPassword),
+    realm, netbiosName: computer.netbiosName, password: await revealSecret(deps.store, computer.secretRefs.adAccountPassword),
     keyVersion: directory.keyVersion, firmwareMajor: firmwareMajor(computer.firmwareVersion ?? '0'),
   });
   const key: KerberosKey = settings.MasterKey !== undefined
@@ -81,8 +81,8 @@ async function configurePowerScheme(wsman: WsmanClient, amt: AmtSettings): Promi
 
 export async function phase2Wsman(deps: ActivityDeps, target: DeviceTarget & { directory: DirectoryAccountResult }): Promise<StageReport> {
   return withDeviceSession(deps, target, async (login, heartbeat) => {
-    const computer = deps.store.computers.get(target.computerId);
-    const { amt } = deps.store.settings.get();
+    const computer = await deps.store.computers.get(target.computerId);
+    const { amt } = await deps.store.settings.get();
     const wsman = new WsmanClient(login.session);
     const steps: string[] = [];
     heartbeat.step('acl');
@@ -97,7 +97,7 @@ export async function phase2Wsman(deps: ActivityDeps, target: DeviceTarget & { d
       heartbeat.step('wireless-8021x');
       steps.push(...await configureNetworkAuthentication(deps, wsman, amt, computer));
     }
-    auditStep(deps, computer.uuid, 'provisioning.phase2', 'success', { steps: steps.length, behaviour: amt.configMgrBehaviour });
+    await auditStep(deps, computer.uuid, 'provisioning.phase2', 'success', { steps: steps.length, behaviour: amt.configMgrBehaviour });
     return { steps };
   });
 }

@@ -5,17 +5,17 @@ import type { ReportInput } from './types';
 import type { ActivityDeps } from './deps';
 import { auditStep } from './audit';
 
-export function reportResult(deps: ActivityDeps, input: ReportInput): void {
+export async function reportResult(deps: ActivityDeps, input: ReportInput): Promise<void> {
   const { store } = deps;
-  const computer = input.computerId !== undefined ? store.computers.get(input.computerId) : store.computers.findByUuid(input.uuid);
-  store.transaction(() => {
+  const computer = input.computerId !== undefined ? await store.computers.get(input.computerId) : await store.computers.findByUuid(input.uuid);
+  await store.transaction(async (tx) => {
     // A run that never proved its address (a Hello nobody vouched for) must not degrade the computer.
     if (computer && !input.addressUnproven) {
-      store.computers.setStatus(computer.id, input.outcome, input.outcome === 'Failed' ? input.reason : undefined);
+      await tx.computers.setStatus(computer.id, input.outcome, input.outcome === 'Failed' ? input.reason : undefined);
       // An in-band OTP is good for one run, whatever its outcome.
-      store.inBand.forget(computer.id);
+      await tx.inBand.forget(computer.id);
     }
-    auditStep(deps, input.uuid, 'provisioning.finished', input.outcome === 'Provisioned' ? 'success' : 'failure', {
+    await auditStep({ store: tx }, input.uuid, 'provisioning.finished', input.outcome === 'Provisioned' ? 'success' : 'failure', {
       outcome: input.outcome, stage: input.failedStage ?? null, reason: input.reason ?? null, trigger: input.trigger, runId: input.runId,
       ...(input.addressUnproven ? { addressUnproven: true } : {}),
     });

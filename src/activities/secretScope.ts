@@ -11,8 +11,8 @@ export function withSecretScope<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Reads a secret from the vault and registers it for redaction in this activity. */
-export function revealSecret(store: SiteStore, ref: string): string {
-  const value = store.vault.getSecret(ref);
+export async function revealSecret(store: SiteStore, ref: string): Promise<string> {
+  const value = await store.vault.getSecret(ref);
   remember(value);
   return value;
 }

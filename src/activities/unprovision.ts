@@ -24,27 +24,27 @@ function dnsDomainOf(fqdn: string): string {
   return fqdn.split('.').slice(1).join('.');
 }
 
-export function prepareUnprovision(deps: ActivityDeps, input: { uuid: string; deadlineSeconds?: number }): UnprovisionTarget {
+export async function prepareUnprovision(deps: ActivityDeps, input: { uuid: string; deadlineSeconds?: number }): Promise<UnprovisionTarget> {
   const { store } = deps;
-  const computer = store.computers.findByUuid(input.uuid);
+  const computer = await store.computers.findByUuid(input.uuid);
   if (!computer) throw new ProvisioningRefused('UnknownDevice', `no imported computer has SMBIOS UUID ${input.uuid}`);
   if (!computer.lastAddress) {
     throw new ProvisioningRefused('DeviceNeverReached', `${computer.netbiosName} was never reached: there is no address to unprovision it at`);
   }
-  const [certificate] = store.provisioningCertificates.matchingDevice(computer.trustedRootHashes, dnsDomainOf(computer.fqdn));
+  const [certificate] = await store.provisioningCertificates.matchingDevice(computer.trustedRootHashes, dnsDomainOf(computer.fqdn));
   if (!certificate) {
     throw new ProvisioningRefused('NoTrustedProvisioningCertificate', `no provisioning certificate has a root among the hashes ${computer.netbiosName} trusts`);
   }
   // Held before the device is touched: the Hellos it sends once unprovisioned must not start
   // a provisioning run that races this removal (helloPolicy.ts, "provisioning-held").
-  store.transaction(() => {
-    store.computers.setProvisioningHeld(computer.id, true);
-    auditStep(deps, computer.uuid, 'unprovision.started', 'info', { address: computer.lastAddress });
+  await store.transaction(async (tx) => {
+    await tx.computers.setProvisioningHeld(computer.id, true);
+    await auditStep({ store: tx }, computer.uuid, 'unprovision.started', 'info', { address: computer.lastAddress });
   });
   return {
     computerId: computer.id, uuid: computer.uuid, fqdn: computer.fqdn, address: computer.lastAddress, certificateId: certificate.id,
     inBandManaged: computer.inBandManaged, trustedRootHashes: computer.trustedRootHashes,
-    deadlineSeconds: input.deadlineSeconds ?? store.settings.get().provisioningDeadline,
+    deadlineSeconds: input.deadlineSeconds ?? (await store.settings.get()).provisioningDeadline,
   };
 }
 
@@ -54,18 +54,20 @@ export function prepareUnprovision(deps: ActivityDeps, input: { uuid: string; de
  * list of issued certificates, so what the device presents is the record.
  */
 async function revokeServedCertificate(deps: ActivityDeps, target: UnprovisionTarget): Promise<string[]> {
-  const computer = deps.store.computers.get(target.computerId);
+  const computer = await deps.store.computers.get(target.computerId);
   let socket: TLSSocket | undefined;
   try {
-    const connected = await connectDeviceTls({ host: target.address, clientCredential: provisioningCredential(deps, target.certificateId), identity: deviceIdentity(deps, computer) });
+    const connected = await connectDeviceTls({
+      host: target.address, clientCredential: await provisioningCredential(deps, target.certificateId), identity: await deviceIdentity(deps, computer),
+    });
     socket = connected.socket;
     if (connected.certificate.acceptedAs !== 'site-issued') return [];
     const served = connected.peer;
-    const { revocation, added } = deps.store.revocations.revoke({
+    const { revocation, added } = await deps.store.revocations.revoke({
       serialNumber: served.serialNumber, computerUuid: computer.uuid, fingerprintSha256: connected.certificate.sha256,
       subject: served.subject, notAfter: new Date(served.validTo).toISOString(), reason: 'superseded',
     });
-    if (added) auditStep(deps, computer.uuid, 'unprovision.certificate-revoked', 'info', { serial: revocation.serialNumber, reason: revocation.reason });
+    if (added) await auditStep(deps, computer.uuid, 'unprovision.certificate-revoked', 'info', { serial: revocation.serialNumber, reason: revocation.reason });
     return [revocation.serialNumber];
   } finally {
     socket?.destroy();
@@ -99,7 +101,7 @@ async function connectUnprovisionDialect(version: string, session: WsmanClient['
 export async function removeProvisioningData(deps: ActivityDeps, input: UnprovisionTarget & { mode: UnprovisionMode }): Promise<DeviceRemoval> {
   const revokedSerials = await revokeServedCertificate(deps, input);
   return withDeviceSession(deps, input, async (login, heartbeat) => {
-    const computer = deps.store.computers.get(input.computerId);
+    const computer = await deps.store.computers.get(input.computerId);
     const version = computer.firmwareVersion;
     if (!version) throw new ProvisioningRefused('UnsupportedFirmware', `the firmware version of ${computer.netbiosName} is unknown (a provisioning run records it)`);
     heartbeat.step('provisioning-state');
@@ -116,7 +118,7 @@ export async function removeProvisioningData(deps: ActivityDeps, input: Unprovis
       heartbeat.step(`unprovision-${performed}`);
       await dialect.unprovision(performed);
     }
-    auditStep(deps, computer.uuid, 'unprovision.device', 'success', {
+    await auditStep(deps, computer.uuid, 'unprovision.device', 'success', {
       requested: input.mode, performed, alreadyUnprovisioned, firmware: version, dialect: dialect.name, credential: login.credentialId,
     });
     return { alreadyUnprovisioned, performed, dialect: dialect.name, firmwareVersion: version, revokedSerials };
@@ -124,29 +126,28 @@ export async function removeProvisioningData(deps: ActivityDeps, input: Unprovis
 }
 
 export async function deleteDirectoryAccount(deps: ActivityDeps, input: { computerId: number }): Promise<DirectoryRemoval> {
-  const directory = deps.store.settings.get().directory;
+  const { directory } = await deps.store.settings.get();
   if (!directory) throw new ProvisioningRefused('SiteNotConfigured', 'no directory is configured (amtprov settings apply)');
-  const computer = deps.store.computers.get(input.computerId);
+  const computer = await deps.store.computers.get(input.computerId);
   const heartbeat = startHeartbeat();
   try {
     // The SPNs live on the account: deleting it removes them too.
-    const removed = await new DirectoryClient(directorySettings(deps, directory)).deleteComputerAccount({ ou: directory.computerOu, netbiosName: computer.netbiosName });
-    auditStep(deps, computer.uuid, 'unprovision.directory-account', 'success', { deleted: removed.deleted, dn: removed.dn ?? null });
+    const removed = await new DirectoryClient(await directorySettings(deps, directory)).deleteComputerAccount({ ou: directory.computerOu, netbiosName: computer.netbiosName });
+    await auditStep(deps, computer.uuid, 'unprovision.directory-account', 'success', { deleted: removed.deleted, dn: removed.dn ?? null });
     return removed;
   } finally {
     heartbeat.stop();
   }
 }
 
-export function reportUnprovisioned(deps: ActivityDeps, input: UnprovisionReport): void {
-  const { store } = deps;
-  store.transaction(() => {
+export async function reportUnprovisioned(deps: ActivityDeps, input: UnprovisionReport): Promise<void> {
+  await deps.store.transaction(async (tx) => {
     if (input.outcome === 'Not Provisioned') {
-      store.computers.setStatus(input.computerId, 'Not Provisioned', `provisioning removed (${input.mode})${input.holdHellos ? '; no automatic re-provisioning' : ''}`);
+      await tx.computers.setStatus(input.computerId, 'Not Provisioned', `provisioning removed (${input.mode})${input.holdHellos ? '; no automatic re-provisioning' : ''}`);
     }
     // A failed removal leaves the device as it was: its Hellos are welcome again.
-    store.computers.setProvisioningHeld(input.computerId, input.outcome === 'Not Provisioned' && input.holdHellos);
-    auditStep(deps, input.uuid, 'unprovision.finished', input.outcome === 'Failed' ? 'failure' : 'success', {
+    await tx.computers.setProvisioningHeld(input.computerId, input.outcome === 'Not Provisioned' && input.holdHellos);
+    await auditStep({ store: tx }, input.uuid, 'unprovision.finished', input.outcome === 'Failed' ? 'failure' : 'success', {
       outcome: input.outcome, mode: input.mode, holdHellos: input.holdHellos, reason: input.reason ?? null, runId: input.runId,
     });
   });

@@ -11,17 +11,17 @@ function dnsDomainOf(fqdn: string): string {
   return fqdn.split('.').slice(1).join('.');
 }
 
-export function validateDevice(deps: ActivityDeps, input: ValidateDeviceInput): ValidatedDevice {
+export async function validateDevice(deps: ActivityDeps, input: ValidateDeviceInput): Promise<ValidatedDevice> {
   // Counted before any refusal: every run that starts also finishes (reportResult counts that).
   if (input.attempt === 1) productMetrics.runStarted(input.mode, input.trigger);
   const { store } = deps;
-  const computer = store.computers.findByUuid(input.uuid);
+  const computer = await store.computers.findByUuid(input.uuid);
   if (!computer) throw new ProvisioningRefused('UnknownDevice', `no imported computer has SMBIOS UUID ${input.uuid}`);
   if (input.mode === 'out-of-band' && computer.inBandManaged) {
     throw new ProvisioningRefused('InBandManaged', `${computer.netbiosName} is managed in-band; its agent starts provisioning, not a Hello`);
   }
   const domain = dnsDomainOf(computer.fqdn);
-  const candidates = store.provisioningCertificates.matchingDevice(input.trustedRootHashes, domain);
+  const candidates = await store.provisioningCertificates.matchingDevice(input.trustedRootHashes, domain);
   if (candidates.length === 0) {
     throw new ProvisioningRefused('NoTrustedProvisioningCertificate',
       `no provisioning certificate for domain "${domain}" has a root among the ${input.trustedRootHashes.length} hash(es) ${computer.netbiosName} trusts`);
@@ -40,21 +40,21 @@ export function validateDevice(deps: ActivityDeps, input: ValidateDeviceInput): 
       `provisioning certificate ${candidate.subjectCn} fails rule(s): ${problems.map((p) => `${p.rule} (${p.message})`).join('; ')}`).join(' | '));
   }
   const certificate = usable.candidate;
-  const settings = store.settings.get();
+  const settings = await store.settings.get();
   if (!settings.directory) throw new ProvisioningRefused('SiteNotConfigured', 'no directory is configured (amtprov settings apply)');
-  if (!store.issuingCa.get()) throw new ProvisioningRefused('SiteNotConfigured', 'no issuing CA for device TLS certificates (amtprov pki demo, or register one)');
+  if (!await store.issuingCa.get()) throw new ProvisioningRefused('SiteNotConfigured', 'no issuing CA for device TLS certificates (amtprov pki demo, or register one)');
 
   // A Hello is unauthenticated: for a computer whose device is pinned, one from another
   // address (or for a Provisioned computer) may be an impostor's. Its run touches nothing
   // until the device there shows the pinned certificate (deviceAccess.ts proveAddress).
   const addressUnproven = input.mode === 'out-of-band' && computer.deviceCertFingerprint !== null &&
     (computer.lastAddress !== input.address || computer.amtStatus === 'Provisioned');
-  store.transaction(() => {
+  await store.transaction(async (tx) => {
     if (!addressUnproven) {
-      store.computers.setStatus(computer.id, 'Detected');
-      store.computers.setDeviceFacts(computer.id, { provisioningMode: input.mode, lastAddress: input.address, trustedRootHashes: input.trustedRootHashes });
+      await tx.computers.setStatus(computer.id, 'Detected');
+      await tx.computers.setDeviceFacts(computer.id, { provisioningMode: input.mode, lastAddress: input.address, trustedRootHashes: input.trustedRootHashes });
     }
-    auditStep(deps, computer.uuid, 'provisioning.started', 'info', {
+    await auditStep({ store: tx }, computer.uuid, 'provisioning.started', 'info', {
       mode: input.mode, certificate: certificate.subjectCn, ...(addressUnproven ? { address: input.address, addressUnproven: true } : {}),
     });
   });

@@ -17,10 +17,10 @@ export function otpHash(otp: Buffer): string {
 
 export async function verifyIdentity(deps: ActivityDeps, target: DeviceTarget): Promise<void> {
   const { store } = deps;
-  const computer = store.computers.get(target.computerId);
-  const ref = store.inBand.otpHashRef(computer.id);
+  const computer = await store.computers.get(target.computerId);
+  const ref = await store.inBand.otpHashRef(computer.id);
   if (!ref) throw new ProvisioningRefused('IdentityNotVerified', `identity not verified: no agent registration with an OTP for ${computer.netbiosName}`);
-  const expected = Buffer.from(revealSecret(store, ref), 'hex');
+  const expected = Buffer.from(await revealSecret(store, ref), 'hex');
   const presented = await withDeviceSession(deps, target, async ({ session }) => (await getSetupAndConfiguration(new WsmanClient(session))).provisioningServerOtp);
   // ProvisioningServerOTP is an octet string: WS-Man carries it base64-encoded, and the
   // agent hashed the OTP's bytes, not their base64 text.
@@ -31,11 +31,11 @@ export async function verifyIdentity(deps: ActivityDeps, target: DeviceTarget): 
   }
   const actual = Buffer.from(otpHash(otp), 'hex');
   if (!presented || actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
-    auditStep(deps, computer.uuid, 'provisioning.identity', 'failure', { reason: presented ? 'otp-mismatch' : 'no-otp-presented' });
+    await auditStep(deps, computer.uuid, 'provisioning.identity', 'failure', { reason: presented ? 'otp-mismatch' : 'no-otp-presented' });
     throw new ProvisioningRefused('IdentityNotVerified',
       `identity not verified: ${presented ? 'the OTP the device presents does not match the one its agent registered' : 'the device presents no OTP'}`);
   }
   // The registration is forgotten when the run reports (reportResult), not here: a retried
   // attempt of this activity must still find it.
-  auditStep(deps, computer.uuid, 'provisioning.identity', 'success');
+  await auditStep(deps, computer.uuid, 'provisioning.identity', 'success');
 }

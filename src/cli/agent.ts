@@ -121,7 +121,7 @@ export function parseAgentArguments(argv: string[], logSink: (line: string) => v
   };
 }
 
-function enrollCommand(argv: string[], io: CliIo): number {
+async function enrollCommand(argv: string[], io: CliIo): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -141,9 +141,9 @@ function enrollCommand(argv: string[], io: CliIo): number {
   }
   const out = parsed.values.out!;
   const computer = { fqdn: parsed.values.computer!, ...(parsed.values.uuid ? { uuid: parsed.values.uuid } : {}) };
-  return withStore(parsed.values.db, (store) => {
+  return withStore(parsed.values.db, async (store) => {
     try {
-      const enrolled = enrollAgent(store, name, out, { actor: operatorActor(), computer, force: parsed.values.force === true });
+      const enrolled = await enrollAgent(store, name, out, { actor: operatorActor(), computer, force: parsed.values.force === true });
       io.out(`enrolled agent ${enrolled.name} for ${computer.fqdn.toLowerCase()}${computer.uuid ? ` (${computer.uuid})` : ''} (certificate sha256 ${enrolled.fingerprintSha256}, valid until ${enrolled.notAfter.toISOString()})`);
       io.out(`  ${enrolled.certFile}\n  ${enrolled.keyFile}\n  ${enrolled.caFile}`);
       return AGENT_EXIT.ok;
@@ -155,7 +155,7 @@ function enrollCommand(argv: string[], io: CliIo): number {
 }
 
 /** The site-side subcommands that take one positional argument and --db. */
-function siteCommand(sub: string, argv: string[], io: CliIo, run: (store: SiteStore, arg: string) => string): number {
+async function siteCommand(sub: string, argv: string[], io: CliIo, run: (store: SiteStore, arg: string) => Promise<string>): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { db: { type: 'string' } } });
@@ -168,9 +168,9 @@ function siteCommand(sub: string, argv: string[], io: CliIo, run: (store: SiteSt
     io.err(`amtprov agent ${sub}: ${wanted === 0 ? 'takes no argument' : 'expected one argument'}; see "amtprov agent --help".`);
     return AGENT_EXIT.badArguments;
   }
-  return withStore(parsed.values.db, (store) => {
+  return withStore(parsed.values.db, async (store) => {
     try {
-      io.out(run(store, parsed.positionals[0] ?? ''));
+      io.out(await run(store, parsed.positionals[0] ?? ''));
       return AGENT_EXIT.ok;
     } catch (err) {
       io.err(`amtprov agent ${sub}: ${(err as Error).message}`);
@@ -179,29 +179,29 @@ function siteCommand(sub: string, argv: string[], io: CliIo, run: (store: SiteSt
   });
 }
 
-function revokeAgent(store: SiteStore, name: string): string {
+async function revokeAgent(store: SiteStore, name: string): Promise<string> {
   const actor = operatorActor();
-  const revoked = store.transaction(() => {
-    const count = store.agents.revoke(name, actor);
+  const revoked = await store.transaction(async (tx) => {
+    const count = await tx.agents.revoke(name, actor);
     if (count === 0) throw new Error(`no active enrolment named "${name}" (amtprov agent list)`);
-    store.audit.recordAudit({ actor, action: 'agent.revoke', outcome: 'success', detail: { name, enrolments: count } });
+    await tx.audit.recordAudit({ actor, action: 'agent.revoke', outcome: 'success', detail: { name, enrolments: count } });
     return count;
   });
   return `revoked agent ${name} (${revoked} enrolment${revoked === 1 ? '' : 's'}): its next request is refused`;
 }
 
-function listAgents(store: SiteStore): string {
-  const rows = store.agents.list().map((a) =>
+async function listAgents(store: SiteStore): Promise<string> {
+  const rows = (await store.agents.list()).map((a) =>
     `${a.name.padEnd(24)} ${a.fqdn.padEnd(32)} ${(a.uuid ?? '(first request binds)').padEnd(36)} ${a.revokedAt ? `revoked ${a.revokedAt}` : `valid until ${a.notAfter}`}`);
   return rows.length === 0 ? 'no agents enrolled' : [`${'name'.padEnd(24)} ${'computer'.padEnd(32)} ${'uuid'.padEnd(36)} state`, ...rows].join('\n');
 }
 
-function clearInBand(store: SiteStore, id: string): string {
-  const computer = findComputer(store, id);
+async function clearInBand(store: SiteStore, id: string): Promise<string> {
+  const computer = await findComputer(store, id);
   if (!computer.inBandManaged) return `${computer.netbiosName} is not in-band managed; nothing to do`;
-  store.transaction(() => {
-    store.computers.setDeviceFacts(computer.id, { inBandManaged: false });
-    store.audit.recordAudit({ actor: operatorActor(), action: 'computer.in-band-cleared', computerUuid: computer.uuid, outcome: 'info', detail: {} });
+  await store.transaction(async (tx) => {
+    await tx.computers.setDeviceFacts(computer.id, { inBandManaged: false });
+    await tx.audit.recordAudit({ actor: operatorActor(), action: 'computer.in-band-cleared', computerUuid: computer.uuid, outcome: 'info', detail: {} });
   });
   return `${computer.netbiosName} is out-of-band managed again: its Hellos are accepted`;
 }

@@ -29,7 +29,7 @@ function readPassphrase(file: string | undefined): string {
   return file === undefined ? '' : readFileSync(file, 'utf8').replace(/\r?\n$/, '');
 }
 
-function addCommand(file: string, passphraseFile: string | undefined, db: string | undefined, io: CliIo): number {
+async function addCommand(file: string, passphraseFile: string | undefined, db: string | undefined, io: CliIo): Promise<number> {
   let credential;
   try {
     credential = splitPkcs12(readFileSync(file), readPassphrase(passphraseFile));
@@ -37,8 +37,8 @@ function addCommand(file: string, passphraseFile: string | undefined, db: string
     io.err(`${file}: ${(err as Error).message}`);
     return EXIT.refused;
   }
-  return withStore(db, (store) => {
-    const result = registerProvisioningCertificate(store, { chainPem: credential.chainPem, keyPem: credential.privateKeyPem }, operatorActor());
+  return withStore(db, async (store) => {
+    const result = await registerProvisioningCertificate(store, { chainPem: credential.chainPem, keyPem: credential.privateKeyPem }, operatorActor());
     if (!result.ok) {
       for (const failure of result.failures) io.err(`rule ${failure.rule}: ${failure.message}`);
       io.err(`${file} was not registered`);
@@ -50,14 +50,14 @@ function addCommand(file: string, passphraseFile: string | undefined, db: string
   });
 }
 
-function certsCommand(argv: string[], io: CliIo): number {
+async function certsCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseCli(argv, { ...DB_OPTION, 'passphrase-file': { type: 'string' }, json: { type: 'boolean' } }, io, USAGE);
   if (typeof args === 'number') return args;
   const [sub, ...rest] = args.positionals;
   if (sub === 'add' && rest.length === 1) return addCommand(rest[0], args.values['passphrase-file'], args.values.db, io);
   if (sub === 'list' && rest.length === 0) {
-    return withStore(args.values.db, (store) => {
-      const certs = store.provisioningCertificates.list();
+    return withStore(args.values.db, async (store) => {
+      const certs = await store.provisioningCertificates.list();
       if (args.values.json) io.out(JSON.stringify(certs.map(({ keyRef: _keyRef, ...cert }) => cert), null, 2));
       else if (certs.length === 0) io.out('no provisioning certificates registered');
       else certs.forEach((cert) => describeProvisioningCertificate(cert).forEach((line) => io.out(line)));

@@ -35,9 +35,9 @@ export async function runDiscoverCommand(argv: string[]): Promise<number> {
     processIo.err(`--concurrency must be a whole number from 1 to 100 (got "${parsed.values.concurrency}")`);
     return EXIT.usage;
   }
-  const ctx = operatorContext();
+  const ctx = await operatorContext();
   try {
-    const computer = all ? undefined : findComputer(ctx.store, parsed.positionals[0]);
+    const computer = all ? undefined : await findComputer(ctx.store, parsed.positionals[0]);
     const client = await ctx.client();
     let run;
     try {
@@ -63,11 +63,12 @@ export async function runDiscoverCommand(argv: string[]): Promise<number> {
       processIo.out(JSON.stringify(summary, null, 2));
       return EXIT.ok;
     }
+    const nameOf = async (uuid: string): Promise<string> => (await ctx.store.computers.findByUuid(uuid))?.fqdn ?? uuid;
     for (const r of summary.results) {
-      const name = ctx.store.computers.findByUuid(r.uuid)?.fqdn ?? r.uuid;
+      const name = await nameOf(r.uuid);
       processIo.out(`${name}: ${r.status}${r.firmwareVersion ? ` (AMT ${r.firmwareVersion}, ${r.firmwareFamily ?? '?'})` : ''}: ${r.reason}`);
     }
-    for (const f of summary.failures) processIo.err(`${ctx.store.computers.findByUuid(f.uuid)?.fqdn ?? f.uuid}: discovery failed: ${f.reason}`);
+    for (const f of summary.failures) processIo.err(`${await nameOf(f.uuid)}: discovery failed: ${f.reason}`);
     processIo.out(`${summary.counts.done} computer(s): ${Object.entries(summary.counts.byStatus).map(([s, n]) => `${n} ${s}`).join(', ') || 'none classified'}${summary.counts.failed ? `, ${summary.counts.failed} failed` : ''}`);
     return summary.failures.length > 0 ? EXIT.refused : EXIT.ok;
   } finally {

@@ -6,7 +6,7 @@ import { DEFAULT_FIRMWARE_VERSION, EOI_REMOVED_IN_MAJOR, WSMAN_SETUP_SINCE_MAJOR
 import { HELLO_PORT } from '../contract/ports';
 import { startFleet, trustedHashesOfRoot, type FleetOptions } from '../emulator/fleet';
 import type { TrustedRootHash } from '../emulator/firmware/types';
-import { dataDir } from '../stack/paths';
+import { dataDir } from '../config/paths';
 
 const DEFAULT_CONTROL_PORT = 16990;
 

@@ -36,7 +36,7 @@ export function runImportCommand(argv: string[], io: CliIo = processIo): Promise
   return Promise.resolve().then(() => importCommand(argv, io));
 }
 
-function importCommand(argv: string[], io: CliIo): number {
+async function importCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseCli(argv, { ...DB_OPTION, 'dry-run': { type: 'boolean' }, progress: { type: 'boolean' } }, io, USAGE);
   if (typeof args === 'number') return args;
   if (args.positionals.length !== 1) { io.err(USAGE); return EXIT.usage; }
@@ -55,10 +55,10 @@ function importCommand(argv: string[], io: CliIo): number {
   if (parsed.headerLine !== null) io.out(`line ${parsed.headerLine}: header, skipped`);
   if (args.values['dry-run']) { io.out(`${parsed.rows.length} valid row(s); dry run, nothing imported`); return EXIT.ok; }
 
-  return withStore(args.values.db, (store) => {
+  return withStore(args.values.db, async (store) => {
     try {
-      const summary = importComputers(store, parsed.rows, operatorActor(), progressReporter(io, args.values.progress ?? false));
-      const counts = fleetCounts(store.computers.list());
+      const summary = await importComputers(store, parsed.rows, operatorActor(), progressReporter(io, args.values.progress ?? false));
+      const counts = fleetCounts(await store.computers.list());
       io.out(`imported ${summary.imported}, updated ${summary.updated}`);
       io.out(`site store: ${counts.total} computers`);
       for (const line of formatCounts(counts)) io.out(line);

@@ -11,22 +11,22 @@ export interface OperatorContext {
   close(): Promise<void>;
 }
 
-export function operatorContext(): OperatorContext {
-  const store = openSiteStore();
+export async function operatorContext(): Promise<OperatorContext> {
+  const store = await openSiteStore();
   let client: Promise<Client> | undefined;
   return {
     store,
     client: () => (client ??= connectClient()),
     async close() {
-      store.close();
+      await store.close();
       if (client) await (await client).connection.close();
     },
   };
 }
 
-export function findComputer(store: SiteStore, id: string): Computer {
+export async function findComputer(store: SiteStore, id: string): Promise<Computer> {
   const looksLikeUuid = /^\{?[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}\}?$/i.test(id);
-  const computer = looksLikeUuid ? store.computers.findByUuid(id) : store.computers.findByName(id);
+  const computer = looksLikeUuid ? await store.computers.findByUuid(id) : await store.computers.findByName(id);
   if (!computer) throw new Error(`no computer with UUID or name "${id}" in the site store`);
   return computer;
 }

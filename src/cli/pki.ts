@@ -12,7 +12,7 @@ import { registerDemoPki } from '../pki/register';
 import { durationSeconds } from '../site/settingsSchema';
 import { pemToDer } from '../pki/x509';
 import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from './support';
-import { dataDir } from '../stack/paths';
+import { dataDir } from '../config/paths';
 
 const USAGE = `usage: amtprov pki demo [--domain amt.test] [--out <dir>] [--force] [--no-register] [--db <site.sqlite>]
        amtprov pki crl [--out <file.pem>] [--next-update 7d] [--db <site.sqlite>]
@@ -26,7 +26,7 @@ relying parties fetch it. --next-update: when it is due again (default 7d).
   --force        replace existing files in --out
   --no-register  only write the files; leave the site store alone`;
 
-function demoCommand(values: { domain?: string; out?: string; force?: boolean; 'no-register'?: boolean; db?: string }, io: CliIo): number {
+async function demoCommand(values: { domain?: string; out?: string; force?: boolean; 'no-register'?: boolean; db?: string }, io: CliIo): Promise<number> {
   const dir = path.resolve(values.out ?? path.join(dataDir(), 'pki', 'demo'));
   const existing = existingDemoPkiFiles(dir);
   if (existing.length > 0 && !values.force) {
@@ -40,25 +40,25 @@ function demoCommand(values: { domain?: string; out?: string; force?: boolean; '
   const hashes = rootHashes(pemToDer(pki.root.certPem));
   io.out(`root CA hashes (devices must trust one):\n  SHA-1   ${hashes.sha1}\n  SHA-256 ${hashes.sha256}\n  SHA-384 ${hashes.sha384}`);
   if (values['no-register']) return EXIT.ok;
-  return withStore(values.db, (store) => {
-    const { provisioning, issuingCa } = registerDemoPki(store, pki, operatorActor());
+  return withStore(values.db, async (store) => {
+    const { provisioning, issuingCa } = await registerDemoPki(store, pki, operatorActor());
     io.out(`registered provisioning certificate #${provisioning.id} (${provisioning.subjectCn}) and issuing CA "${issuingCa.subject}"`);
     return EXIT.ok;
   });
 }
 
-function crlCommand(values: { out?: string; 'next-update'?: string; db?: string }, io: CliIo): number {
+async function crlCommand(values: { out?: string; 'next-update'?: string; db?: string }, io: CliIo): Promise<number> {
   const raw = values['next-update'] ?? '7d';
   const next = durationSeconds.safeParse(/^\d+$/.test(raw) ? Number(raw) : raw);
   if (!next.success) {
     io.err(`pki crl: --next-update must be a duration from 1m to 30d, like 90m, 24h or 2d (got "${raw}")`);
     return EXIT.usage;
   }
-  return withStore(values.db, (store) => {
+  return withStore(values.db, async (store) => {
     const now = new Date();
-    const revoked = store.revocations.list();
+    const revoked = await store.revocations.list();
     // Seconds since 1970 only grow: a later CRL always has the larger number (RFC 5280 5.2.3).
-    const crl = createCrl(store.issuingCa.loadIssuer(), revoked, { crlNumber: Math.floor(now.getTime() / 1000), thisUpdate: now, nextUpdate: new Date(now.getTime() + next.data * 1000) });
+    const crl = createCrl(await store.issuingCa.loadIssuer(), revoked, { crlNumber: Math.floor(now.getTime() / 1000), thisUpdate: now, nextUpdate: new Date(now.getTime() + next.data * 1000) });
     if (values.out) {
       writeFileSync(values.out, crl);
       io.out(`CRL with ${revoked.length} revoked certificate(s) written to ${values.out}`);
@@ -69,7 +69,7 @@ function crlCommand(values: { out?: string; 'next-update'?: string; db?: string 
   });
 }
 
-function pkiCommand(argv: string[], io: CliIo): number {
+async function pkiCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseCli(argv, {
     ...DB_OPTION,
     domain: { type: 'string' },
@@ -82,7 +82,7 @@ function pkiCommand(argv: string[], io: CliIo): number {
   const sub = args.positionals[0];
   if (args.positionals.length !== 1 || (sub !== 'demo' && sub !== 'crl')) { io.err(USAGE); return EXIT.usage; }
   try {
-    return sub === 'demo' ? demoCommand(args.values, io) : crlCommand(args.values, io);
+    return await (sub === 'demo' ? demoCommand(args.values, io) : crlCommand(args.values, io));
   } catch (err) {
     io.err(`pki ${sub}: ${(err as Error).message}`);
     return EXIT.refused;

@@ -17,12 +17,12 @@ export async function runResetPinCommand(argv: string[]): Promise<number> {
     processIo.err(`expected one computer (UUID or NetBIOS name)\n\n${USAGE}`);
     return EXIT.usage;
   }
-  const ctx = operatorContext();
+  const ctx = await operatorContext();
   try {
-    const computer = findComputer(ctx.store, positionals[0]);
-    ctx.store.transaction(() => {
-      ctx.store.computers.resetDeviceCertificatePin(computer.id);
-      ctx.store.audit.recordAudit({
+    const computer = await findComputer(ctx.store, positionals[0]);
+    await ctx.store.transaction(async (tx) => {
+      await tx.computers.resetDeviceCertificatePin(computer.id);
+      await tx.audit.recordAudit({
         actor: operatorActor(), action: 'computer.reset-pin', computerUuid: computer.uuid, outcome: 'info',
         detail: { previous: computer.deviceCertFingerprint },
       });

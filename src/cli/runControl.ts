@@ -20,11 +20,11 @@ export async function runRetryCommand(argv: string[]): Promise<number> {
   const usage = 'usage: amtprov retry <uuid or NetBIOS name> [--task-queue <name>]\n\nA running run retries its current stage now; otherwise a new run starts from the\ndevice\'s last known address and trusted root hashes. Hellos held by an unprovision\n(--no-reprovision) start runs again.';
   const target = parseTarget(argv, usage);
   if (typeof target === 'number') return target;
-  const ctx = operatorContext();
+  const ctx = await operatorContext();
   try {
-    const computer = findComputer(ctx.store, target.id);
+    const computer = await findComputer(ctx.store, target.id);
     // An operator's retry is the way back after `unprovision --no-reprovision`: its Hellos count again.
-    if (computer.provisioningHeld) ctx.store.computers.setProvisioningHeld(computer.id, false);
+    if (computer.provisioningHeld) await ctx.store.computers.setProvisioningHeld(computer.id, false);
     const outcome = await new RunControl(await ctx.client(), target.taskQueue).retry({
       uuid: computer.uuid, hostname: computer.fqdn, address: computer.lastAddress, mode: computer.provisioningMode,
       trustedRootHashes: computer.trustedRootHashes,
@@ -33,7 +33,7 @@ export async function runRetryCommand(argv: string[]): Promise<number> {
       process.stdout.write(`${outcome.workflowId}: asked the running run to retry its current stage now\n`);
       return 0;
     }
-    ctx.store.audit.recordAudit({ actor: operatorActor(), action: 'provisioning.retry', computerUuid: computer.uuid, outcome: 'info', detail: { runId: outcome.runId } });
+    await ctx.store.audit.recordAudit({ actor: operatorActor(), action: 'provisioning.retry', computerUuid: computer.uuid, outcome: 'info', detail: { runId: outcome.runId } });
     process.stdout.write(`${outcome.workflowId}: started a new run ${outcome.runId} at ${computer.lastAddress}\n`);
     return 0;
   } finally {
@@ -45,11 +45,11 @@ export async function runCancelCommand(argv: string[]): Promise<number> {
   const usage = 'usage: amtprov cancel <uuid or NetBIOS name> [--task-queue <name>]\n\nCancels the running run; it reports the computer Failed ("cancelled by an operator").';
   const target = parseTarget(argv, usage);
   if (typeof target === 'number') return target;
-  const ctx = operatorContext();
+  const ctx = await operatorContext();
   try {
-    const computer = findComputer(ctx.store, target.id);
+    const computer = await findComputer(ctx.store, target.id);
     const cancelled = await new RunControl(await ctx.client(), target.taskQueue).cancel(computer.uuid);
-    ctx.store.audit.recordAudit({ actor: operatorActor(), action: 'provisioning.cancel', computerUuid: computer.uuid, outcome: 'info', detail: { runId: cancelled.runId } });
+    await ctx.store.audit.recordAudit({ actor: operatorActor(), action: 'provisioning.cancel', computerUuid: computer.uuid, outcome: 'info', detail: { runId: cancelled.runId } });
     process.stdout.write(`${cancelled.workflowId}: cancel requested\n`);
     return 0;
   } finally {

@@ -27,7 +27,7 @@ export async function runRunsCommand(argv: string[]): Promise<number> {
     if (!QUOTABLE.test(value)) throw new Error(`--${flag} "${value}" has characters a query cannot hold`);
     clauses.push(`${attribute} = '${value}'`);
   }
-  const ctx = operatorContext();
+  const ctx = await operatorContext();
   try {
     const rows = [];
     for await (const wf of (await ctx.client()).workflow.list({ query: clauses.join(' AND ') })) {

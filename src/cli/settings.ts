@@ -29,18 +29,18 @@ Example:
     wired8021x: { protocol: EAP-TLS, username: amt-wired, clientCertificate: site-ca-per-device,
                   radiusRootCertificate: { pemFile: radius-root.pem } }`;
 
-function siteView(store: SiteStore) {
-  const issuingCa = store.issuingCa.get();
+async function siteView(store: SiteStore) {
+  const issuingCa = await store.issuingCa.get();
   return {
-    settings: redactSecrets(store.settings.get()),
-    provisioningCertificates: store.provisioningCertificates.list().map((c) => ({
+    settings: redactSecrets(await store.settings.get()),
+    provisioningCertificates: (await store.provisioningCertificates.list()).map((c) => ({
       id: c.id, subjectCn: c.subjectCn, dnsSuffix: c.dnsSuffix, notAfter: c.notAfter, rootSha256: c.rootHashes.sha256,
     })),
     issuingCa: issuingCa ? { subject: issuingCa.subject, notAfter: issuingCa.notAfter } : null,
   };
 }
 
-function applyCommand(file: string, db: string | undefined, io: CliIo): number {
+async function applyCommand(file: string, db: string | undefined, io: CliIo): Promise<number> {
   let loaded;
   try {
     loaded = loadSettingsFile(file);
@@ -54,10 +54,10 @@ function applyCommand(file: string, db: string | undefined, io: CliIo): number {
     return EXIT.refused;
   }
   const settings = loaded.settings;
-  return withStore(db, (store) => {
-    store.transaction(() => {
-      const applied = store.settings.apply(settings);
-      store.audit.recordAudit({
+  return withStore(db, async (store) => {
+    await store.transaction(async (tx) => {
+      const applied = await tx.settings.apply(settings);
+      await tx.audit.recordAudit({
         actor: operatorActor(),
         action: 'settings.apply',
         outcome: 'success',
@@ -69,13 +69,13 @@ function applyCommand(file: string, db: string | undefined, io: CliIo): number {
   });
 }
 
-function settingsCommand(argv: string[], io: CliIo): number {
+async function settingsCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseCli(argv, { ...DB_OPTION, json: { type: 'boolean' } }, io, USAGE);
   if (typeof args === 'number') return args;
   const [sub, ...rest] = args.positionals;
   if (sub === 'show' && rest.length === 0) {
-    return withStore(args.values.db, (store) => {
-      const view = siteView(store);
+    return withStore(args.values.db, async (store) => {
+      const view = await siteView(store);
       io.out(args.values.json ? JSON.stringify(view, null, 2) : YAML.stringify(view).trimEnd());
       return EXIT.ok;
     });

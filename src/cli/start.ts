@@ -1,10 +1,10 @@
 // `amtprov start` (`npm start`): the embedded default stack, until Ctrl-C or SIGTERM.
+import { checkConfig, helloListen, METRICS_PORTS, parseListen, siteApiListen } from '../config/environment';
 import { HELLO_PORT } from '../contract/ports';
 import { SITE_API_DEFAULT_PORT } from '../site/api/siteApiServer';
 import { createLogger } from '../log';
-import { METRICS_PORTS } from '../metrics/metricsServer';
 import { startEmbeddedStack } from '../stack/embeddedStack';
-import { metricsOption, metricsUsage, parseCli, parseHostPort, parseMetricsListen, processIo, waitForStopSignal } from './support';
+import { METRICS_OPTION, metricsUsage, parseCli, processIo, resolveMetricsListen, waitForStopSignal } from './support';
 
 const USAGE = `usage: amtprov start [options]      (npm start -- [options])
 
@@ -31,13 +31,14 @@ export async function runStartCommand(argv: string[]): Promise<number> {
   const parsed = parseCli(argv, {
     demo: { type: 'string', default: '3' },
     'time-scale': { type: 'string', default: '60' },
-    listen: { type: 'string', default: process.env.AMTPROV_HELLO_LISTEN ?? `127.0.0.1:${HELLO_PORT}` },
-    'site-api': { type: 'string', default: process.env.AMTPROV_SITE_API_LISTEN ?? `127.0.0.1:${SITE_API_DEFAULT_PORT}` },
+    listen: { type: 'string' },
+    'site-api': { type: 'string' },
     'no-samba': { type: 'boolean', default: false },
-    ...metricsOption(METRICS_PORTS.worker),
+    ...METRICS_OPTION,
   }, processIo, USAGE);
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
+  checkConfig('start');
   const demo = Number(values.demo);
   const timeScale = Number(values['time-scale']);
   if (!Number.isInteger(demo) || demo < 0 || demo > 1000) {
@@ -48,9 +49,9 @@ export async function runStartCommand(argv: string[]): Promise<number> {
     process.stderr.write(`--time-scale must be a positive number, got "${values['time-scale']}"\n`);
     return 2;
   }
-  const listen = parseHostPort(values.listen, '--listen');
-  const siteApi = parseHostPort(values['site-api'], '--site-api');
-  const metrics = parseMetricsListen(values.metrics);
+  const listen = values.listen === undefined ? helloListen() : parseListen(values.listen, '--listen');
+  const siteApi = values['site-api'] === undefined ? siteApiListen() : parseListen(values['site-api'], '--site-api');
+  const metrics = resolveMetricsListen(values.metrics, METRICS_PORTS.worker);
   const log = createLogger('amtprov');
   const stack = await startEmbeddedStack({ demo, samba: !values['no-samba'], listen, siteApi, timeScale, metrics, log });
   process.stdout.write(`\namt-provisioner is running\n${stack.lines.map((l) => `  ${l}`).join('\n')}\nPress Ctrl-C to stop.\n\n`);

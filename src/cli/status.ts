@@ -47,10 +47,10 @@ function countsBlock(matched: Computer[], total: number, filter: FleetFilter): s
   return [head, ...formatCounts(fleetCounts(matched))];
 }
 
-function fleetCommand(ctx: OperatorContext, values: { json?: boolean; limit: string; offset: string; all?: boolean }, filter: FleetFilter): number {
+async function fleetCommand(ctx: OperatorContext, values: { json?: boolean; limit: string; offset: string; all?: boolean }, filter: FleetFilter): Promise<number> {
   const limit = values.all ? Infinity : wholeNumber('limit', values.limit, 1);
   const offset = wholeNumber('offset', values.offset, 0);
-  const all = ctx.store.computers.list();
+  const all = await ctx.store.computers.list();
   const matched = selectComputers(all, filter);
   const page = matched.slice(offset, offset + limit);
   if (values.json) {
@@ -79,22 +79,22 @@ async function watchCommand(ctx: OperatorContext, intervalText: string, filter: 
   void stopped.then(() => { interrupted = true; });
   for (;;) {
     const open = await runs.openRuns();
-    const counts = fleetCounts(selectComputers(ctx.store.computers.list(), filter));
+    const counts = fleetCounts(selectComputers(await ctx.store.computers.list(), filter));
     process.stdout.write(`${new Date().toISOString()}  open runs ${open}; ${countsLine(counts)}\n`);
     if (open === 0 || interrupted) break;
     await Promise.race([new Promise((resolve) => setTimeout(resolve, intervalSeconds * 1000)), stopped]);
     if (interrupted) break;
   }
-  const all = ctx.store.computers.list();
+  const all = await ctx.store.computers.list();
   const final = countsBlock(selectComputers(all, filter), all.length, filter);
   process.stdout.write(`${[interrupted ? 'stopped; runs still open' : 'settled: no provisioning run is open', ...final].join('\n')}\n`);
   return interrupted ? 130 : EXIT.ok;
 }
 
 async function computerCommand(ctx: OperatorContext, id: string, json: boolean | undefined): Promise<number> {
-  const { secretRefs: _secrets, ...computer } = findComputer(ctx.store, id);
+  const { secretRefs: _secrets, ...computer } = await findComputer(ctx.store, id);
   const run = await new RunControl(await ctx.client()).status(computer.uuid);
-  const audit = ctx.store.audit.forComputer(computer.uuid).slice(-15);
+  const audit = (await ctx.store.audit.forComputer(computer.uuid)).slice(-15);
   if (json) {
     process.stdout.write(`${JSON.stringify({ computer, run: run ?? null, audit }, null, 2)}\n`);
     return EXIT.ok;
@@ -127,7 +127,7 @@ export async function runStatusCommand(argv: string[]): Promise<number> {
     processIo.err(`--watch follows the fleet as lines: without a computer, without --json\n\n${USAGE}`);
     return EXIT.usage;
   }
-  const ctx = operatorContext();
+  const ctx = await operatorContext();
   try {
     if (positionals.length === 1) return await computerCommand(ctx, positionals[0], values.json);
     if (values.watch) return await watchCommand(ctx, values.interval, filter);

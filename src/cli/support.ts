@@ -1,8 +1,9 @@
 // What the amtprov commands share: output streams tests can capture, argument parsing with
 // usage errors, the acting operator's name, opening the store, and for the long-running
-// commands host:port flags and an orderly stop on SIGINT/SIGTERM.
-import { userInfo } from 'node:os';
+// commands the --metrics flag and an orderly stop on SIGINT/SIGTERM.
+import { constants, userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { metricsListen, operatorName, parseListen, type HostPort } from '../config/environment';
 import { openSiteStore, type SiteStore } from '../site/store';
 
 export interface CliIo {
@@ -20,7 +21,7 @@ export const EXIT = { ok: 0, refused: 1, usage: 2 } as const;
 
 /** Who the audit log names for a CLI action. */
 export function operatorActor(): string {
-  let name = process.env.AMTPROV_OPERATOR;
+  let name = operatorName();
   if (!name) {
     try {
       name = userInfo().username;
@@ -55,54 +56,50 @@ export function parseCli<T extends NonNullable<ParseArgsConfig['options']>>(argv
 }
 
 /** Opens the store (`--db` or the default), runs `fn`, always closes it. */
-export function withStore<T>(dbFile: string | undefined, fn: (store: SiteStore) => T): T {
-  const store = openSiteStore(dbFile ? { file: dbFile } : {});
+export async function withStore<T>(location: string | undefined, fn: (store: SiteStore) => Promise<T>): Promise<T> {
+  const store = await openSiteStore(location ? { location } : {});
   try {
-    return fn(store);
+    return await fn(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-export function parseHostPort(value: string, flag: string): { host: string; port: number } {
-  const match = /^([^:]+):(\d{1,5})$/.exec(value);
-  const port = match ? Number(match[2]) : NaN;
-  if (!match || port < 0 || port > 65535) throw new Error(`${flag} must be host:port, got "${value}"`);
-  return { host: match[1], port };
-}
+/** The long-running roles' `--metrics` flag: no default of its own, so AMTPROV_METRICS_LISTEN and the role's port apply. */
+export const METRICS_OPTION = { metrics: { type: 'string' } } as const;
 
-/** The long-running roles' `--metrics` flag (env AMTPROV_METRICS_LISTEN), by the role's default port. */
-export function metricsOption(defaultPort: number) {
-  return { metrics: { type: 'string', default: process.env.AMTPROV_METRICS_LISTEN ?? `127.0.0.1:${defaultPort}` } } as const;
+/** `--metrics` when given (host:port or 0 = off), else AMTPROV_METRICS_LISTEN, else the role's loopback port. */
+export function resolveMetricsListen(flag: string | undefined, defaultPort: number): HostPort | undefined {
+  if (flag === undefined) return metricsListen(defaultPort);
+  return flag === '0' ? undefined : parseListen(flag, '--metrics');
 }
 
 /** The flag's usage lines, descriptions starting at `column` like the command's other options. */
 export function metricsUsage(defaultPort: number, column: number, note: string): string {
   const pad = (text: string): string => text.padEnd(column);
-  return `${pad('  --metrics <host:port>')}Prometheus GET /metrics, ${note} (docs/metrics.md)
+  return `${pad('  --metrics <host:port>')}GET /metrics (${note}, docs/metrics.md), /healthz, /readyz
 ${pad('')}(default 127.0.0.1:${defaultPort}; env AMTPROV_METRICS_LISTEN; 0 = off)`;
 }
 
-/** `--metrics` value: host:port, or "0" for no endpoint. */
-export function parseMetricsListen(value: string): { host: string; port: number } | undefined {
-  return value === '0' ? undefined : parseHostPort(value, '--metrics');
-}
-
 /**
- * Resolves with the signal's name on the first SIGINT or SIGTERM. Later ones are ignored
- * (with a note) so that a second Ctrl-C, or npm forwarding the signal it got too, cannot
- * kill the process halfway through stopping what it started.
+ * Resolves with the signal's name on the first SIGINT or SIGTERM. A repeat either exits at
+ * once (`exit`: a role whose drain the operator wants cut short) or is ignored with a note
+ * (`ignore`: `npm start`, where a second Ctrl-C, or npm forwarding the signal it got too,
+ * must not kill the process halfway through stopping the child processes it started).
  */
-export function waitForStopSignal(): Promise<NodeJS.Signals> {
+export function waitForStopSignal(repeat: 'exit' | 'ignore' = 'ignore'): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     let received = false;
     const onSignal = (signal: NodeJS.Signals): void => {
-      if (received) {
+      if (!received) {
+        received = true;
+        resolve(signal);
+      } else if (repeat === 'exit') {
+        process.stderr.write(`${signal} again: exiting without finishing the drain\n`);
+        process.exit(128 + constants.signals[signal]);
+      } else {
         process.stderr.write(`${signal}: already stopping (SIGKILL would leave child processes behind)\n`);
-        return;
       }
-      received = true;
-      resolve(signal);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

@@ -44,9 +44,9 @@ export async function runUnprovisionCommand(argv: string[]): Promise<number> {
   }
   const mode = parsed.values.partial ? 'partial' : 'full';
   const reprovision = parsed.values['no-reprovision'] !== true;
-  const ctx = operatorContext();
+  const ctx = await operatorContext();
   try {
-    const computer = findComputer(ctx.store, parsed.positionals[0]);
+    const computer = await findComputer(ctx.store, parsed.positionals[0]);
     const client = await ctx.client();
     let run;
     try {
@@ -58,7 +58,7 @@ export async function runUnprovisionCommand(argv: string[]): Promise<number> {
       processIo.err(`refused: ${err.message}`);
       return EXIT.refused;
     }
-    ctx.store.audit.recordAudit({ actor: operatorActor(), action: 'unprovision.requested', computerUuid: computer.uuid, outcome: 'info', detail: { mode, reprovision, runId: run.runId } });
+    await ctx.store.audit.recordAudit({ actor: operatorActor(), action: 'unprovision.requested', computerUuid: computer.uuid, outcome: 'info', detail: { mode, reprovision, runId: run.runId } });
     processIo.out(`${run.workflowId}: ${mode} unprovision of ${computer.fqdn} started (run ${run.runId})${reprovision ? ', then a new provisioning run' : ''}`);
     if (!parsed.values.wait) return EXIT.ok;
     try {

@@ -68,6 +68,7 @@ export interface HelloListener {
   host: string;
   port: number;
   stats(): ListenerStats;
+  /** Stops accepting; resolves once open connections are done (each is bounded by its deadline) and every accepted Hello was handed on. */
   close(): Promise<void>;
 }
 
@@ -88,6 +89,9 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
   const idleMs = options.readTimeoutMs ?? 5_000;
   const deadlineMs = options.connectionDeadlineMs ?? DEFAULT_CONNECTION_DEADLINE_MS;
 
+  /** Hellos read and being handed on: a graceful close waits for them. */
+  const inFlight = new Set<Promise<void>>();
+
   const handle = async (data: Buffer, peer: string): Promise<void> => {
     let hello;
     try {
@@ -97,7 +101,7 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
       drop(`malformed:${err.reason}`, { peer, detail: err.message });
       return;
     }
-    const decision = decideHello(hello, options.lookups);
+    const decision = await decideHello(hello, options.lookups);
     if (decision.action === 'drop') {
       drop(decision.reason, { peer, uuid: hello.uuid, retryCount: hello.retryCount });
       return;
@@ -166,9 +170,11 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
       if (done) return;
       settle();
       socket.end();
-      handle(Buffer.concat(chunks), peer).catch((err: unknown) => {
+      const handling = handle(Buffer.concat(chunks), peer).catch((err: unknown) => {
         drop('internal-error', { peer, error: err instanceof Error ? err.message : String(err) }, 'error');
       });
+      inFlight.add(handling);
+      void handling.finally(() => inFlight.delete(handling));
     });
   });
   // A backstop above the budget (which evicts before this is reached); what it refuses is counted too.
@@ -186,9 +192,10 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
     host: bound.address,
     port: bound.port,
     stats: () => structuredClone(stats),
-    close: () => new Promise<void>((resolve) => server.close(() => {
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(inFlight);
       dropLog.close();
-      resolve();
-    })),
+    },
   };
 }

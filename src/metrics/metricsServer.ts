@@ -1,8 +1,10 @@
-// The Prometheus endpoint of a role (worker, site server, `npm start`, a listener later):
+// The operations endpoint of a role (listener, worker, site server, `npm start`):
 // GET /metrics answers the product's registry, process metrics (prom-client's defaults) and,
 // when the process runs the Temporal SDK runtime, the runtime's own worker metrics, which
-// its exporter serves on a private loopback port and this endpoint merges in. One scrape
-// target per process; loopback unless the operator binds it elsewhere.
+// its exporter serves on a private loopback port and this endpoint merges in. GET /healthz
+// (alive: the process serves HTTP) and GET /readyz (the role's readiness probe: 200, or 503
+// with the problems) are for orchestrators and load balancers. One target per process;
+// loopback unless the operator binds it elsewhere.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics } from 'prom-client';
@@ -11,12 +13,8 @@ import { freePort } from '../net/ports';
 import { installRuntime, sdkMetricsUrl } from '../temporal/runtime';
 import { productMetrics, productRegistry } from './productMetrics';
 
-/**
- * Default /metrics ports (loopback) per role, distinct so roles can share a host. `npm start`
- * is one process and serves everything on the worker's port. 9464 is the port OpenTelemetry's
- * Prometheus exporter uses by default; the others follow it.
- */
-export const METRICS_PORTS = { worker: 9464, siteServer: 9465, listener: 9466 } as const;
+/** What keeps a role from being ready (empty: ready). */
+export type ReadinessProbe = () => Promise<string[]>;
 
 export interface MetricsEndpoint {
   url: string;
@@ -29,6 +27,8 @@ export interface MetricsServerOptions {
   log: Logger;
   /** The SDK runtime's exporter to merge in (see installRuntimeWithMetrics). */
   sdkMetricsUrl?: string;
+  /** GET /readyz; without one, /readyz is 404. */
+  readiness?: ReadinessProbe;
 }
 
 let defaultsCollected = false;
@@ -47,15 +47,37 @@ async function sdkMetrics(url: string, log: Logger): Promise<string> {
   }
 }
 
+function answerReadiness(readiness: ReadinessProbe, res: http.ServerResponse, log: Logger): void {
+  readiness().then(
+    (problems) => res.writeHead(problems.length === 0 ? 200 : 503, { 'Content-Type': 'application/json' })
+      .end(`${JSON.stringify(problems.length === 0 ? { ready: true } : { ready: false, problems })}\n`),
+    (err: unknown) => {
+      const error = err instanceof Error ? err.message : String(err);
+      log.error('readiness probe failed', { error });
+      res.writeHead(503, { 'Content-Type': 'application/json' }).end(`${JSON.stringify({ ready: false, problems: [`probe failed: ${error}`] })}\n`);
+    },
+  );
+}
+
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsEndpoint> {
   const { log } = options;
   if (!defaultsCollected) {
     collectDefaultMetrics({ register: productRegistry });
     defaultsCollected = true;
   }
+  const routes = options.readiness ? 'GET /metrics, /healthz, /readyz' : 'GET /metrics, /healthz';
   const server = http.createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('GET /metrics\n');
+    const route = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && route === '/healthz') {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"live":true}\n');
+      return;
+    }
+    if (req.method === 'GET' && route === '/readyz' && options.readiness) {
+      answerReadiness(options.readiness, res, log);
+      return;
+    }
+    if (req.method !== 'GET' || route !== '/metrics') {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`${routes}\n`);
       return;
     }
     // SDK first, so amtprov_sdk_metrics_up in our half says how this very scrape went.
@@ -96,9 +118,9 @@ export async function installRuntimeWithMetrics(log: Logger, metrics: { host: st
   installRuntime(log, metrics ? { sdkMetricsAddress: `127.0.0.1:${await freePort('127.0.0.1')}` } : {});
 }
 
-/** Serves /metrics for a role (undefined = off), merging the SDK runtime's metrics if it exports them. */
-export async function serveRoleMetrics(metrics: { host: string; port: number } | undefined, log: Logger): Promise<MetricsEndpoint | undefined> {
+/** Serves a role's /metrics, /healthz and /readyz (undefined = off), merging the SDK runtime's metrics if it exports them. */
+export async function serveRoleMetrics(metrics: { host: string; port: number } | undefined, log: Logger, readiness?: ReadinessProbe): Promise<MetricsEndpoint | undefined> {
   if (!metrics) return undefined;
   const sdk = sdkMetricsUrl();
-  return startMetricsServer({ ...metrics, log, ...(sdk ? { sdkMetricsUrl: sdk } : {}) });
+  return startMetricsServer({ ...metrics, log, ...(sdk ? { sdkMetricsUrl: sdk } : {}), ...(readiness ? { readiness } : {}) });
 }

@@ -5,7 +5,7 @@ import forge from 'node-forge';
 import { checkProvisioningChain, rootHashes, type CertRuleId } from '../amt/certRules';
 import type { NewProvisioningCertificate, ProvisioningCertificate } from '../site/certificates';
 import type { IssuingCaRecord } from '../site/certificates';
-import type { SiteStore } from '../site/store';
+import type { SiteStoreView } from '../site/store';
 import type { DemoPki } from './demoPki';
 import { commonName, pemToDer, sameRsaKey, sha256Fingerprint } from './x509';
 
@@ -71,15 +71,15 @@ export function inspectProvisioningCertificate(credential: KeyedChain, now = new
   };
 }
 
-export function registerProvisioningCertificate(store: SiteStore, credential: KeyedChain, actor: string, now = new Date()): ProvisioningRegistration {
+export function registerProvisioningCertificate(store: SiteStoreView, credential: KeyedChain, actor: string, now = new Date()): Promise<ProvisioningRegistration> {
   const { failures, record } = inspectProvisioningCertificate(credential, now);
-  return store.transaction(() => {
+  return store.transaction(async (tx) => {
     if (!record) {
-      store.audit.recordAudit({ actor, action: 'certificate.provisioning.add', outcome: 'failure', detail: { failedRules: failures.map((f) => f.rule).join(',') } });
+      await tx.audit.recordAudit({ actor, action: 'certificate.provisioning.add', outcome: 'failure', detail: { failedRules: failures.map((f) => f.rule).join(',') } });
       return { ok: false as const, failures };
     }
-    const { certificate, added } = store.provisioningCertificates.add(record);
-    store.audit.recordAudit({
+    const { certificate, added } = await tx.provisioningCertificates.add(record);
+    await tx.audit.recordAudit({
       actor,
       action: 'certificate.provisioning.add',
       outcome: 'success',
@@ -90,23 +90,23 @@ export function registerProvisioningCertificate(store: SiteStore, credential: Ke
 }
 
 /** Sets the site's issuing CA after checking it is a CA and the key is its own. */
-export function registerIssuingCa(store: SiteStore, ca: { certPem: string; keyPem: string; chainPem: string[] }, actor: string): IssuingCaRecord {
+export async function registerIssuingCa(store: SiteStoreView, ca: { certPem: string; keyPem: string; chainPem: string[] }, actor: string): Promise<IssuingCaRecord> {
   const cert = forge.pki.certificateFromPem(ca.certPem);
   const constraints = cert.getExtension('basicConstraints') as { cA?: boolean } | null;
   if (constraints?.cA !== true) throw new Error(`"${commonName(cert) ?? 'certificate'}" is not a CA (basicConstraints cA is not set)`);
   if (!keyMatches(ca.certPem, ca.keyPem)) throw new Error('the issuing CA key does not belong to its certificate');
-  return store.transaction(() => {
-    const record = store.issuingCa.set({ ...ca, subject: commonName(cert) ?? '', notAfter: cert.validity.notAfter });
-    store.audit.recordAudit({ actor, action: 'certificate.issuing-ca.set', outcome: 'success', detail: { subject: record.subject, notAfter: record.notAfter } });
+  return store.transaction(async (tx) => {
+    const record = await tx.issuingCa.set({ ...ca, subject: commonName(cert) ?? '', notAfter: cert.validity.notAfter });
+    await tx.audit.recordAudit({ actor, action: 'certificate.issuing-ca.set', outcome: 'success', detail: { subject: record.subject, notAfter: record.notAfter } });
     return record;
   });
 }
 
 /** Registers the demo PKI's provisioning certificate and issuing CA, in one transaction. */
-export function registerDemoPki(store: SiteStore, pki: DemoPki, actor: string): { provisioning: ProvisioningCertificate; issuingCa: IssuingCaRecord } {
-  return store.transaction(() => {
-    const registration = registerProvisioningCertificate(store, { chainPem: pki.provisioning.chainPem, keyPem: pki.provisioning.keyPem }, actor);
+export function registerDemoPki(store: SiteStoreView, pki: DemoPki, actor: string): Promise<{ provisioning: ProvisioningCertificate; issuingCa: IssuingCaRecord }> {
+  return store.transaction(async (tx) => {
+    const registration = await registerProvisioningCertificate(tx, { chainPem: pki.provisioning.chainPem, keyPem: pki.provisioning.keyPem }, actor);
     if (!registration.ok) throw new Error(`demo provisioning certificate rejected: ${registration.failures.map((f) => f.message).join('; ')}`);
-    return { provisioning: registration.certificate, issuingCa: registerIssuingCa(store, pki.issuingCa, actor) };
+    return { provisioning: registration.certificate, issuingCa: await registerIssuingCa(tx, pki.issuingCa, actor) };
   });
 }

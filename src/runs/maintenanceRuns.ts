@@ -24,7 +24,7 @@ export class MaintenanceRuns {
   constructor(private readonly client: Client, private readonly store: SiteStore, private readonly taskQueue = TASK_QUEUE) {}
 
   async unprovision(computer: Computer, options: Omit<UnprovisionInput, 'uuid'>): Promise<RunRef> {
-    this.store.computers.setProvisioningHeld(computer.id, true);
+    await this.store.computers.setProvisioningHeld(computer.id, true);
     try {
       const provisioning = await new RunControl(this.client, this.taskQueue).status(computer.uuid);
       if (provisioning?.status === 'RUNNING') {
@@ -47,7 +47,7 @@ export class MaintenanceRuns {
     } catch (err) {
       // The run that holds the Hellos is the one already running, or none: only then release.
       const alreadyRunning = err instanceof WorkflowExecutionAlreadyStartedError;
-      if (!alreadyRunning) this.store.computers.setProvisioningHeld(computer.id, computer.provisioningHeld);
+      if (!alreadyRunning) await this.store.computers.setProvisioningHeld(computer.id, computer.provisioningHeld);
       if (alreadyRunning) throw new RunRefused(`an unprovision of ${computer.netbiosName} is already running (${unprovisionWorkflowId(computer.uuid)})`);
       throw err;
     }

@@ -24,7 +24,7 @@ import {
 export const WORKFLOW_TYPE = 'provisionDevice';
 
 /** Visibility query for the provisioning runs still open, e.g. for `amtprov status --watch`. */
-const OPEN_RUNS_QUERY = `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`;
+export const OPEN_RUNS_QUERY = `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`;
 
 /** What a run needs to know about its device when it starts. */
 export interface RunDevice {

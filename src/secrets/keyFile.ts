@@ -1,10 +1,12 @@
 // Symmetric keys for the payload codec and the site vault. A key ring is a list of
 // "<id>:<base64 32 bytes>" entries (newline- or comma-separated); the first is the active
 // key used to encrypt, the rest stay readable so old data decrypts after a rotation.
-// Keys come from an env var, or a 0600 file (made on first use for the embedded default).
+// Keys come from an env var, or a 0600 file (made on first use for the embedded default);
+// which one, the config module decides.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { keyRingVariables, type KeyRingVariables } from '../config/environment';
 
 export interface KeyRing {
   activeId: string;
@@ -28,15 +30,14 @@ export function parseKeyRing(text: string, source: string): KeyRing {
 }
 
 /**
- * Loads a key ring from `env[envName]` (the ring itself), `env[envName + '_FILE']`, or
- * defaultFile; creates defaultFile with a fresh key (mode 0600) when none exists.
+ * Reads the ring `source` names (config/environment.ts): the variable's own value, or its
+ * file; creates the default file with a fresh key (mode 0600) when none exists.
  */
-export function loadKeyRing(envName: string, defaultFile: string, env: NodeJS.ProcessEnv = process.env): KeyRing {
-  const inline = env[envName];
-  if (inline) return parseKeyRing(inline, `$${envName}`);
-  const file = env[`${envName}_FILE`] ?? defaultFile;
+export function readKeyRing(source: KeyRingVariables): KeyRing {
+  if (source.inline) return parseKeyRing(source.inline, `$${source.variable}`);
+  const { file } = source;
   if (!existsSync(file)) {
-    if (env[`${envName}_FILE`]) throw new Error(`$${envName}_FILE points at ${file}, which does not exist`);
+    if (source.fileGiven) throw new Error(`$${source.variable}_FILE points at ${file}, which does not exist`);
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, `k1:${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   }
@@ -46,4 +47,9 @@ export function loadKeyRing(envName: string, defaultFile: string, env: NodeJS.Pr
     chmodSync(file, 0o600);
   }
   return parseKeyRing(readFileSync(file, 'utf8'), file);
+}
+
+/** `readKeyRing` by variable name and default file (the site store's call). */
+export function loadKeyRing(envName: KeyRingVariables['variable'], defaultFile: string, env: NodeJS.ProcessEnv = process.env): KeyRing {
+  return readKeyRing(keyRingVariables(envName, defaultFile, env));
 }

@@ -5,9 +5,9 @@
 // password pending; the next attempt finds it among the candidates, so no password the
 // device may hold is ever lost (Intel RPS loses it here).
 import { AMT_ADMIN_USERNAME } from '../contract/provisioning';
-import type { SiteDb } from './db';
-import type { Computers } from './computers';
-import type { SecretRef, Vault } from './vault';
+import { lockComputer } from './computers';
+import type { SiteStoreView } from './store';
+import type { SecretRef } from './vault';
 
 export type CredentialSource = 'admin-current' | 'admin-pending' | 'admin-imported' | 'admin-mebx' | 'digest-account';
 
@@ -19,33 +19,33 @@ export interface CredentialCandidate {
   passwordRef: SecretRef;
 }
 
+// Concurrency: staging and promoting hold the computer's row lock (lockRow) for their whole
+// transaction. Promotion reads the pending list and then deletes every pending row; without
+// the lock a password staged by another role between the two would be deleted unseen (its
+// secret orphaned, the device perhaps holding it), and two promotions of different pending
+// passwords could both "win". Under the lock the second promotion sees the first's result.
 export class AdminCredentials {
-  constructor(
-    private readonly db: SiteDb,
-    private readonly vault: Vault,
-    private readonly computers: Computers,
-    private readonly now: () => Date,
-  ) {}
+  constructor(private readonly store: SiteStoreView) {}
 
   /**
    * Writes a new admin password as pending before the device receives it. Earlier pending
    * passwords stay: an interrupted attempt may have set one of them on the device, and
    * only the device's confirmation (promote) tells which one it holds.
    */
-  stagePendingAdminPassword(computerId: number, password: string): SecretRef {
-    return this.db.transaction(() => {
-      this.computers.get(computerId);
-      const ref = this.vault.putSecret('admin-password', password);
-      this.db.prepare('INSERT INTO pending_admin_passwords (computer_id, password_ref, staged_at) VALUES (?, ?, ?)')
-        .run(computerId, ref, this.now().toISOString());
+  stagePendingAdminPassword(computerId: number, password: string): Promise<SecretRef> {
+    return this.store.transaction(async (tx) => {
+      await lockComputer(tx, computerId);
+      const ref = await tx.vault.putSecret('admin-password', password);
+      await tx.db.run('INSERT INTO pending_admin_passwords (computer_id, password_ref, staged_at) VALUES (?, ?, ?)',
+        [computerId, ref, this.store.now().toISOString()]);
       return ref;
-    })();
+    });
   }
 
   /** Pending refs, newest first (the newest is the likeliest to be on the device). */
-  pendingAdminPasswords(computerId: number): { pendingId: number; passwordRef: SecretRef; stagedAt: string }[] {
-    return (this.db.prepare('SELECT id, password_ref, staged_at FROM pending_admin_passwords WHERE computer_id = ? ORDER BY id DESC')
-      .all(computerId) as { id: number; password_ref: string; staged_at: string }[])
+  async pendingAdminPasswords(computerId: number): Promise<{ pendingId: number; passwordRef: SecretRef; stagedAt: string }[]> {
+    return (await this.store.db.all<{ id: number; password_ref: string; staged_at: string }>(
+      'SELECT id, password_ref, staged_at FROM pending_admin_passwords WHERE computer_id = ? ORDER BY id DESC', [computerId]))
       .map((row) => ({ pendingId: row.id, passwordRef: row.password_ref, stagedAt: row.staged_at }));
   }
 
@@ -55,10 +55,11 @@ export class AdminCredentials {
    * deleted. Without `passwordRef` the newest pending is promoted. Idempotent: promoting the
    * password that is already current changes nothing.
    */
-  promotePendingAdminPassword(computerId: number, passwordRef?: SecretRef): SecretRef {
-    return this.db.transaction(() => {
-      const current = this.computers.get(computerId).secretRefs.adminPassword;
-      const pending = this.pendingAdminPasswords(computerId);
+  promotePendingAdminPassword(computerId: number, passwordRef?: SecretRef): Promise<SecretRef> {
+    return this.store.transaction(async (tx) => {
+      await lockComputer(tx, computerId);
+      const current = (await tx.computers.get(computerId)).secretRefs.adminPassword;
+      const pending = await tx.credentials.pendingAdminPasswords(computerId);
       if (passwordRef !== undefined && passwordRef === current && !pending.some((p) => p.passwordRef === passwordRef)) {
         return current;
       }
@@ -68,13 +69,13 @@ export class AdminCredentials {
           ? `computer ${computerId} has no pending admin password to promote`
           : `${passwordRef} is neither a pending nor the current admin password of computer ${computerId}`);
       }
-      this.db.prepare('UPDATE computers SET admin_password_ref = ?, updated_at = ? WHERE id = ?')
-        .run(chosen.passwordRef, this.now().toISOString(), computerId);
-      this.db.prepare('DELETE FROM pending_admin_passwords WHERE computer_id = ?').run(computerId);
-      for (const p of pending) if (p.passwordRef !== chosen.passwordRef) this.vault.deleteSecret(p.passwordRef);
-      if (current !== null && current !== chosen.passwordRef) this.vault.deleteSecret(current);
+      await tx.db.run('UPDATE computers SET admin_password_ref = ?, updated_at = ? WHERE id = ?',
+        [chosen.passwordRef, this.store.now().toISOString(), computerId]);
+      await tx.db.run('DELETE FROM pending_admin_passwords WHERE computer_id = ?', [computerId]);
+      for (const p of pending) if (p.passwordRef !== chosen.passwordRef) await tx.vault.deleteSecret(p.passwordRef);
+      if (current !== null && current !== chosen.passwordRef) await tx.vault.deleteSecret(current);
       return chosen.passwordRef;
-    })();
+    });
   }
 
   /**
@@ -83,14 +84,14 @@ export class AdminCredentials {
    * unprovisioned device's admin account is `admin` with its MEBx password, which the import
    * may have given or an earlier run may have set), then the site's Digest accounts.
    */
-  credentialCandidates(computerId: number): CredentialCandidate[] {
-    return this.db.transaction(() => {
-      const refs = this.computers.get(computerId).secretRefs;
+  credentialCandidates(computerId: number): Promise<CredentialCandidate[]> {
+    return this.store.transaction(async (tx) => {
+      const refs = (await tx.computers.get(computerId)).secretRefs;
       const candidates: CredentialCandidate[] = [];
       if (refs.adminPassword) {
         candidates.push({ id: 'admin-current', source: 'admin-current', username: AMT_ADMIN_USERNAME, passwordRef: refs.adminPassword });
       }
-      for (const p of this.pendingAdminPasswords(computerId)) {
+      for (const p of await tx.credentials.pendingAdminPasswords(computerId)) {
         candidates.push({ id: `admin-pending:${p.pendingId}`, source: 'admin-pending', username: AMT_ADMIN_USERNAME, passwordRef: p.passwordRef });
       }
       if (refs.importedAdminPassword) {
@@ -99,12 +100,12 @@ export class AdminCredentials {
       if (refs.mebxPassword) {
         candidates.push({ id: 'admin-mebx', source: 'admin-mebx', username: AMT_ADMIN_USERNAME, passwordRef: refs.mebxPassword });
       }
-      const accounts = this.db.prepare('SELECT id, username, password_ref FROM digest_accounts ORDER BY position').all() as
-        { id: number; username: string; password_ref: string }[];
+      const accounts = await tx.db.all<{ id: number; username: string; password_ref: string }>(
+        'SELECT id, username, password_ref FROM digest_accounts ORDER BY position');
       for (const account of accounts) {
         candidates.push({ id: `digest-account:${account.id}`, source: 'digest-account', username: account.username, passwordRef: account.password_ref });
       }
       return candidates;
-    })();
+    });
   }
 }

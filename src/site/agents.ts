@@ -2,7 +2,7 @@
 // its UUID when the operator named it or, else, from the agent's first accepted request.
 // The site API looks an agent up by its certificate serial number on every request, so a
 // revoked agent is refused at once (no CRL to distribute: the API is the only relying party).
-import type { SiteDb } from './db';
+import type { SiteStoreView } from './store';
 
 export interface EnrolledAgentRecord {
   serialNumber: string;
@@ -40,41 +40,40 @@ export function normalSerial(serial: string): string {
   return serial.toLowerCase().replace(/^0+(?=.)/, '');
 }
 
+// Concurrency: the serial number is the primary key (an enrolment is recorded once), and
+// binding and revoking are single conditional UPDATEs, so racing roles need no lock.
 export class Agents {
-  constructor(
-    private readonly db: SiteDb,
-    private readonly now: () => Date,
-  ) {}
+  constructor(private readonly store: SiteStoreView) {}
 
-  record(agent: { serialNumber: string; name: string; fqdn: string; uuid: string | null; fingerprintSha256: string; notAfter: Date }): EnrolledAgentRecord {
-    this.db.prepare(`INSERT INTO agents (serial_number, name, fqdn, uuid, fingerprint_sha256, not_after, enrolled_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`).run(normalSerial(agent.serialNumber), agent.name, agent.fqdn.toLowerCase(), agent.uuid, agent.fingerprintSha256,
-      agent.notAfter.toISOString(), this.now().toISOString());
-    return this.bySerial(agent.serialNumber)!;
+  async record(agent: { serialNumber: string; name: string; fqdn: string; uuid: string | null; fingerprintSha256: string; notAfter: Date }): Promise<EnrolledAgentRecord> {
+    const row = await this.store.db.get<Row>(`INSERT INTO agents (serial_number, name, fqdn, uuid, fingerprint_sha256, not_after, enrolled_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`, [normalSerial(agent.serialNumber), agent.name, agent.fqdn.toLowerCase(), agent.uuid,
+      agent.fingerprintSha256, agent.notAfter.toISOString(), this.store.now().toISOString()]);
+    return fromRow(row!);
   }
 
-  bySerial(serialNumber: string): EnrolledAgentRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM agents WHERE serial_number = ?').get(normalSerial(serialNumber)) as Row | undefined;
+  async bySerial(serialNumber: string): Promise<EnrolledAgentRecord | undefined> {
+    const row = await this.store.db.get<Row>('SELECT * FROM agents WHERE serial_number = ?', [normalSerial(serialNumber)]);
     return row && fromRow(row);
   }
 
   /** Every enrolment under a name (re-enrolments keep the old rows, revoked or not). */
-  byName(name: string): EnrolledAgentRecord[] {
-    return (this.db.prepare('SELECT * FROM agents WHERE name = ? ORDER BY enrolled_at').all(name) as Row[]).map(fromRow);
+  async byName(name: string): Promise<EnrolledAgentRecord[]> {
+    return (await this.store.db.all<Row>('SELECT * FROM agents WHERE name = ? ORDER BY enrolled_at', [name])).map(fromRow);
   }
 
-  list(): EnrolledAgentRecord[] {
-    return (this.db.prepare('SELECT * FROM agents ORDER BY name, enrolled_at').all() as Row[]).map(fromRow);
+  async list(): Promise<EnrolledAgentRecord[]> {
+    return (await this.store.db.all<Row>('SELECT * FROM agents ORDER BY name, enrolled_at')).map(fromRow);
   }
 
   /** Binds an agent enrolled without a UUID to the computer of its first accepted request. */
-  bindUuid(serialNumber: string, uuid: string): void {
-    this.db.prepare('UPDATE agents SET uuid = ? WHERE serial_number = ? AND uuid IS NULL').run(uuid, normalSerial(serialNumber));
+  async bindUuid(serialNumber: string, uuid: string): Promise<void> {
+    await this.store.db.run('UPDATE agents SET uuid = ? WHERE serial_number = ? AND uuid IS NULL', [uuid, normalSerial(serialNumber)]);
   }
 
   /** Revokes every active enrolment under `name`; returns how many. */
-  revoke(name: string, actor: string): number {
-    return this.db.prepare('UPDATE agents SET revoked_at = ?, revoked_by = ? WHERE name = ? AND revoked_at IS NULL')
-      .run(this.now().toISOString(), actor, name).changes;
+  async revoke(name: string, actor: string): Promise<number> {
+    return (await this.store.db.run('UPDATE agents SET revoked_at = ?, revoked_by = ? WHERE name = ? AND revoked_at IS NULL',
+      [this.store.now().toISOString(), actor, name])).changes;
   }
 }

@@ -1,8 +1,8 @@
-// Append-only audit log: who did what to which computer, when, and how it ended. SQLite
+// Append-only audit log: who did what to which computer, when, and how it ended. Database
 // triggers refuse UPDATE and DELETE on the table. Details are flat key/value pairs; keys
 // that name a secret are refused outright, so a careless caller fails loudly in tests
 // instead of writing a password into the one table that can never be cleaned.
-import type { SiteDb } from './db';
+import type { SiteStoreView } from './store';
 
 export type AuditOutcome = 'success' | 'failure' | 'info';
 export type AuditDetail = Record<string, string | number | boolean | null>;
@@ -53,32 +53,30 @@ const toRecord = (row: AuditRow): AuditRecord => ({
 });
 
 export class AuditLog {
-  constructor(
-    private readonly db: SiteDb,
-    private readonly now: () => Date,
-  ) {}
+  constructor(private readonly store: SiteStoreView) {}
 
-  recordAudit(entry: AuditEntry): number {
+  /** One INSERT with a generated id: appends from any number of roles at once never collide. */
+  async recordAudit(entry: AuditEntry): Promise<number> {
     if (!entry.actor.trim()) throw new Error('audit entry needs an actor');
     if (!entry.action.trim()) throw new Error('audit entry needs an action');
     for (const key of Object.keys(entry.detail ?? {})) {
       if (namesASecret(key)) throw new Error(`audit detail key "${key}" looks like a secret; audit records never hold secrets`);
     }
-    const result = this.db
-      .prepare('INSERT INTO audit_log (at, actor, action, computer_uuid, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(this.now().toISOString(), entry.actor, entry.action, entry.computerUuid ?? null, entry.outcome,
-        entry.detail ? JSON.stringify(entry.detail) : null);
-    return Number(result.lastInsertRowid);
+    const row = await this.store.db.get<{ id: number }>(
+      'INSERT INTO audit_log (at, actor, action, computer_uuid, outcome, detail) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
+      [this.store.now().toISOString(), entry.actor, entry.action, entry.computerUuid ?? null, entry.outcome,
+        entry.detail ? JSON.stringify(entry.detail) : null]);
+    return row!.id;
   }
 
   /** Oldest first: the history of one computer as it happened. */
-  forComputer(computerUuid: string, limit = 1000): AuditRecord[] {
-    return (this.db.prepare('SELECT * FROM audit_log WHERE computer_uuid = ? ORDER BY id LIMIT ?').all(computerUuid, limit) as AuditRow[])
+  async forComputer(computerUuid: string, limit = 1000): Promise<AuditRecord[]> {
+    return (await this.store.db.all<AuditRow>('SELECT * FROM audit_log WHERE computer_uuid = ? ORDER BY id LIMIT ?', [computerUuid, limit]))
       .map(toRecord);
   }
 
   /** Newest first. */
-  recent(limit = 100): AuditRecord[] {
-    return (this.db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?').all(limit) as AuditRow[]).map(toRecord);
+  async recent(limit = 100): Promise<AuditRecord[]> {
+    return (await this.store.db.all<AuditRow>('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?', [limit])).map(toRecord);
   }
 }

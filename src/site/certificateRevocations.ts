@@ -1,7 +1,7 @@
 // Device certificates the site's issuing CA no longer stands behind: what an unprovision
 // revokes (reason superseded, as ConfigMgr's "Remove Provisioning Information" does) and
 // what the CRL lists (src/pki/crl.ts). Keyed by serial number, so revoking twice is once.
-import type { SiteDb } from './db';
+import type { SiteStoreView } from './store';
 
 export type RevocationReason = 'superseded' | 'keyCompromise' | 'cessationOfOperation';
 
@@ -32,26 +32,26 @@ const toRevocation = (row: RevocationRow): RevokedDeviceCertificate => ({
 });
 
 export class CertificateRevocations {
-  constructor(private readonly db: SiteDb, private readonly now: () => Date) {}
+  constructor(private readonly store: SiteStoreView) {}
 
   /** Revokes the certificate; one already revoked keeps its first record. Returns the record and whether it is new. */
-  revoke(cert: Omit<RevokedDeviceCertificate, 'revokedAt'>): { revocation: RevokedDeviceCertificate; added: boolean } {
+  async revoke(cert: Omit<RevokedDeviceCertificate, 'revokedAt'>): Promise<{ revocation: RevokedDeviceCertificate; added: boolean }> {
     const serial = cert.serialNumber.toLowerCase();
     if (!/^[0-9a-f]{1,64}$/.test(serial)) throw new Error(`certificate serial number must be hex, got "${cert.serialNumber.slice(0, 70)}"`);
-    const result = this.db.prepare(`INSERT INTO revoked_device_certificates
+    const { changes } = await this.store.db.run(`INSERT INTO revoked_device_certificates
       (serial_number, computer_uuid, fingerprint_sha256, subject, not_after, reason, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (serial_number) DO NOTHING`)
-      .run(serial, cert.computerUuid, cert.fingerprintSha256.toLowerCase(), cert.subject, cert.notAfter, cert.reason, this.now().toISOString());
-    return { revocation: this.get(serial)!, added: result.changes === 1 };
+      ON CONFLICT (serial_number) DO NOTHING`,
+    [serial, cert.computerUuid, cert.fingerprintSha256.toLowerCase(), cert.subject, cert.notAfter, cert.reason, this.store.now().toISOString()]);
+    return { revocation: (await this.get(serial))!, added: changes === 1 };
   }
 
-  get(serialNumber: string): RevokedDeviceCertificate | undefined {
-    const row = this.db.prepare('SELECT * FROM revoked_device_certificates WHERE serial_number = ?').get(serialNumber.toLowerCase()) as RevocationRow | undefined;
+  async get(serialNumber: string): Promise<RevokedDeviceCertificate | undefined> {
+    const row = await this.store.db.get<RevocationRow>('SELECT * FROM revoked_device_certificates WHERE serial_number = ?', [serialNumber.toLowerCase()]);
     return row && toRevocation(row);
   }
 
   /** Every revocation, oldest first (the CRL's order). */
-  list(): RevokedDeviceCertificate[] {
-    return (this.db.prepare('SELECT * FROM revoked_device_certificates ORDER BY revoked_at, serial_number').all() as RevocationRow[]).map(toRevocation);
+  async list(): Promise<RevokedDeviceCertificate[]> {
+    return (await this.store.db.all<RevocationRow>('SELECT * FROM revoked_device_certificates ORDER BY revoked_at, serial_number')).map(toRevocation);
   }
 }

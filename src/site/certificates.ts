@@ -1,8 +1,8 @@
 // The site's certificates: provisioning certificates (the chain the server presents to
 // devices, and the root hashes that decide which device trusts which one) and the issuing
 // CA that signs each device's TLS certificate in phase 1. Private keys live in the vault.
-import type { SiteDb } from './db';
-import type { SecretRef, Vault } from './vault';
+import type { SiteStoreView } from './store';
+import type { SecretRef } from './vault';
 
 export interface ProvisioningRootHashes {
   sha1: string;
@@ -66,53 +66,54 @@ const toProvisioning = (row: ProvisioningRow): ProvisioningCertificate => ({
 
 const HEX = /^[0-9a-f]+$/;
 
+// Concurrency: registering and replacing certificates hold a lock on the concern
+// (lockConcern), so two roles registering the same leaf at once store it once (the second
+// sees the first's row) and two issuing-CA replacements each delete the key they replaced.
 export class ProvisioningCertificates {
-  constructor(
-    private readonly db: SiteDb,
-    private readonly vault: Vault,
-    private readonly now: () => Date,
-  ) {}
+  constructor(private readonly store: SiteStoreView) {}
 
   /** Stores the certificate (key sealed in the vault). Adding the same leaf again changes nothing. */
-  add(cert: NewProvisioningCertificate): { certificate: ProvisioningCertificate; added: boolean } {
+  add(cert: NewProvisioningCertificate): Promise<{ certificate: ProvisioningCertificate; added: boolean }> {
     const { sha1, sha256, sha384 } = cert.rootHashes;
-    if (![sha1, sha256, sha384, cert.leafSha256].every((h) => HEX.test(h))) throw new Error('certificate hashes must be lowercase hex');
-    if (cert.chainPem.length === 0) throw new Error('provisioning certificate chain is empty');
-    return this.db.transaction(() => {
-      const existing = this.db.prepare('SELECT * FROM provisioning_certificates WHERE leaf_sha256 = ?').get(cert.leafSha256) as ProvisioningRow | undefined;
+    if (![sha1, sha256, sha384, cert.leafSha256].every((h) => HEX.test(h))) return Promise.reject(new Error('certificate hashes must be lowercase hex'));
+    if (cert.chainPem.length === 0) return Promise.reject(new Error('provisioning certificate chain is empty'));
+    return this.store.transaction(async (tx) => {
+      await tx.db.lockConcern('provisioning-certificates');
+      const existing = await tx.db.get<ProvisioningRow>('SELECT * FROM provisioning_certificates WHERE leaf_sha256 = ?', [cert.leafSha256]);
       if (existing) return { certificate: toProvisioning(existing), added: false };
-      const keyRef = this.vault.putSecret('provisioning-certificate-key', cert.keyPem);
-      const result = this.db.prepare(`INSERT INTO provisioning_certificates
+      const keyRef = await tx.vault.putSecret('provisioning-certificate-key', cert.keyPem);
+      const row = await tx.db.get<ProvisioningRow>(`INSERT INTO provisioning_certificates
         (leaf_sha256, subject_cn, chain_pem, key_ref, root_sha1, root_sha256, root_sha384, dns_suffix, not_after, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(cert.leafSha256, cert.subjectCn, JSON.stringify(cert.chainPem), keyRef, sha1, sha256, sha384,
-          cert.dnsSuffix.toLowerCase(), cert.notAfter.toISOString(), this.now().toISOString());
-      return { certificate: this.get(Number(result.lastInsertRowid)), added: true };
-    })();
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      [cert.leafSha256, cert.subjectCn, JSON.stringify(cert.chainPem), keyRef, sha1, sha256, sha384,
+        cert.dnsSuffix.toLowerCase(), cert.notAfter.toISOString(), this.store.now().toISOString()]);
+      return { certificate: toProvisioning(row!), added: true };
+    });
   }
 
-  get(id: number): ProvisioningCertificate {
-    const row = this.db.prepare('SELECT * FROM provisioning_certificates WHERE id = ?').get(id) as ProvisioningRow | undefined;
+  async get(id: number): Promise<ProvisioningCertificate> {
+    const row = await this.store.db.get<ProvisioningRow>('SELECT * FROM provisioning_certificates WHERE id = ?', [id]);
     if (!row) throw new Error(`no provisioning certificate with id ${id}`);
     return toProvisioning(row);
   }
 
-  list(): ProvisioningCertificate[] {
-    return (this.db.prepare('SELECT * FROM provisioning_certificates ORDER BY id').all() as ProvisioningRow[]).map(toProvisioning);
+  async list(): Promise<ProvisioningCertificate[]> {
+    return (await this.store.db.all<ProvisioningRow>('SELECT * FROM provisioning_certificates ORDER BY id')).map(toProvisioning);
   }
 
-  remove(id: number): void {
-    this.db.transaction(() => {
-      const cert = this.get(id);
-      this.db.prepare('DELETE FROM provisioning_certificates WHERE id = ?').run(id);
-      this.vault.deleteSecret(cert.keyRef);
-    })();
+  remove(id: number): Promise<void> {
+    return this.store.transaction(async (tx) => {
+      await tx.db.lockConcern('provisioning-certificates');
+      const cert = await tx.provisioningCertificates.get(id);
+      await tx.db.run('DELETE FROM provisioning_certificates WHERE id = ?', [id]);
+      await tx.vault.deleteSecret(cert.keyRef);
+    });
   }
 
   /** Every configured root hash (sha1, sha256, sha384), for the hello listener's filter. */
-  trustedRootHashes(): Set<string> {
-    const rows = this.db.prepare('SELECT root_sha1, root_sha256, root_sha384 FROM provisioning_certificates').all() as
-      { root_sha1: string; root_sha256: string; root_sha384: string }[];
+  async trustedRootHashes(): Promise<Set<string>> {
+    const rows = await this.store.db.all<{ root_sha1: string; root_sha256: string; root_sha384: string }>(
+      'SELECT root_sha1, root_sha256, root_sha384 FROM provisioning_certificates');
     return new Set(rows.flatMap((r) => [r.root_sha1, r.root_sha256, r.root_sha384]));
   }
 
@@ -121,10 +122,10 @@ export class ProvisioningCertificates {
    * algorithm, hex any case), the longest-valid first, optionally only those whose DNS
    * suffix fits the device's domain.
    */
-  matchingDevice(deviceRootHashes: string[], deviceDnsSuffix?: string): ProvisioningCertificate[] {
+  async matchingDevice(deviceRootHashes: string[], deviceDnsSuffix?: string): Promise<ProvisioningCertificate[]> {
     const trusted = new Set(deviceRootHashes.map((h) => h.toLowerCase()));
     const suffix = deviceDnsSuffix?.toLowerCase().replace(/\.$/, '');
-    return this.list()
+    return (await this.list())
       .filter((c) => trusted.has(c.rootHashes.sha1) || trusted.has(c.rootHashes.sha256) || trusted.has(c.rootHashes.sha384))
       .filter((c) => suffix === undefined || suffix === c.dnsSuffix || suffix.endsWith(`.${c.dnsSuffix}`))
       .sort((a, b) => b.notAfter.localeCompare(a.notAfter));
@@ -132,31 +133,27 @@ export class ProvisioningCertificates {
 }
 
 export class IssuingCa {
-  constructor(
-    private readonly db: SiteDb,
-    private readonly vault: Vault,
-    private readonly now: () => Date,
-  ) {}
+  constructor(private readonly store: SiteStoreView) {}
 
   /** Sets (or replaces) the site's issuing CA; the previous key is deleted from the vault. */
-  set(ca: { certPem: string; chainPem: string[]; keyPem: string; subject: string; notAfter: Date }): IssuingCaRecord {
-    return this.db.transaction(() => {
-      const previous = this.get();
-      const keyRef = this.vault.putSecret('issuing-ca-key', ca.keyPem);
-      this.db.prepare(`INSERT INTO issuing_ca (id, cert_pem, chain_pem, key_ref, subject, not_after, updated_at)
+  set(ca: { certPem: string; chainPem: string[]; keyPem: string; subject: string; notAfter: Date }): Promise<IssuingCaRecord> {
+    return this.store.transaction(async (tx) => {
+      await tx.db.lockConcern('issuing-ca');
+      const previous = await tx.issuingCa.get();
+      const keyRef = await tx.vault.putSecret('issuing-ca-key', ca.keyPem);
+      await tx.db.run(`INSERT INTO issuing_ca (id, cert_pem, chain_pem, key_ref, subject, not_after, updated_at)
         VALUES (1, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET cert_pem = excluded.cert_pem,
         chain_pem = excluded.chain_pem, key_ref = excluded.key_ref, subject = excluded.subject,
-        not_after = excluded.not_after, updated_at = excluded.updated_at`)
-        .run(ca.certPem, JSON.stringify(ca.chainPem), keyRef, ca.subject, ca.notAfter.toISOString(), this.now().toISOString());
-      if (previous) this.vault.deleteSecret(previous.keyRef);
-      return this.get()!;
-    })();
+        not_after = excluded.not_after, updated_at = excluded.updated_at`,
+      [ca.certPem, JSON.stringify(ca.chainPem), keyRef, ca.subject, ca.notAfter.toISOString(), this.store.now().toISOString()]);
+      if (previous) await tx.vault.deleteSecret(previous.keyRef);
+      return (await tx.issuingCa.get())!;
+    });
   }
 
-  get(): IssuingCaRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM issuing_ca WHERE id = 1').get() as
-      | { cert_pem: string; chain_pem: string; key_ref: string; subject: string; not_after: string; updated_at: string }
-      | undefined;
+  async get(): Promise<IssuingCaRecord | undefined> {
+    const row = await this.store.db.get<{ cert_pem: string; chain_pem: string; key_ref: string; subject: string; not_after: string; updated_at: string }>(
+      'SELECT * FROM issuing_ca WHERE id = 1');
     return row && {
       certPem: row.cert_pem,
       chainPem: JSON.parse(row.chain_pem) as string[],
@@ -168,9 +165,9 @@ export class IssuingCa {
   }
 
   /** The CA with its private key resolved, for `issueDeviceCertificate` (activity code only). */
-  loadIssuer(): { certPem: string; chainPem: string[]; keyPem: string } {
-    const ca = this.get();
+  async loadIssuer(): Promise<{ certPem: string; chainPem: string[]; keyPem: string }> {
+    const ca = await this.get();
     if (!ca) throw new Error('no issuing CA configured (run "amtprov pki demo" or register one)');
-    return { certPem: ca.certPem, chainPem: ca.chainPem, keyPem: this.vault.getSecret(ca.keyRef) };
+    return { certPem: ca.certPem, chainPem: ca.chainPem, keyPem: await this.store.vault.getSecret(ca.keyRef) };
   }
 }

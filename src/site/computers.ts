@@ -2,9 +2,10 @@
 // device certificate, and references to the computer's secrets in the vault.
 import { firmwareFamily, type FirmwareFamily } from '../contract/firmwareFamilies';
 import { AMT_STATUSES } from './schema';
-import type { SiteDb } from './db';
+import type { SqlValue } from './sql';
+import type { SiteStoreTransaction, SiteStoreView } from './store';
 import { canonicalUuid } from './identifiers';
-import type { SecretRef, Vault } from './vault';
+import type { SecretRef } from './vault';
 
 export type AmtStatus = (typeof AMT_STATUSES)[number];
 export type ProvisioningMode = 'out-of-band' | 'in-band';
@@ -123,126 +124,136 @@ export class ComputerNotFoundError extends Error {
   readonly retryable = false;
 }
 
-export class Computers {
-  constructor(
-    private readonly db: SiteDb,
-    private readonly vault: Vault,
-    private readonly now: () => Date,
-  ) {}
+/** Holds the computer's row lock until `tx` ends; throws when there is no such computer. */
+export async function lockComputer(tx: SiteStoreTransaction, id: number): Promise<void> {
+  if (!(await tx.db.lockRow('computers', id))) throw new ComputerNotFoundError(`no computer with id ${id}`);
+}
 
-  get(id: number): Computer {
-    const row = this.db.prepare('SELECT * FROM computers WHERE id = ?').get(id) as ComputerRow | undefined;
+export class Computers {
+  constructor(private readonly store: SiteStoreView) {}
+
+  private get db() {
+    return this.store.db;
+  }
+
+  async get(id: number): Promise<Computer> {
+    const row = await this.db.get<ComputerRow>('SELECT * FROM computers WHERE id = ?', [id]);
     if (!row) throw new ComputerNotFoundError(`no computer with id ${id}`);
     return toComputer(row);
   }
 
   /** Looks a computer up by SMBIOS UUID in any accepted spelling; undefined when not imported. */
-  findByUuid(uuid: string): Computer | undefined {
-    const row = this.db.prepare('SELECT * FROM computers WHERE uuid = ?').get(canonicalUuid(uuid)) as ComputerRow | undefined;
+  async findByUuid(uuid: string): Promise<Computer | undefined> {
+    const row = await this.db.get<ComputerRow>('SELECT * FROM computers WHERE uuid = ?', [canonicalUuid(uuid)]);
     return row && toComputer(row);
   }
 
-  findByName(netbiosName: string): Computer | undefined {
-    const row = this.db.prepare('SELECT * FROM computers WHERE upper(netbios_name) = upper(?)').get(netbiosName) as ComputerRow | undefined;
+  async findByName(netbiosName: string): Promise<Computer | undefined> {
+    const row = await this.db.get<ComputerRow>('SELECT * FROM computers WHERE upper(netbios_name) = upper(?)', [netbiosName]);
     return row && toComputer(row);
   }
 
-  findByFqdn(fqdn: string): Computer | undefined {
-    const row = this.db.prepare('SELECT * FROM computers WHERE lower(fqdn) = lower(?)').get(fqdn) as ComputerRow | undefined;
+  async findByFqdn(fqdn: string): Promise<Computer | undefined> {
+    const row = await this.db.get<ComputerRow>('SELECT * FROM computers WHERE lower(fqdn) = lower(?)', [fqdn]);
     return row && toComputer(row);
   }
 
-  list(): Computer[] {
-    return (this.db.prepare('SELECT * FROM computers ORDER BY netbios_name').all() as ComputerRow[]).map(toComputer);
+  async list(): Promise<Computer[]> {
+    return (await this.db.all<ComputerRow>('SELECT * FROM computers ORDER BY netbios_name')).map(toComputer);
   }
 
-  add(computer: NewComputer): Computer {
-    const at = this.now().toISOString();
-    const result = this.db
-      .prepare('INSERT INTO computers (uuid, netbios_name, fqdn, mac, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(canonicalUuid(computer.uuid), computer.netbiosName, computer.fqdn, computer.mac ?? null, at, at);
-    return this.get(Number(result.lastInsertRowid));
+  async add(computer: NewComputer): Promise<Computer> {
+    const at = this.store.now().toISOString();
+    const row = await this.db.get<ComputerRow>(
+      'INSERT INTO computers (uuid, netbios_name, fqdn, mac, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+      [canonicalUuid(computer.uuid), computer.netbiosName, computer.fqdn, computer.mac ?? null, at, at]);
+    return toComputer(row!);
+  }
+
+  /**
+   * Read, change, write under the computer's row lock, so two roles changing different
+   * fields of one computer at once both keep their change.
+   */
+  private modify(id: number, change: (current: Computer) => { set: string; params: SqlValue[] }): Promise<Computer> {
+    return this.store.transaction(async (tx) => {
+      await lockComputer(tx, id);
+      const { set, params } = change(await tx.computers.get(id));
+      await tx.db.run(`UPDATE computers SET ${set}, updated_at = ? WHERE id = ?`, [...params, this.store.now().toISOString(), id]);
+      return tx.computers.get(id);
+    });
   }
 
   /** Changes identity fields; a field left undefined keeps its value. */
-  updateIdentity(id: number, change: Partial<Omit<NewComputer, 'uuid'>>): Computer {
-    const current = this.get(id);
-    this.db
-      .prepare('UPDATE computers SET netbios_name = ?, fqdn = ?, mac = ?, updated_at = ? WHERE id = ?')
-      .run(change.netbiosName ?? current.netbiosName, change.fqdn ?? current.fqdn,
-        change.mac === undefined ? current.mac : change.mac, this.now().toISOString(), id);
-    return this.get(id);
+  updateIdentity(id: number, change: Partial<Omit<NewComputer, 'uuid'>>): Promise<Computer> {
+    return this.modify(id, (current) => ({
+      set: 'netbios_name = ?, fqdn = ?, mac = ?',
+      params: [change.netbiosName ?? current.netbiosName, change.fqdn ?? current.fqdn, change.mac === undefined ? current.mac : change.mac],
+    }));
   }
 
   /** Records the AMT status; the reason explains Failed/Not Provisioned and is cleared otherwise. */
-  setStatus(id: number, status: AmtStatus, reason?: string): Computer {
+  async setStatus(id: number, status: AmtStatus, reason?: string): Promise<Computer> {
     if (!AMT_STATUSES.includes(status)) throw new Error(`unknown AMT status "${String(status)}"`);
-    this.get(id); // throws ComputerNotFoundError
-    const at = this.now().toISOString();
-    const provisionedAt = status === 'Provisioned' ? at : null;
-    this.db
-      .prepare(`UPDATE computers SET amt_status = ?, status_reason = ?, updated_at = ?,
-        provisioned_at = CASE WHEN ? IS NULL THEN provisioned_at ELSE ? END WHERE id = ?`)
-      .run(status, reason ?? null, at, provisionedAt, provisionedAt, id);
+    const at = this.store.now().toISOString();
+    const { changes } = await this.db.run(
+      'UPDATE computers SET amt_status = ?, status_reason = ?, updated_at = ?, provisioned_at = COALESCE(?, provisioned_at) WHERE id = ?',
+      [status, reason ?? null, at, status === 'Provisioned' ? at : null, id]);
+    if (changes === 0) throw new ComputerNotFoundError(`no computer with id ${id}`);
     return this.get(id);
   }
 
   setDeviceFacts(id: number, facts: {
     inBandManaged?: boolean; provisioningMode?: ProvisioningMode; firmwareVersion?: string; lastAddress?: string; trustedRootHashes?: string[];
-  }): Computer {
-    const current = this.get(id);
-    this.db
-      .prepare(`UPDATE computers SET in_band_managed = ?, provisioning_mode = ?, firmware_version = ?, last_address = ?,
-        trusted_root_hashes = ?, updated_at = ? WHERE id = ?`)
-      .run((facts.inBandManaged ?? current.inBandManaged) ? 1 : 0, facts.provisioningMode ?? current.provisioningMode,
+  }): Promise<Computer> {
+    return this.modify(id, (current) => ({
+      set: 'in_band_managed = ?, provisioning_mode = ?, firmware_version = ?, last_address = ?, trusted_root_hashes = ?',
+      params: [(facts.inBandManaged ?? current.inBandManaged) ? 1 : 0, facts.provisioningMode ?? current.provisioningMode,
         facts.firmwareVersion ?? current.firmwareVersion, facts.lastAddress ?? current.lastAddress,
-        JSON.stringify(facts.trustedRootHashes ?? current.trustedRootHashes), this.now().toISOString(), id);
-    return this.get(id);
+        JSON.stringify(facts.trustedRootHashes ?? current.trustedRootHashes)],
+    }));
   }
 
   /**
    * Trust on first use (docs/amt-protocol.md section 3): the first fingerprint seen is pinned;
-   * later ones must match until an operator resets the pin. Atomic, so two racing
-   * handshakes cannot both pin.
+   * later ones must match until an operator resets the pin. One conditional UPDATE, so of two
+   * racing handshakes (on any hosts) exactly one pins and the other compares with it.
    */
-  pinDeviceCertificate(id: number, fingerprint: string): PinOutcome {
+  async pinDeviceCertificate(id: number, fingerprint: string): Promise<PinOutcome> {
     const normalized = fingerprint.replace(/:/g, '').toLowerCase();
     if (!/^[0-9a-f]{40,128}$/.test(normalized)) throw new Error('device certificate fingerprint must be hex');
-    return this.db.transaction((): PinOutcome => {
-      const pinned = this.get(id).deviceCertFingerprint;
-      if (pinned === null) {
-        this.db.prepare('UPDATE computers SET device_cert_fingerprint = ?, updated_at = ? WHERE id = ?')
-          .run(normalized, this.now().toISOString(), id);
-        return 'pinned';
-      }
-      return pinned === normalized ? 'matches' : 'mismatch';
-    })();
+    const { changes } = await this.db.run(
+      'UPDATE computers SET device_cert_fingerprint = ?, updated_at = ? WHERE id = ? AND device_cert_fingerprint IS NULL',
+      [normalized, this.store.now().toISOString(), id]);
+    if (changes === 1) return 'pinned';
+    return (await this.get(id)).deviceCertFingerprint === normalized ? 'matches' : 'mismatch';
   }
 
   /** Holds (or releases) the computer's Hellos: while held the listener starts no run for it. */
-  setProvisioningHeld(id: number, held: boolean): void {
-    this.get(id); // throws ComputerNotFoundError
-    this.db.prepare('UPDATE computers SET provisioning_held = ?, updated_at = ? WHERE id = ?').run(held ? 1 : 0, this.now().toISOString(), id);
+  async setProvisioningHeld(id: number, held: boolean): Promise<void> {
+    const { changes } = await this.db.run('UPDATE computers SET provisioning_held = ?, updated_at = ? WHERE id = ?',
+      [held ? 1 : 0, this.store.now().toISOString(), id]);
+    if (changes === 0) throw new ComputerNotFoundError(`no computer with id ${id}`);
   }
 
-  resetDeviceCertificatePin(id: number): void {
-    this.get(id); // throws ComputerNotFoundError
-    this.db.prepare('UPDATE computers SET device_cert_fingerprint = NULL, updated_at = ? WHERE id = ?').run(this.now().toISOString(), id);
+  async resetDeviceCertificatePin(id: number): Promise<void> {
+    const { changes } = await this.db.run('UPDATE computers SET device_cert_fingerprint = NULL, updated_at = ? WHERE id = ?',
+      [this.store.now().toISOString(), id]);
+    if (changes === 0) throw new ComputerNotFoundError(`no computer with id ${id}`);
   }
 
   /**
    * Stores a computer secret (MEBx password, AD account password, imported admin password)
    * in the vault and points the computer at it; the superseded secret is deleted.
    */
-  setSecret(id: number, slot: ComputerSecretSlot, value: string): SecretRef {
+  setSecret(id: number, slot: ComputerSecretSlot, value: string): Promise<SecretRef> {
     const column = SLOT_COLUMN[slot];
-    return this.db.transaction(() => {
-      const previous = (this.db.prepare(`SELECT ${column} FROM computers WHERE id = ?`).pluck().get(id)) as string | null | undefined;
-      if (previous === undefined) throw new ComputerNotFoundError(`no computer with id ${id}`);
-      const ref = this.vault.putSecret(SLOT_PURPOSE[slot], value);
-      this.db.prepare(`UPDATE computers SET ${column} = ?, updated_at = ? WHERE id = ?`).run(ref, this.now().toISOString(), id);
-      if (previous !== null) this.vault.deleteSecret(previous);
+    return this.store.transaction(async (tx) => {
+      await lockComputer(tx, id);
+      const previous = (await tx.db.get<{ ref: string | null }>(`SELECT ${column} AS ref FROM computers WHERE id = ?`, [id]))!.ref;
+      const ref = await tx.vault.putSecret(SLOT_PURPOSE[slot], value);
+      await tx.db.run(`UPDATE computers SET ${column} = ?, updated_at = ? WHERE id = ?`, [ref, this.store.now().toISOString(), id]);
+      if (previous) await tx.vault.deleteSecret(previous);
       return ref;
-    })();
+    });
   }
 }

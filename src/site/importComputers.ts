@@ -3,7 +3,7 @@
 // clash with computers outside the file (a name or FQDN already taken) are reported by line
 // and nothing is written.
 import type { ImportRow, RowError } from './configMgrCsv';
-import type { SiteStore } from './store';
+import type { SiteStoreTransaction, SiteStoreView } from './store';
 
 export interface ImportSummary {
   imported: number;
@@ -29,14 +29,14 @@ export class ImportRejectedError extends Error {
   }
 }
 
-function conflicts(store: SiteStore, rows: ImportRow[], onProgress?: ImportProgress): RowError[] {
+async function conflicts(store: SiteStoreTransaction, rows: ImportRow[], onProgress?: ImportProgress): Promise<RowError[]> {
   const inFile = new Set(rows.map((r) => r.uuid));
   const errors: RowError[] = [];
   for (const [index, row] of rows.entries()) {
     const reasons: string[] = [];
-    const byName = store.computers.findByName(row.netbiosName);
+    const byName = await store.computers.findByName(row.netbiosName);
     if (byName && !inFile.has(byName.uuid)) reasons.push(`short name ${row.netbiosName} already belongs to computer ${byName.uuid}`);
-    const byFqdn = store.computers.findByFqdn(row.fqdn);
+    const byFqdn = await store.computers.findByFqdn(row.fqdn);
     if (byFqdn && !inFile.has(byFqdn.uuid)) reasons.push(`FQDN ${row.fqdn} already belongs to computer ${byFqdn.uuid}`);
     if (reasons.length > 0) errors.push({ line: row.line, reasons });
     progressAt(onProgress, 'checking', index, rows.length);
@@ -48,26 +48,27 @@ function conflicts(store: SiteStore, rows: ImportRow[], onProgress?: ImportProgr
  * Empty optional columns leave the stored value alone on re-import (a MAC or password once
  * imported is not erased by a file that omits it).
  */
-export function importComputers(store: SiteStore, rows: ImportRow[], actor: string, onProgress?: ImportProgress): ImportSummary {
-  return store.transaction(() => {
-    const errors = conflicts(store, rows, onProgress);
+export function importComputers(store: SiteStoreView, rows: ImportRow[], actor: string, onProgress?: ImportProgress): Promise<ImportSummary> {
+  return store.transaction(async (tx) => {
+    const errors = await conflicts(tx, rows, onProgress);
     if (errors.length > 0) throw new ImportRejectedError(errors);
-    const existing = rows.map((row) => store.computers.findByUuid(row.uuid));
+    const existing = [];
+    for (const row of rows) existing.push(await tx.computers.findByUuid(row.uuid));
     // Names may move between computers of the same file (a swap); park the old names first
     // so the unique indexes never see two owners mid-transaction.
     for (const computer of existing) {
-      if (computer) store.computers.updateIdentity(computer.id, { netbiosName: `#${computer.id}`, fqdn: `#${computer.id}` });
+      if (computer) await tx.computers.updateIdentity(computer.id, { netbiosName: `#${computer.id}`, fqdn: `#${computer.id}` });
     }
     const summary: ImportSummary = { imported: 0, updated: 0 };
-    rows.forEach((row, index) => {
+    for (const [index, row] of rows.entries()) {
       const found = existing[index];
       const computer = found
-        ? store.computers.updateIdentity(found.id, { netbiosName: row.netbiosName, fqdn: row.fqdn, mac: row.mac ?? found.mac })
-        : store.computers.add({ uuid: row.uuid, netbiosName: row.netbiosName, fqdn: row.fqdn, mac: row.mac });
-      if (row.mebxPassword !== null) store.computers.setSecret(computer.id, 'mebx-password', row.mebxPassword);
-      if (row.adminPassword !== null) store.computers.setSecret(computer.id, 'imported-admin-password', row.adminPassword);
+        ? await tx.computers.updateIdentity(found.id, { netbiosName: row.netbiosName, fqdn: row.fqdn, mac: row.mac ?? found.mac })
+        : await tx.computers.add({ uuid: row.uuid, netbiosName: row.netbiosName, fqdn: row.fqdn, mac: row.mac });
+      if (row.mebxPassword !== null) await tx.computers.setSecret(computer.id, 'mebx-password', row.mebxPassword);
+      if (row.adminPassword !== null) await tx.computers.setSecret(computer.id, 'imported-admin-password', row.adminPassword);
       summary[found ? 'updated' : 'imported']++;
-      store.audit.recordAudit({
+      await tx.audit.recordAudit({
         actor,
         action: 'computer.import',
         computerUuid: computer.uuid,
@@ -83,7 +84,7 @@ export function importComputers(store: SiteStore, rows: ImportRow[], actor: stri
         },
       });
       progressAt(onProgress, 'writing', index, rows.length);
-    });
+    }
     return summary;
   });
 }

@@ -3,9 +3,9 @@
 // new settings is one transaction: secrets sealed, document replaced, accounts replaced,
 // superseded secrets deleted.
 import { z } from 'zod';
-import type { SiteDb } from './db';
+import type { SiteStoreView } from './store';
 import { siteSettingsSchema, storedCertificatePem } from './settingsSchema';
-import { isSecretRef, type SecretPurpose, type SecretRef, type Vault } from './vault';
+import { isSecretRef, type SecretPurpose, type SecretRef } from './vault';
 
 const storedSecret = (_purpose: SecretPurpose) => z.string().refine(isSecretRef, 'must be a vault reference');
 export const storedSettingsSchema = siteSettingsSchema(storedSecret, storedCertificatePem);
@@ -32,11 +32,19 @@ export class SecretValue {
 
 type Json = string | number | boolean | null | undefined | Json[] | { [key: string]: Json } | SecretValue;
 
-function mapSecrets(value: Json, seal: (secret: SecretValue) => SecretRef): Json {
+/** Seals one secret at a time, in document order. */
+async function mapSecrets(value: Json, seal: (secret: SecretValue) => Promise<SecretRef>): Promise<Json> {
   if (value instanceof SecretValue) return seal(value);
-  if (Array.isArray(value)) return value.map((v) => mapSecrets(v, seal));
+  const each = async (values: Json[]) => {
+    const mapped: Json[] = [];
+    for (const v of values) mapped.push(await mapSecrets(v, seal));
+    return mapped;
+  };
+  if (Array.isArray(value)) return each(value);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapSecrets(v, seal)]));
+    const entries = Object.entries(value);
+    const mapped = await each(entries.map(([, v]) => v));
+    return Object.fromEntries(entries.map(([k], i) => [k, mapped[i]]));
   }
   return value;
 }
@@ -58,17 +66,16 @@ export function redactSecrets(value: unknown): unknown {
   return value;
 }
 
+// Concurrency: apply holds the settings lock (lockConcern) from reading the old references
+// to deleting them, so two roles applying at once run one after the other and neither
+// deletes a secret the other's document still names.
 export class SettingsStore {
-  constructor(
-    private readonly db: SiteDb,
-    private readonly vault: Vault,
-    private readonly now: () => Date,
-  ) {}
+  constructor(private readonly store: SiteStoreView) {}
 
-  get(): SiteSettings {
-    const row = this.db.prepare('SELECT document FROM site_settings WHERE id = 1').pluck().get() as string | undefined;
-    const document = row === undefined ? {} : (JSON.parse(row) as Record<string, unknown>);
-    const digestAccounts = (this.db.prepare('SELECT username, password_ref AS password FROM digest_accounts ORDER BY position').all());
+  async get(): Promise<SiteSettings> {
+    const row = await this.store.db.get<{ document: string }>('SELECT document FROM site_settings WHERE id = 1');
+    const document = row === undefined ? {} : (JSON.parse(row.document) as Record<string, unknown>);
+    const digestAccounts = await this.store.db.all('SELECT username, password_ref AS password FROM digest_accounts ORDER BY position');
     return storedSettingsSchema.parse({ ...document, digestAccounts });
   }
 
@@ -76,24 +83,26 @@ export class SettingsStore {
    * Replaces the settings with `settings`, whose secrets are SecretValues (fresh from the
    * operator's sources) or existing vault references (kept as they are).
    */
-  apply(settings: unknown): SiteSettings {
-    return this.db.transaction(() => {
-      const before = collectRefs(this.get(), new Set());
-      const sealed = mapSecrets(settings as Json, (secret) => this.vault.putSecret(secret.purpose, secret.value));
+  apply(settings: unknown): Promise<SiteSettings> {
+    return this.store.transaction(async (tx) => {
+      await tx.db.lockConcern('settings');
+      const before = collectRefs(await tx.settings.get(), new Set());
+      const sealed = await mapSecrets(settings as Json, (secret) => tx.vault.putSecret(secret.purpose, secret.value));
       const parsed = storedSettingsSchema.parse(sealed);
       for (const ref of collectRefs(parsed, new Set())) {
-        if (!this.vault.hasSecret(ref)) throw new Error(`settings refer to ${ref}, which is not in the vault`);
+        if (!(await tx.vault.hasSecret(ref))) throw new Error(`settings refer to ${ref}, which is not in the vault`);
       }
       const { digestAccounts, ...document } = parsed;
-      this.db.prepare(`INSERT INTO site_settings (id, document, updated_at) VALUES (1, ?, ?)
-        ON CONFLICT (id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at`)
-        .run(JSON.stringify(document), this.now().toISOString());
-      this.db.prepare('DELETE FROM digest_accounts').run();
-      const insert = this.db.prepare('INSERT INTO digest_accounts (position, username, password_ref) VALUES (?, ?, ?)');
-      digestAccounts.forEach((account, position) => insert.run(position, account.username, account.password));
+      await tx.db.run(`INSERT INTO site_settings (id, document, updated_at) VALUES (1, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at`,
+      [JSON.stringify(document), this.store.now().toISOString()]);
+      await tx.db.run('DELETE FROM digest_accounts');
+      for (const [position, account] of digestAccounts.entries()) {
+        await tx.db.run('INSERT INTO digest_accounts (position, username, password_ref) VALUES (?, ?, ?)', [position, account.username, account.password]);
+      }
       const after = collectRefs(parsed, new Set());
-      for (const ref of before) if (!after.has(ref)) this.vault.deleteSecret(ref);
-      return this.get();
-    })();
+      for (const ref of before) if (!after.has(ref)) await tx.vault.deleteSecret(ref);
+      return tx.settings.get();
+    });
   }
 }

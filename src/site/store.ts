@@ -1,9 +1,11 @@
-// The site store: one SQLite file holding computers, settings, certificates, the secret
-// vault and the audit log. Each part is a small object over the same connection; writes
-// that belong together run in one transaction (`store.transaction`).
+// The site store: computers, settings, certificates, the secret vault and the audit log, in
+// SQLite (embedded default) or PostgreSQL (several hosts sharing one store), chosen by
+// AMTPROV_SITE_DB. Each part is a small object over the same database; writes that belong
+// together run in one transaction (`store.transaction(async (tx) => ...)`, where `tx` is the
+// same parts bound to that transaction's connection).
 import path from 'node:path';
 import { loadKeyRing, type KeyRing } from '../secrets/keyFile';
-import { dataDir } from '../stack/paths';
+import { dataDir } from '../config/paths';
 import { AdminCredentials } from './adminCredentials';
 import { Agents } from './agents';
 import { InBandRegistrations } from './inBandRegistrations';
@@ -11,29 +13,35 @@ import { AuditLog } from './auditLog';
 import { CertificateRevocations } from './certificateRevocations';
 import { IssuingCa, ProvisioningCertificates } from './certificates';
 import { Computers } from './computers';
-import { openSiteDb, type SiteDb } from './db';
+import { openSiteDb } from './siteDb';
 import { SettingsStore } from './settings';
+import type { SiteDb, SqlExecutor, SqlTransaction } from './sql';
 import { Vault } from './vault';
 
 export const MASTER_KEY_ENV = 'AMTPROV_MASTER_KEY';
+export const SITE_DB_ENV = 'AMTPROV_SITE_DB';
 
 export interface SiteStoreOptions {
-  /** SQLite file; default `<dataDir()>/site.sqlite` (env AMTPROV_SITE_DB overrides). */
-  file?: string;
+  /**
+   * `sqlite:<path>`, a bare SQLite path, or a `postgres://` / `postgresql://` URL; default
+   * AMTPROV_SITE_DB, else `<dataDir()>/site.sqlite`.
+   */
+  location?: string;
   /** Master key ring; default from AMTPROV_MASTER_KEY / _FILE, else `<dataDir()>/keys/master.key`. */
   keyRing?: KeyRing;
   now?: () => Date;
 }
 
-export function defaultSiteDbFile(): string {
-  return process.env.AMTPROV_SITE_DB ?? path.join(dataDir(), 'site.sqlite');
+export function defaultSiteDbLocation(): string {
+  return process.env[SITE_DB_ENV] || path.join(dataDir(), 'site.sqlite');
 }
 
 export function loadMasterKeyRing(): KeyRing {
   return loadKeyRing(MASTER_KEY_ENV, path.join(dataDir(), 'keys', 'master.key'));
 }
 
-export class SiteStore {
+/** The store's parts over one executor: the database itself, or one open transaction. */
+export class SiteStoreView<D extends SqlExecutor = SqlExecutor> {
   readonly vault: Vault;
   readonly computers: Computers;
   readonly credentials: AdminCredentials;
@@ -46,33 +54,41 @@ export class SiteStore {
   readonly agents: Agents;
 
   constructor(
-    readonly db: SiteDb,
-    keyRing: KeyRing,
-    now: () => Date = () => new Date(),
+    readonly db: D,
+    readonly keyRing: KeyRing,
+    readonly now: () => Date = () => new Date(),
   ) {
-    this.vault = new Vault(db, keyRing, now);
-    this.computers = new Computers(db, this.vault, now);
-    this.credentials = new AdminCredentials(db, this.vault, this.computers, now);
-    this.settings = new SettingsStore(db, this.vault, now);
-    this.provisioningCertificates = new ProvisioningCertificates(db, this.vault, now);
-    this.issuingCa = new IssuingCa(db, this.vault, now);
-    this.revocations = new CertificateRevocations(db, now);
-    this.audit = new AuditLog(db, now);
-    this.inBand = new InBandRegistrations(db, this.vault, now);
-    this.agents = new Agents(db, now);
+    this.vault = new Vault(this);
+    this.computers = new Computers(this);
+    this.credentials = new AdminCredentials(this);
+    this.settings = new SettingsStore(this);
+    this.provisioningCertificates = new ProvisioningCertificates(this);
+    this.issuingCa = new IssuingCa(this);
+    this.revocations = new CertificateRevocations(this);
+    this.audit = new AuditLog(this);
+    this.inBand = new InBandRegistrations(this);
+    this.agents = new Agents(this);
   }
 
-  /** Runs `fn` in one transaction (nested calls become savepoints); a throw rolls it all back. */
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
-  }
-
-  close(): void {
-    this.db.close();
+  /**
+   * Runs `fn` in one transaction (nested calls become savepoints); a throw rolls it all back.
+   * Inside, use only `tx`: on SQLite a statement through the outer store would wait for the
+   * transaction that waits for it, so it is refused.
+   */
+  transaction<T>(fn: (tx: SiteStoreTransaction) => Promise<T>): Promise<T> {
+    return this.db.transaction((sql) => fn(new SiteStoreView(sql, this.keyRing, this.now)));
   }
 }
 
-export function openSiteStore(options: SiteStoreOptions = {}): SiteStore {
+export type SiteStoreTransaction = SiteStoreView<SqlTransaction>;
+
+export class SiteStore extends SiteStoreView<SiteDb> {
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+export async function openSiteStore(options: SiteStoreOptions = {}): Promise<SiteStore> {
   const keyRing = options.keyRing ?? loadMasterKeyRing();
-  return new SiteStore(openSiteDb(options.file ?? defaultSiteDbFile()), keyRing, options.now);
+  return new SiteStore(await openSiteDb(options.location ?? defaultSiteDbLocation()), keyRing, options.now);
 }

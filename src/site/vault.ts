@@ -3,8 +3,7 @@
 // to its reference and purpose, so a ciphertext copied to another row (or relabelled) fails
 // to decrypt. Nothing here lists plaintexts, and no message carries one.
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import type { KeyRing } from '../secrets/keyFile';
-import type { SiteDb } from './db';
+import type { SiteStoreView } from './store';
 
 export const SECRET_PURPOSES = [
   'admin-password',
@@ -55,26 +54,60 @@ function aad(ref: string, purpose: string): Buffer {
 }
 
 export class Vault {
-  constructor(
-    private readonly db: SiteDb,
-    private readonly keyRing: KeyRing,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+  constructor(private readonly store: SiteStoreView) {}
 
-  putSecret(purpose: SecretPurpose, value: string): SecretRef {
+  async putSecret(purpose: SecretPurpose, value: string): Promise<SecretRef> {
     if (!SECRET_PURPOSES.includes(purpose)) throw new VaultError(`unknown secret purpose "${String(purpose)}"`);
     const ref = `vault:${randomUUID()}`;
     const sealed = this.seal(ref, purpose, value);
-    this.db
-      .prepare('INSERT INTO secrets (ref, purpose, key_id, iv, ciphertext, tag, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(ref, purpose, sealed.keyId, sealed.iv, sealed.ciphertext, sealed.tag, this.now().toISOString());
+    await this.store.db.run('INSERT INTO secrets (ref, purpose, key_id, iv, ciphertext, tag, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [ref, purpose, sealed.keyId, sealed.iv, sealed.ciphertext, sealed.tag, this.store.now().toISOString()]);
     return ref;
   }
 
-  getSecret(ref: SecretRef): string {
-    const row = this.row(ref);
-    const key = this.keyRing.keys.get(row.key_id);
-    if (!key) throw new VaultError(`secret ${ref} is sealed with master key "${row.key_id}", which is not in the key ring`);
+  async getSecret(ref: SecretRef): Promise<string> {
+    return this.open(await this.row(ref));
+  }
+
+  async purposeOf(ref: SecretRef): Promise<SecretPurpose> {
+    return (await this.row(ref)).purpose as SecretPurpose;
+  }
+
+  async hasSecret(ref: SecretRef): Promise<boolean> {
+    return (await this.store.db.get('SELECT 1 AS found FROM secrets WHERE ref = ?', [ref])) !== undefined;
+  }
+
+  /** Removes a secret nobody refers to any more; the schema's foreign keys refuse otherwise. */
+  async deleteSecret(ref: SecretRef): Promise<void> {
+    await this.store.db.run('DELETE FROM secrets WHERE ref = ?', [ref]);
+  }
+
+  /**
+   * Re-seals every secret not under the ring's active key (after the operator put a new key
+   * first in the ring), in one transaction. Returns how many were re-sealed.
+   */
+  rotateToActiveKey(): Promise<number> {
+    return this.store.transaction(async (tx) => {
+      const stale = await tx.db.all<SecretRow>('SELECT ref, purpose, key_id, iv, ciphertext, tag FROM secrets WHERE key_id <> ?',
+        [this.store.keyRing.activeId]);
+      for (const row of stale) {
+        const sealed = this.seal(row.ref, row.purpose, this.open(row));
+        await tx.db.run('UPDATE secrets SET key_id = ?, iv = ?, ciphertext = ?, tag = ? WHERE ref = ?',
+          [sealed.keyId, sealed.iv, sealed.ciphertext, sealed.tag, row.ref]);
+      }
+      return stale.length;
+    });
+  }
+
+  private async row(ref: SecretRef): Promise<SecretRow> {
+    const row = await this.store.db.get<SecretRow>('SELECT ref, purpose, key_id, iv, ciphertext, tag FROM secrets WHERE ref = ?', [ref]);
+    if (!row) throw new VaultError(`no secret ${isSecretRef(ref) ? ref : '(malformed reference)'} in the vault`);
+    return row;
+  }
+
+  private open(row: SecretRow): string {
+    const key = this.store.keyRing.keys.get(row.key_id);
+    if (!key) throw new VaultError(`secret ${row.ref} is sealed with master key "${row.key_id}", which is not in the key ring`);
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, row.iv);
       decipher.setAAD(aad(row.ref, row.purpose));
@@ -82,51 +115,13 @@ export class Vault {
       return Buffer.concat([decipher.update(row.ciphertext), decipher.final()]).toString('utf8');
     } catch {
       // The cause (an OpenSSL auth failure) adds nothing and is kept out on principle.
-      throw new VaultError(`secret ${ref} failed authentication: tampered, moved, or sealed with a different key`);
+      throw new VaultError(`secret ${row.ref} failed authentication: tampered, moved, or sealed with a different key`);
     }
   }
 
-  purposeOf(ref: SecretRef): SecretPurpose {
-    return this.row(ref).purpose as SecretPurpose;
-  }
-
-  hasSecret(ref: SecretRef): boolean {
-    return this.db.prepare('SELECT 1 FROM secrets WHERE ref = ?').get(ref) !== undefined;
-  }
-
-  /** Removes a secret nobody refers to any more; the schema's foreign keys refuse otherwise. */
-  deleteSecret(ref: SecretRef): void {
-    this.db.prepare('DELETE FROM secrets WHERE ref = ?').run(ref);
-  }
-
-  /**
-   * Re-seals every secret not under the ring's active key (after the operator put a new key
-   * first in the ring), in one transaction. Returns how many were re-sealed.
-   */
-  rotateToActiveKey(): number {
-    const stale = this.db.prepare('SELECT ref FROM secrets WHERE key_id <> ?').pluck().all(this.keyRing.activeId) as string[];
-    const update = this.db.prepare('UPDATE secrets SET key_id = ?, iv = ?, ciphertext = ?, tag = ? WHERE ref = ?');
-    this.db.transaction(() => {
-      for (const ref of stale) {
-        const purpose = this.purposeOf(ref);
-        const sealed = this.seal(ref, purpose, this.getSecret(ref));
-        update.run(sealed.keyId, sealed.iv, sealed.ciphertext, sealed.tag, ref);
-      }
-    })();
-    return stale.length;
-  }
-
-  private row(ref: SecretRef): SecretRow {
-    const row = this.db.prepare('SELECT ref, purpose, key_id, iv, ciphertext, tag FROM secrets WHERE ref = ?').get(ref) as
-      | SecretRow
-      | undefined;
-    if (!row) throw new VaultError(`no secret ${isSecretRef(ref) ? ref : '(malformed reference)'} in the vault`);
-    return row;
-  }
-
   private seal(ref: string, purpose: string, value: string) {
-    const keyId = this.keyRing.activeId;
-    const key = this.keyRing.keys.get(keyId);
+    const keyId = this.store.keyRing.activeId;
+    const key = this.store.keyRing.keys.get(keyId);
     if (!key) throw new VaultError(`active master key "${keyId}" is missing from the key ring`);
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', key, iv);

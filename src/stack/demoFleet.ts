@@ -33,7 +33,7 @@ export async function startDemoFleet(options: {
     const name = `AMTDEMO${String(i + 1).padStart(3, '0')}`;
     return { line: i + 1, netbiosName: name, fqdn: `${name.toLowerCase()}.${DEMO_DOMAIN}`, uuid: deviceUuid(DEMO_UUID_SEED, i), mac: null, mebxPassword: null, adminPassword: null };
   });
-  importComputers(options.store, rows, 'stack:demo');
+  await importComputers(options.store, rows, 'stack:demo');
   return startFleet({ ...demoDevices(options), count: options.count, baseIp: DEMO_BASE_IP, uuidSeed: DEMO_UUID_SEED });
 }
 
@@ -76,7 +76,7 @@ export async function startInBandDemo(options: {
   try {
     const device = fleet.devices[0].summary();
     const fqdn = `${IN_BAND_DEMO_HOST_NAME}.${DEMO_DOMAIN}`;
-    const enrolled = enrollAgent(options.store, fqdn, options.agentDir, { actor: 'stack:demo', computer: { fqdn, uuid: device.uuid }, force: true });
+    const enrolled = await enrollAgent(options.store, fqdn, options.agentDir, { actor: 'stack:demo', computer: { fqdn, uuid: device.uuid }, force: true });
     const outcome = await requestInBandProvisioning({
       deviceSocket: device.hostInterfacePath ?? '',
       siteUrl: options.siteApiUrl,

@@ -19,18 +19,18 @@ export interface DemoSite {
   deviceAdminPassword: string;
 }
 
-export function ensureDemoSite(store: SiteStore, options: { pkiDir: string; samba?: SambaHandle; log: Logger }): DemoSite {
+export async function ensureDemoSite(store: SiteStore, options: { pkiDir: string; samba?: SambaHandle; log: Logger }): Promise<DemoSite> {
   const { log } = options;
-  if (store.provisioningCertificates.list().length === 0) {
+  if ((await store.provisioningCertificates.list()).length === 0) {
     const pki = createDemoPki({ domain: DEMO_DOMAIN });
-    registerDemoPki(store, pki, 'stack');
+    await registerDemoPki(store, pki, 'stack');
     const files = writeDemoPki(pki, options.pkiDir, { force: true });
     log.info('made the demo PKI (root, provisioning certificate, issuing CA)', { dir: path.dirname(files.rootCert) });
   }
-  const settings = store.settings.get();
+  const settings = await store.settings.get();
   if (!settings.directory && options.samba) {
     const samba = options.samba;
-    store.settings.apply({
+    await store.settings.apply({
       ...settings,
       directory: {
         url: samba.url,
@@ -48,8 +48,8 @@ export function ensureDemoSite(store: SiteStore, options: { pkiDir: string; samb
     });
     log.info('configured the site for the embedded directory', { realm: samba.realm, url: samba.url });
   }
-  const account = store.settings.get().digestAccounts[0];
+  const account = (await store.settings.get()).digestAccounts[0];
   if (!account) throw new Error('the site has no Digest account; add one with `amtprov settings apply`');
-  const root = store.provisioningCertificates.list()[0].chainPem.at(-1)!;
-  return { rootPem: root, deviceAdminPassword: store.vault.getSecret(account.password) };
+  const root = (await store.provisioningCertificates.list())[0].chainPem.at(-1)!;
+  return { rootPem: root, deviceAdminPassword: await store.vault.getSecret(account.password) };
 }

@@ -5,8 +5,8 @@ import { mkdirSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { grpc } from '@temporalio/proto';
-import type { DevStackConfig } from './devStackConfig';
-import { dataDir } from './paths';
+import type { DevStackConfig } from '../config/temporalDev';
+import { dataDir } from '../config/paths';
 import { assertPortsFree } from '../net/ports';
 import { resolveTemporalCli } from './temporalCli';
 

@@ -1,26 +1,28 @@
 // `npm start`: the whole provisioning server on one machine. Temporal dev server (Web UI,
-// SQLite file), codec endpoint for the UI, Samba AD DC, site store, worker, hello listener,
-// and optionally an emulated demo fleet. Everything started is stopped again, in reverse.
+// SQLite file), codec endpoint for the UI, Samba AD DC, site store, the three roles (worker,
+// hello listener, site server API: the same role code as their own commands, src/roles), and
+// optionally an emulated demo fleet. Everything started is stopped again, in reverse.
 import path from 'node:path';
-import { createActivities } from '../activities';
 import type { Logger } from '../log';
-import { startHelloListener } from '../listener/helloListener';
 import { installRuntimeWithMetrics, serveRoleMetrics } from '../metrics/metricsServer';
-import { siteHelloLookups } from '../listener/siteLookups';
-import { helloToWorkflow } from '../listener/startProvisioning';
-import { startSiteApi } from '../site/api/siteApiServer';
-import { inBandRunStarter } from '../site/api/startInBandRun';
+import { startListenerRole } from '../roles/listenerRole';
+import { readinessProblems } from '../roles/readiness';
+import type { RunningRole } from '../roles/runningRole';
+import { startSiteServerRole } from '../roles/siteServerRole';
+import { startWorkerRole } from '../roles/workerRole';
 import { openSiteStore } from '../site/store';
 import { startCodecServer } from '../temporal/codecServer';
-import { connectClient, loadCodecKeyRing, temporalSettingsFromEnv } from '../temporal/connection';
-import { connectWorkerConnection, createProvisioningWorker } from '../worker';
-import { TASK_QUEUE } from '../workflows/definitions';
+import { connectClient, loadCodecKeyRing, temporalSettings } from '../temporal/connection';
+import { connectWorkerConnection } from '../worker';
 import { startDemoFleet, startInBandDemo, DEMO_BASE_IP, IN_BAND_DEMO_IP } from './demoFleet';
 import { ensureDemoSite } from './demoSite';
 import { startDevServer } from './devServer';
-import { loadDevStackConfig } from './devStackConfig';
-import { dataDir } from './paths';
+import { loadDevStackConfig } from '../config/temporalDev';
+import { dataDir } from '../config/paths';
 import { ensureSamba, defaultSambaDir, type SambaHandle } from './samba';
+
+/** Ctrl-C should not keep a demo waiting: in-flight work gets this long (it is idempotent and resumes at the next start). */
+const STACK_GRACE_MS = 10_000;
 
 export interface EmbeddedStackOptions {
   /** Emulated demo devices to run (0 = none). */
@@ -56,9 +58,12 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     stops.length = 0;
   };
   const lines: string[] = [];
+  /** The roles once all are up: /readyz is theirs together. */
+  const roles: RunningRole[] = [];
   await installRuntimeWithMetrics(log.child('temporal'), options.metrics);
   try {
-    const metrics = await serveRoleMetrics(options.metrics, log.child('metrics'));
+    const metrics = await serveRoleMetrics(options.metrics, log.child('metrics'), async () =>
+      (roles.length === 0 ? ['starting'] : readinessProblems(roles.flatMap((role) => role.readiness))));
     if (metrics) {
       stops.push({ what: 'metrics endpoint', stop: () => metrics.close() });
       lines.push(`metrics           ${metrics.url}  (product and Temporal SDK metrics, docs/metrics.md)`);
@@ -83,35 +88,35 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       lines.push(`directory         Samba AD DC ${samba.realm} at ${samba.url}`);
     }
 
-    const store = openSiteStore();
+    const store = await openSiteStore();
     stops.push({ what: 'site store', stop: () => store.close() });
-    const site = ensureDemoSite(store, { pkiDir: path.join(dataDir(), 'pki'), log, ...(samba ? { samba } : {}) });
-    if (!store.settings.get().directory) {
+    const site = await ensureDemoSite(store, { pkiDir: path.join(dataDir(), 'pki'), log, ...(samba ? { samba } : {}) });
+    if (!(await store.settings.get()).directory) {
       lines.push('directory         none configured: runs will stop at validation. Point the site at an AD with `amtprov settings apply <file.yaml>`');
     }
 
-    const settings = temporalSettingsFromEnv({ ...process.env, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace });
+    // The dev server takes no credentials: the stack's own address, not TEMPORAL_* of the environment.
+    const settings = temporalSettings({ address: temporal.address, namespace: temporal.namespace });
     const connection = await connectWorkerConnection(settings);
     stops.push({ what: 'worker connection', stop: () => connection.close() });
-    const worker = await createProvisioningWorker({
-      connection, namespace: temporal.namespace, codecKeys, activities: createActivities({ store, log: log.child('activity') }),
+    const worker = await startWorkerRole({
+      connection, namespace: temporal.namespace, codecKeys, store, shutdownGraceMs: STACK_GRACE_MS, log,
     });
-    const running = worker.run();
-    stops.push({ what: 'worker', stop: async () => { worker.shutdown(); await running; } });
-    lines.push(`worker            connected, task queue ${TASK_QUEUE}`);
+    stops.push({ what: 'worker', stop: () => worker.drain() });
+    lines.push(worker.summary);
 
     const client = await connectClient(settings, codecKeys);
     stops.push({ what: 'Temporal client', stop: () => client.connection.close() });
-    const listener = await startHelloListener({
-      host: options.listen.host, port: options.listen.port, lookups: siteHelloLookups(store),
-      provision: helloToWorkflow(client), log: log.child('listener'),
-    });
-    stops.push({ what: 'hello listener', stop: () => listener.close() });
-    lines.push(`hello listener    ${listener.host}:${listener.port}`);
+    const listenerRole = await startListenerRole({ listen: options.listen, store, client, shutdownGraceMs: STACK_GRACE_MS, log: log.child('listener') });
+    const { listener } = listenerRole;
+    stops.push({ what: 'hello listener', stop: () => listenerRole.drain() });
+    lines.push(listenerRole.summary);
 
-    const siteApi = await startSiteApi({ ...options.siteApi, store, startRun: inBandRunStarter(client), log: log.child('site-api') });
-    stops.push({ what: 'site API', stop: () => siteApi.close() });
-    lines.push(`site API          ${siteApi.url}  (in-band agents; enroll one with \`amtprov agent enroll <name> --computer <fqdn> --out <dir>\`)`);
+    const siteServer = await startSiteServerRole({ listen: options.siteApi, store, client, shutdownGraceMs: STACK_GRACE_MS, log: log.child('site-api') });
+    const siteApi = siteServer.api;
+    stops.push({ what: 'site API', stop: () => siteServer.drain() });
+    lines.push(siteServer.summary);
+    roles.push(worker, listenerRole, siteServer);
 
     if (options.demo > 0) {
       const fleet = await startDemoFleet({

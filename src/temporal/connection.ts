@@ -1,13 +1,11 @@
-// How every process reaches Temporal: address, namespace and credentials from the
-// environment (production: a cluster with mTLS or an API key), defaulting to the embedded
-// dev stack; and the data converter that encrypts every payload.
+// How every process reaches Temporal: address, namespace and credentials from the config
+// module (production: a cluster with mTLS or an API key; default: the embedded dev stack's
+// address in temporal-dev.yaml), and the data converter that encrypts every payload.
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { loadKeyRing, type KeyRing } from '../secrets/keyFile';
-import { loadDevStackConfig } from '../stack/devStackConfig';
-import { dataDir } from '../stack/paths';
+import { codecKeyVariables, temporalConfig, type TemporalConfig } from '../config/environment';
+import { readKeyRing, type KeyRing } from '../secrets/keyFile';
 import { AesGcmPayloadCodec } from './payloadCodec';
 
 export interface TemporalSettings {
@@ -16,31 +14,35 @@ export interface TemporalSettings {
   connection: ConnectionOptions;
 }
 
-export function temporalSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): TemporalSettings {
-  let address = env.TEMPORAL_ADDRESS;
-  let namespace = env.TEMPORAL_NAMESPACE;
-  if (!address || !namespace) {
-    const dev = loadDevStackConfig();
-    address ??= `${dev.server.ip}:${dev.server.port}`;
-    namespace ??= dev.server.namespace;
-  }
+/** Connection options for `config` (default: TEMPORAL_* of this process); reads the TLS files it names. */
+export function temporalSettings(config: TemporalConfig = temporalConfig()): TemporalSettings {
+  const { address, namespace } = config;
   const connection: ConnectionOptions = { address };
-  if (env.TEMPORAL_TLS_CERT || env.TEMPORAL_TLS_KEY) {
-    if (!env.TEMPORAL_TLS_CERT || !env.TEMPORAL_TLS_KEY) throw new Error('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together');
+  const readPem = (file: string, variable: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`${variable}: cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  const serverRoot = config.caFile ? { serverRootCACertificate: readPem(config.caFile, 'TEMPORAL_TLS_CA') } : {};
+  if (config.clientCert) {
     connection.tls = {
-      clientCertPair: { crt: readFileSync(env.TEMPORAL_TLS_CERT), key: readFileSync(env.TEMPORAL_TLS_KEY) },
-      ...(env.TEMPORAL_TLS_CA ? { serverRootCACertificate: readFileSync(env.TEMPORAL_TLS_CA) } : {}),
+      clientCertPair: { crt: readPem(config.clientCert.certFile, 'TEMPORAL_TLS_CERT'), key: readPem(config.clientCert.keyFile, 'TEMPORAL_TLS_KEY') },
+      ...serverRoot,
     };
-  } else if (env.TEMPORAL_API_KEY) {
-    connection.tls = true;
-    connection.apiKey = env.TEMPORAL_API_KEY;
+  } else if (config.apiKey) {
+    connection.tls = config.caFile ? serverRoot : true;
+    connection.apiKey = config.apiKey;
+  } else if (config.caFile) {
+    connection.tls = serverRoot;
   }
   return { address, namespace, connection };
 }
 
-/** AMTPROV_CODEC_KEY / AMTPROV_CODEC_KEY_FILE, else data/keys/codec.key (created 0600). */
+/** AMTPROV_CODEC_KEY / AMTPROV_CODEC_KEY_FILE, else <data dir>/keys/codec.key (created 0600). */
 export function loadCodecKeyRing(env: NodeJS.ProcessEnv = process.env): KeyRing {
-  return loadKeyRing('AMTPROV_CODEC_KEY', path.join(dataDir(), 'keys', 'codec.key'), env);
+  return readKeyRing(codecKeyVariables(env));
 }
 
 /**
@@ -51,7 +53,7 @@ export function dataConverter(ring: KeyRing): DataConverter {
   return { payloadCodecs: [new AesGcmPayloadCodec(ring)], failureConverterPath: require.resolve('./failureConverter') };
 }
 
-export async function connectClient(settings = temporalSettingsFromEnv(), ring = loadCodecKeyRing()): Promise<Client> {
+export async function connectClient(settings = temporalSettings(), ring = loadCodecKeyRing()): Promise<Client> {
   const connection = await Connection.connect(settings.connection);
   return new Client({ connection, namespace: settings.namespace, dataConverter: dataConverter(ring) });
 }

@@ -31,10 +31,10 @@ describe('kill -9 of the worker mid-run', () => {
 
   async function assertCompletedCleanly(s: ProvisioningStack, family: FirmwareFamily = 'modern'): Promise<void> {
     assert.equal((await s.waitForResult(0, 240_000)).outcome, 'Provisioned');
-    const computer = s.store.computers.findByUuid(s.uuids[0])!;
+    const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
     assert.equal(computer.firmwareFamily, family);
     // Phase 1 spoke the family's dialect (a restarted run after the commit finds it done).
-    const dialects = new Set(s.store.audit.forComputer(computer.uuid).filter((a) => a.action === 'provisioning.phase1').map((a) => a.detail?.dialect));
+    const dialects = new Set((await s.store.audit.forComputer(computer.uuid)).filter((a) => a.action === 'provisioning.phase1').map((a) => a.detail?.dialect));
     assert.deepEqual([...dialects], [family === 'modern' ? 'ws-man' : 'eoi-soap']);
     if (family === 'modern') {
       // Nothing an interrupted attempt made is left over: one key pair, one device certificate, bound to TLS.
@@ -43,16 +43,16 @@ describe('kill -9 of the worker mid-run', () => {
       assert.equal(firmware.keyStore.keyPairs.length, 1, 'one key pair');
       assert.deepEqual(leaves.map((c) => c.handle), [firmware.tls.certificateHandle], 'one device certificate, the TLS one');
     }
-    const password = s.store.vault.getSecret(computer.secretRefs.adminPassword!);
+    const password = await s.store.vault.getSecret(computer.secretRefs.adminPassword!);
     assert.deepEqual(await s.control('POST', `/devices/${s.uuids[0]}/check-admin`, { username: 'admin', password }), { matches: true },
       "the device's admin password is the vault's");
-    assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 0);
+    assert.equal((await s.store.credentials.pendingAdminPasswords(computer.id)).length, 0);
     const accounts = await withAdminClient(s.facts, async (ldap) => (await ldap.search(s.facts.baseDn, {
       filter: `(sAMAccountName=${computer.netbiosName}$)`, attributes: ['dn'],
     })).searchEntries);
     assert.equal(accounts.length, 1, 'one AD object');
     // The killed and the restarted worker logged nothing secret, and the history holds none.
-    const secrets = [password, s.devicePassword, s.store.vault.getSecret(computer.secretRefs.adAccountPassword!)];
+    const secrets = [password, s.devicePassword, await s.store.vault.getSecret(computer.secretRefs.adAccountPassword!)];
     assert.deepEqual(findSecrets(s.logs.join('\n'), secrets), []);
     assert.deepEqual(await historySecretsScan(s.client, s.workflowId(0), s.codecKeys, secrets), []);
   }
@@ -72,14 +72,14 @@ describe('kill -9 of the worker mid-run', () => {
       await s.control('POST', `/devices/${s.uuids[0]}/faults`, { latencyMs: 250 });
       await pollDevice(s, (v) => v.firmware.stagedSettings.includes('admin'), 'the new admin account to be staged on the device');
       s.killWorker();
-      const computer = s.store.computers.findByUuid(s.uuids[0])!;
-      assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 1, 'the password was stored before it was sent');
+      const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
+      assert.equal((await s.store.credentials.pendingAdminPasswords(computer.id)).length, 1, 'the password was stored before it was sent');
       await s.control('DELETE', `/devices/${s.uuids[0]}/faults`);
       await s.startWorker();
       await assertCompletedCleanly(s, family);
       if (family === 'modern') {
         // The restarted attempt found the credential context the killed one had staged, and kept it.
-        const tls = s.store.audit.forComputer(s.uuids[0]).filter((a) => a.action === 'provisioning.phase1').map((a) => String(a.detail?.tls));
+        const tls = (await s.store.audit.forComputer(s.uuids[0])).filter((a) => a.action === 'provisioning.phase1').map((a) => String(a.detail?.tls));
         assert.equal(tls.length, 1);
         assert.match(tls[0], /kept from an earlier attempt/);
       }
@@ -92,13 +92,13 @@ describe('kill -9 of the worker mid-run', () => {
       await s.control('POST', `/devices/${s.uuids[0]}/faults`, { losePowerDuringCommit: { point: 'after-write', restoreAfterMs: 4000 } });
       await pollDevice(s, (v) => v.firmware.provisioningState === 'post', 'the commit to land on the device');
       s.killWorker();
-      const computer = s.store.computers.findByUuid(s.uuids[0])!;
+      const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
       assert.equal(computer.secretRefs.adminPassword, null, 'killed before the promotion');
-      assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 1);
+      assert.equal((await s.store.credentials.pendingAdminPasswords(computer.id)).length, 1);
       await s.control('DELETE', `/devices/${s.uuids[0]}/faults`);
       await s.startWorker();
       await assertCompletedCleanly(s, family);
-      const recovered = s.store.audit.forComputer(s.uuids[0]).filter((a) => a.action === 'provisioning.admin-password-recovered');
+      const recovered = (await s.store.audit.forComputer(s.uuids[0])).filter((a) => a.action === 'provisioning.admin-password-recovered');
       assert.equal(recovered.length, 1, 'the restarted run logged in with the pending password and promoted it');
     });
   }

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startDevServer, type DevServerHandle } from '../../src/stack/devServer';
-import { loadDevStackConfig, type DevStackConfig } from '../../src/stack/devStackConfig';
+import { loadDevStackConfig, type DevStackConfig } from '../../src/config/temporalDev';
 import { freePort } from '../../src/net/ports';
 import { statusQuery } from '../../src/workflows/definitions';
 import { useTestDirectory } from '../support/ad';
@@ -54,8 +54,8 @@ describe('Temporal dev server killed and restarted mid-run', () => {
 
     assert.equal((await stack.waitForResult(0, 240_000)).outcome, 'Provisioned');
     assert.equal((await handle.describe()).runId, runId, 'the same run finished, not a new one');
-    const computer = stack.store.computers.findByUuid(stack.uuids[0])!;
-    const password = stack.store.vault.getSecret(computer.secretRefs.adminPassword!);
+    const computer = (await stack.store.computers.findByUuid(stack.uuids[0]))!;
+    const password = await stack.store.vault.getSecret(computer.secretRefs.adminPassword!);
     assert.deepEqual(await stack.control('POST', `/devices/${stack.uuids[0]}/check-admin`, { username: 'admin', password }), { matches: true });
   });
 });

@@ -58,7 +58,7 @@ test('record a partial unprovision with re-provisioning on modern firmware', asy
   try {
     assert.equal((await stack.waitForResult(0)).outcome, 'Provisioned');
     const run = await new MaintenanceRuns(stack.client, stack.store, stack.taskQueue)
-      .unprovision(stack.store.computers.findByUuid(stack.uuids[0])!, { mode: 'partial', reprovision: true });
+      .unprovision((await stack.store.computers.findByUuid(stack.uuids[0]))!, { mode: 'partial', reprovision: true });
     const result = await stack.client.workflow.getHandle(run.workflowId, run.runId).result() as UnprovisionResult;
     assert.ok(result.reprovision.started);
     await writeHistory(stack, run.workflowId, run.runId, unprovisionFixturePath);

@@ -7,7 +7,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, type TestContext } from 'node:test';
 import { Client } from 'ldapts';
-import { projectRoot } from '../../src/stack/paths';
+import { projectRoot } from '../../src/config/paths';
 import { ensureSamba, type SambaHandle } from '../../src/stack/samba';
 
 /** Env var naming the connection-facts file of the shared test DC. */

@@ -34,6 +34,9 @@ import { workflowBundle } from './worker';
 
 export const DOMAIN = 'amt.test';
 
+/** The `amtprov` command of this checkout. */
+export const AMTPROV_BIN = path.resolve(__dirname, '../../bin/amtprov');
+
 /** Demo PKI keys are slow to make; one set per test process. */
 let pkiKeys: DemoPkiOptions['keys'];
 function demoPki(): DemoPki {
@@ -88,12 +91,15 @@ export interface ProvisioningStack {
   codecKeys: KeyRing;
   /** Log lines of the stack's own components (listener, activities when in-process, child worker output). */
   logs: string[];
+  /** The environment a role process of this stack runs with (Temporal, store, keys, data dir), as the docs set it. */
+  roleEnv: NodeJS.ProcessEnv;
   workflowId(index: number): string;
   waitForResult(index: number, timeoutMs?: number): Promise<ProvisionResult>;
   control<T>(method: 'GET' | 'POST' | 'DELETE', route: string, body?: unknown): Promise<T>;
   startWorker(): Promise<void>;
   killWorker(): void;
-  stopWorker(): Promise<void>;
+  /** SIGTERM to a child worker (shutdown of an in-process one); resolves with the child's exit code (null in-process). */
+  stopWorker(): Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -105,14 +111,14 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
   const codecRing = `c:${randomBytes(32).toString('base64')}`;
   const codecKeys = parseKeyRing(codecRing, 'test codec');
   const siteDb = path.join(dir, 'site.sqlite');
-  const store = openSiteStore({ file: siteDb, keyRing: parseKeyRing(masterRing, 'test master') });
+  const store = await openSiteStore({ location: siteDb, keyRing: parseKeyRing(masterRing, 'test master') });
   const facts = options.directory.facts();
   const ou = await options.directory.uniqueOu(options.t, 'amt');
   const pki = demoPki();
-  registerDemoPki(store, pki, 'test');
+  await registerDemoPki(store, pki, 'test');
   const devicePassword = options.devicePassword ?? `Dev1ce!${randomBytes(4).toString('hex')}`;
   const digest = (options.digestPasswords ?? ((p) => [p]))(devicePassword);
-  store.settings.apply({
+  await store.settings.apply({
     directory: {
       url: facts.url, bindDn: facts.bindDn, bindPassword: new SecretValue('directory-bind-password', facts.bindPassword),
       caCertPem: facts.caCertPem, tlsServerName: facts.tlsServerName, computerOu: ou, kerberosRealm: facts.realm,
@@ -125,7 +131,7 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
   const count = options.devices ?? 1;
   const seed = `stack-${randomBytes(4).toString('hex')}`;
   const uuids = Array.from({ length: count }, (_, i) => deviceUuid(seed, i));
-  if (options.importDevices !== false) importComputers(store, uuids.map((uuid, i) => {
+  if (options.importDevices !== false) await importComputers(store, uuids.map((uuid, i) => {
     const name = `T${randomBytes(3).toString('hex').toUpperCase()}${i}`.slice(0, 15);
     return { line: i + 1, netbiosName: name, fqdn: `${name.toLowerCase()}.${DOMAIN}`, uuid, mac: null, mebxPassword: null, adminPassword: null };
   }), 'test');
@@ -140,21 +146,22 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
     host: listenerIp, port: 0, lookups: siteHelloLookups(store), provision: helloToWorkflow(client, taskQueue), log: log.child('listener'),
   });
 
-  let worker: { kind: 'in-process'; worker: Worker; running: Promise<void> } | { kind: 'child'; child: ChildProcess; exited: Promise<void> } | undefined;
+  const roleEnv: NodeJS.ProcessEnv = {
+    ...process.env, TEMPORAL_ADDRESS: options.temporal.address, TEMPORAL_NAMESPACE: options.temporal.namespace,
+    AMTPROV_SITE_DB: siteDb, AMTPROV_MASTER_KEY: masterRing, AMTPROV_CODEC_KEY: codecRing, AMTPROV_DATA_DIR: dir, AMTPROV_LOG_LEVEL: 'info',
+  };
+  let worker: { kind: 'in-process'; worker: Worker; running: Promise<void> } | { kind: 'child'; child: ChildProcess; exited: Promise<number | null> } | undefined;
   const startWorker = async (): Promise<void> => {
     if (options.worker === 'child-process') {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../../src/cli.ts'), 'worker', '--task-queue', taskQueue], {
-        env: {
-          ...process.env, TEMPORAL_ADDRESS: options.temporal.address, TEMPORAL_NAMESPACE: options.temporal.namespace,
-          AMTPROV_SITE_DB: siteDb, AMTPROV_MASTER_KEY: masterRing, AMTPROV_CODEC_KEY: codecRing, AMTPROV_DATA_DIR: dir, AMTPROV_LOG_LEVEL: 'info',
-          AMTPROV_METRICS_LISTEN: options.workerMetrics ?? '0',
-        },
+      // The command as the docs run it (bin/amtprov), so signals reach the role directly.
+      const child = spawn(AMTPROV_BIN, ['worker', '--task-queue', taskQueue], {
+        env: { ...roleEnv, AMTPROV_METRICS_LISTEN: options.workerMetrics ?? '0' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const collect = (chunk: Buffer): void => { logs.push(...chunk.toString().split('\n').filter(Boolean)); };
       child.stdout.on('data', collect);
       child.stderr.on('data', collect);
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       worker = { kind: 'child', child, exited };
       return;
     }
@@ -164,17 +171,17 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
     });
     worker = { kind: 'in-process', worker: w, running: w.run() };
   };
-  const stopWorker = async (): Promise<void> => {
+  const stopWorker = async (): Promise<number | null> => {
     const current = worker;
     worker = undefined;
-    if (!current) return;
+    if (!current) return null;
     if (current.kind === 'child') {
       current.child.kill('SIGTERM');
-      await current.exited;
-    } else {
-      if (current.worker.getState() === 'RUNNING') current.worker.shutdown();
-      await current.running;
+      return current.exited;
     }
+    if (current.worker.getState() === 'RUNNING') current.worker.shutdown();
+    await current.running;
+    return null;
   };
   const killWorker = (): void => {
     if (worker?.kind !== 'child') throw new Error('killWorker needs worker: child-process');
@@ -187,7 +194,7 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
     await stopWorker();
     await client.connection.close();
     await connection.close();
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   };
   let fleet: Fleet;
@@ -232,7 +239,7 @@ export async function startProvisioningStack(options: StackOptions): Promise<Pro
   };
 
   return {
-    client, store, fleet, listener, pki, facts, ou, taskQueue, uuids, uuidSeed: seed, devicePassword, codecKeys, logs,
+    client, store, fleet, listener, pki, facts, ou, taskQueue, uuids, uuidSeed: seed, devicePassword, codecKeys, logs, roleEnv,
     workflowId, waitForResult, control, startWorker, killWorker, stopWorker,
     async stop() {
       await fleet.stop();

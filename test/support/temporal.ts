@@ -3,7 +3,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { loadDevStackConfig, type DevStackConfig } from '../../src/stack/devStackConfig';
+import { loadDevStackConfig, type DevStackConfig } from '../../src/config/temporalDev';
 import { resolveTemporalCli } from '../../src/stack/temporalCli';
 
 const types: Record<DevStackConfig['searchAttributes'][string], SearchAttributeType> = {

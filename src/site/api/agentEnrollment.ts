@@ -22,7 +22,7 @@ export interface EnrolledAgent {
 
 const FQDN_PATTERN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
-export function enrollAgent(store: SiteStore, name: string, outDir: string, options: { actor: string; computer: AgentBinding; force?: boolean }): EnrolledAgent {
+export async function enrollAgent(store: SiteStore, name: string, outDir: string, options: { actor: string; computer: AgentBinding; force?: boolean }): Promise<EnrolledAgent> {
   const fqdn = options.computer.fqdn.toLowerCase();
   if (!FQDN_PATTERN.test(fqdn)) throw new Error(`--computer must be the computer's FQDN (host.domain), got "${options.computer.fqdn}"`);
   const uuid = options.computer.uuid === undefined ? undefined : canonicalUuid(options.computer.uuid);
@@ -31,18 +31,18 @@ export function enrollAgent(store: SiteStore, name: string, outDir: string, opti
   if (existing.length > 0 && !options.force) {
     throw new Error(`${existing.map((f) => path.basename(f)).join(', ')} already in ${outDir}; pass --force to replace`);
   }
-  const credential = issueAgentCertificate(store.issuingCa.loadIssuer(), name, { fqdn, ...(uuid ? { uuid } : {}) });
+  const credential = issueAgentCertificate(await store.issuingCa.loadIssuer(), name, { fqdn, ...(uuid ? { uuid } : {}) });
   mkdirSync(outDir, { recursive: true, mode: 0o700 });
   for (const [file, content] of [[files.key, credential.keyPem], [files.cert, credential.certPem], [files.ca, credential.caChainPem.join('')]] as const) {
     writeFileSync(file, content, { mode: 0o600 });
     chmodSync(file, 0o600); // a replaced file keeps its old mode otherwise
   }
-  store.transaction(() => {
+  await store.transaction(async (tx) => {
     // A name enrolled again replaces its earlier certificates: they stop working now.
-    const replaced = store.agents.revoke(name, options.actor);
-    if (replaced > 0) store.audit.recordAudit({ actor: options.actor, action: 'agent.revoke', outcome: 'success', detail: { name, enrolments: replaced, reason: 'enrolled again' } });
-    store.agents.record({ serialNumber: credential.serialNumber, name, fqdn, uuid: uuid ?? null, fingerprintSha256: credential.fingerprintSha256, notAfter: credential.notAfter });
-    store.audit.recordAudit({
+    const replaced = await tx.agents.revoke(name, options.actor);
+    if (replaced > 0) await tx.audit.recordAudit({ actor: options.actor, action: 'agent.revoke', outcome: 'success', detail: { name, enrolments: replaced, reason: 'enrolled again' } });
+    await tx.agents.record({ serialNumber: credential.serialNumber, name, fqdn, uuid: uuid ?? null, fingerprintSha256: credential.fingerprintSha256, notAfter: credential.notAfter });
+    await tx.audit.recordAudit({
       actor: options.actor, action: 'agent.enroll', outcome: 'success', ...(uuid ? { computerUuid: uuid } : {}),
       detail: { name, fqdn, ...(uuid ? { uuid } : {}), fingerprintSha256: credential.fingerprintSha256, serialNumber: credential.serialNumber, notAfter: credential.notAfter.toISOString() },
     });

@@ -5,9 +5,9 @@
 // and keep the OTP hash in the vault for the run's identity check. An agent speaks only for
 // the computer it was enrolled for (FQDN, and UUID once bound): anything else is 403. One
 // transaction: a refused request changes nothing.
-import type { EnrolledAgentRecord } from '../agents';
+import { normalSerial, type EnrolledAgentRecord } from '../agents';
 import type { Computer } from '../computers';
-import type { SiteStore } from '../store';
+import type { SiteStore, SiteStoreTransaction, SiteStoreView } from '../store';
 import { ApiError } from './httpJson';
 import type { ValidInBandRequest } from './schemas';
 
@@ -37,22 +37,22 @@ function assertAgentSpeaksFor(agent: RequestingAgent, uuid: string, fqdn: string
   }
 }
 
-function assertNamesFree(store: SiteStore, netbiosName: string, fqdn: string, uuid: string): void {
-  const byName = store.computers.findByName(netbiosName);
+async function assertNamesFree(store: SiteStoreView, netbiosName: string, fqdn: string, uuid: string): Promise<void> {
+  const byName = await store.computers.findByName(netbiosName);
   if (byName && byName.uuid !== uuid) throw new ApiError(409, `host name ${netbiosName} already belongs to computer ${byName.uuid}`);
-  const byFqdn = store.computers.findByFqdn(fqdn);
+  const byFqdn = await store.computers.findByFqdn(fqdn);
   if (byFqdn && byFqdn.uuid !== uuid) throw new ApiError(409, `FQDN ${fqdn} already belongs to computer ${byFqdn.uuid}`);
 }
 
-export function recordInBandRequest(store: SiteStore, request: ValidInBandRequest, agent: RequestingAgent): RecordedInBandRequest {
+export async function recordInBandRequest(store: SiteStore, request: ValidInBandRequest, agent: RequestingAgent): Promise<RecordedInBandRequest> {
   const netbiosName = request.hostName;
   const fqdn = `${netbiosName.toLowerCase()}.${request.domain}`;
   try {
-    return store.transaction(() => recordBoundRequest(store, request, agent, netbiosName, fqdn));
+    return await store.transaction((tx) => recordBoundRequest(tx, request, agent, netbiosName, fqdn));
   } catch (err) {
     if (err instanceof ApiError && err.status === 403) {
       // A security event: an enrolled agent asked for a computer it does not speak for.
-      store.audit.recordAudit({
+      await store.audit.recordAudit({
         actor: `agent:${agent.name}`, action: 'security.agent-request-refused', computerUuid: request.uuid, outcome: 'failure',
         detail: { address: agent.address, fqdn, reason: err.message },
       });
@@ -61,30 +61,37 @@ export function recordInBandRequest(store: SiteStore, request: ValidInBandReques
   }
 }
 
-function recordBoundRequest(store: SiteStore, request: ValidInBandRequest, agent: RequestingAgent, netbiosName: string, fqdn: string): RecordedInBandRequest {
-  const known = store.computers.findByUuid(request.uuid);
+/**
+ * Two requests at once (one agent retrying, or two roles' API servers) are serialised by the
+ * agent's and then the UUID's advisory lock: without them both could find no computer and
+ * both insert it, or both bind the agent to different computers. Always in that order.
+ */
+async function recordBoundRequest(store: SiteStoreTransaction, request: ValidInBandRequest, agent: RequestingAgent, netbiosName: string, fqdn: string): Promise<RecordedInBandRequest> {
+  await store.db.lockConcern(`agent ${normalSerial(agent.serialNumber)}`);
+  await store.db.lockConcern(`computer ${request.uuid}`);
+  const known = await store.computers.findByUuid(request.uuid);
   // The binding as stored now: a concurrent first request of the same agent may have bound it.
-  assertAgentSpeaksFor({ ...agent, ...store.agents.bySerial(agent.serialNumber) }, request.uuid, fqdn, known);
-  assertNamesFree(store, netbiosName, fqdn, request.uuid);
-  store.agents.bindUuid(agent.serialNumber, request.uuid);
+  assertAgentSpeaksFor({ ...agent, ...(await store.agents.bySerial(agent.serialNumber)) }, request.uuid, fqdn, known);
+  await assertNamesFree(store, netbiosName, fqdn, request.uuid);
+  await store.agents.bindUuid(agent.serialNumber, request.uuid);
   const actor = `agent:${agent.name}`;
   let computer: Computer;
   if (!known) {
-    computer = store.computers.add({ uuid: request.uuid, netbiosName, fqdn });
-    store.audit.recordAudit({ actor, action: 'computer.discover', computerUuid: computer.uuid, outcome: 'success', detail: { netbiosName, fqdn, source: 'client-registration' } });
+    computer = await store.computers.add({ uuid: request.uuid, netbiosName, fqdn });
+    await store.audit.recordAudit({ actor, action: 'computer.discover', computerUuid: computer.uuid, outcome: 'success', detail: { netbiosName, fqdn, source: 'client-registration' } });
   } else if (known.netbiosName !== netbiosName || known.fqdn !== fqdn) {
     // The host OS is the authority on its own name and domain (seed: "from discovery or client registration").
-    computer = store.computers.updateIdentity(known.id, { netbiosName, fqdn });
-    store.audit.recordAudit({
+    computer = await store.computers.updateIdentity(known.id, { netbiosName, fqdn });
+    await store.audit.recordAudit({
       actor, action: 'computer.rename', computerUuid: computer.uuid, outcome: 'info',
       detail: { fromName: known.netbiosName, fromFqdn: known.fqdn, netbiosName, fqdn, source: 'client-registration' },
     });
   } else {
     computer = known;
   }
-  computer = store.computers.setDeviceFacts(computer.id, { inBandManaged: true });
-  store.inBand.record(computer.id, request.otpHash, { hostName: netbiosName.toLowerCase(), domain: request.domain, agentAddress: agent.address });
-  store.audit.recordAudit({
+  computer = await store.computers.setDeviceFacts(computer.id, { inBandManaged: true });
+  await store.inBand.record(computer.id, request.otpHash, { hostName: netbiosName.toLowerCase(), domain: request.domain, agentAddress: agent.address });
+  await store.audit.recordAudit({
     actor, action: 'provisioning.in-band-request', computerUuid: computer.uuid, outcome: 'info',
     detail: { address: agent.address, fqdn, discovered: !known, trustedRoots: request.trustedRootHashes.length },
   });

@@ -66,7 +66,11 @@ export interface SiteApi {
   port: number;
   /** The issuing CA chain agents trust the server by (what enrollment writes as site-ca.pem). */
   caChainPem: string[];
-  close(): Promise<void>;
+  /**
+   * Stops accepting and closes idle connections; requests in progress get `graceMs` (default
+   * 0) to finish before their connections are closed too.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 const NOT_AN_AGENT = 'a client certificate issued by the site CA is required (amtprov agent enroll)';
@@ -81,28 +85,28 @@ interface RequestContext {
 export async function startSiteApi(options: SiteApiOptions): Promise<SiteApi> {
   const { store, log } = options;
   const limits = { ...DEFAULT_SITE_API_LIMITS, ...options.limits };
-  const issuer = store.issuingCa.loadIssuer();
+  const issuer = await store.issuingCa.loadIssuer();
   const issuingCa = new X509Certificate(issuer.certPem);
   const credential = issueSiteServerCertificate(issuer, [options.host, ...(options.serverNames ?? [])]);
 
   /** The active enrolment behind a TLS peer: certificate rules first, then the agents table (binding, revocation). */
-  const enrolledAgentOf = (socket: TLSSocket): { agent?: EnrolledAgentRecord; problem?: string; revoked?: boolean } => {
+  const enrolledAgentOf = async (socket: TLSSocket): Promise<{ agent?: EnrolledAgentRecord; problem?: string; revoked?: boolean }> => {
     const certificate = socket.getPeerX509Certificate();
     const problem = agentCertificateProblem({ authorized: socket.authorized, authorizationError: socket.authorizationError, certificate }, issuingCa);
     if (problem) return { problem };
-    const agent = store.agents.bySerial(certificate!.serialNumber);
+    const agent = await store.agents.bySerial(certificate!.serialNumber);
     if (!agent) return { problem: `certificate ${certificate!.serialNumber} (${agentNameOf(certificate!)}) is not an enrolment of this site (enrolled before agents were bound to computers?)` };
     if (agent.revokedAt) return { problem: `agent ${agent.name} was revoked at ${agent.revokedAt} by ${agent.revokedBy ?? 'unknown'}`, revoked: true };
     return { agent };
   };
 
-  const provisioningRoots = (): { roots: ProvisioningRoot[] } => ({
-    roots: store.provisioningCertificates.list().map((c) => ({ subjectCn: c.subjectCn, dnsSuffix: c.dnsSuffix, ...c.rootHashes })),
+  const provisioningRoots = async (): Promise<{ roots: ProvisioningRoot[] }> => ({
+    roots: (await store.provisioningCertificates.list()).map((c) => ({ subjectCn: c.subjectCn, dnsSuffix: c.dnsSuffix, ...c.rootHashes })),
   });
 
   const acceptInBandRequest = async (req: http.IncomingMessage, context: RequestContext): Promise<InBandAccepted> => {
     const body = await readJsonBody(req, inBandRequestSchema, limits.maxBodyBytes);
-    const { computer, discovered } = recordInBandRequest(store, body, { ...context.agent, address: context.peer });
+    const { computer, discovered } = await recordInBandRequest(store, body, { ...context.agent, address: context.peer });
     let workflowId: string;
     try {
       workflowId = await options.startRun({ uuid: computer.uuid, hostname: computer.fqdn, address: context.peer, trustedRootHashes: body.trustedRootHashes });
@@ -122,10 +126,11 @@ export async function startSiteApi(options: SiteApiOptions): Promise<SiteApi> {
       sendJson(res, 405, { error: `${path} takes ${allowed}` }, { Allow: allowed });
       return;
     }
-    if (path === API_PATHS.provisioningRoots) sendJson(res, 200, provisioningRoots());
+    if (path === API_PATHS.provisioningRoots) sendJson(res, 200, await provisioningRoots());
     else sendJson(res, 202, await acceptInBandRequest(req, context));
   };
 
+  let closing = false;
   const server = https.createServer({
     key: credential.keyPem,
     cert: credential.certPem,
@@ -141,17 +146,22 @@ export async function startSiteApi(options: SiteApiOptions): Promise<SiteApi> {
     // How often Node checks the two timeouts above (default 30 s, too coarse for them).
     connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
   }, (req, res) => {
+    // While draining, a keep-alive connection ends with the request it carries.
+    if (closing) res.setHeader('Connection', 'close');
     const socket = req.socket as TLSSocket;
     const peer = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
-    const enrolled = enrolledAgentOf(socket);
-    if (!enrolled.agent) {
-      log.warn('request refused: not an enrolled agent', { peer, method: req.method, path: req.url, reason: enrolled.problem });
-      sendJson(res, 401, { error: enrolled.revoked ? REVOKED_AGENT : NOT_AN_AGENT }, { Connection: 'close' });
-      return;
-    }
-    const context = { agent: enrolled.agent, peer };
-    const fields = { agent: enrolled.agent.name, peer, method: req.method, path: req.url };
-    route(req, res, context).catch((err: unknown) => {
+    let fields: Record<string, unknown> = { peer, method: req.method, path: req.url };
+    const handle = async (): Promise<void> => {
+      const enrolled = await enrolledAgentOf(socket);
+      if (!enrolled.agent) {
+        log.warn('request refused: not an enrolled agent', { ...fields, reason: enrolled.problem });
+        sendJson(res, 401, { error: enrolled.revoked ? REVOKED_AGENT : NOT_AN_AGENT }, { Connection: 'close' });
+        return;
+      }
+      fields = { agent: enrolled.agent.name, ...fields };
+      await route(req, res, { agent: enrolled.agent, peer });
+    };
+    handle().catch((err: unknown) => {
       const refusal = err instanceof ApiError ? err : undefined;
       if (refusal) log.info('request refused', { ...fields, status: refusal.status, reason: refusal.message });
       else log.error('request failed', { ...fields, error: err instanceof Error ? err.message : String(err) });
@@ -192,9 +202,13 @@ export async function startSiteApi(options: SiteApiOptions): Promise<SiteApi> {
   // An enrolled agent's socket leaves the budget once its handshake is done; others stay evictable.
   server.on('secureConnection', (socket: TLSSocket) => {
     const tracked = pending.get(socketKey(socket));
-    if (!tracked || !enrolledAgentOf(socket).agent) return;
-    unauthenticated.release(tracked);
-    pending.delete(socketKey(socket));
+    if (!tracked) return;
+    enrolledAgentOf(socket).then((enrolled) => {
+      // The socket may have closed (and been forgotten) while the store answered.
+      if (!enrolled.agent || pending.get(socketKey(socket)) !== tracked) return;
+      unauthenticated.release(tracked);
+      pending.delete(socketKey(socket));
+    }, (err: unknown) => log.warn('agent lookup failed; the connection stays evictable', { peer: tracked.peer, error: err instanceof Error ? err.message : String(err) }));
   });
   server.on('tlsClientError', (err, socket) => {
     log.debug('TLS handshake failed', { peer: socket.remoteAddress, error: err.message });
@@ -214,12 +228,15 @@ export async function startSiteApi(options: SiteApiOptions): Promise<SiteApi> {
     host: bound.address,
     port: bound.port,
     caChainPem: credential.caChainPem,
-    close: () => new Promise<void>((resolve) => {
+    close: (graceMs = 0) => new Promise<void>((resolve) => {
+      closing = true;
+      const force = setTimeout(() => server.closeAllConnections(), graceMs);
       server.close(() => {
+        clearTimeout(force);
         refusals.close();
         resolve();
       });
-      server.closeAllConnections();
+      server.closeIdleConnections();
     }),
   };
 }

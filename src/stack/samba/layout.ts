@@ -1,6 +1,6 @@
 // Where a Samba AD DC directory keeps each file, and the fixed facts of the throwaway domain.
 import path from 'node:path';
-import { dataDir } from '../paths';
+import { dataDir } from '../../config/paths';
 
 /** The throwaway domain every embedded and test DC is provisioned with. */
 export const SAMBA_DOMAIN = {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { startDevServer, type DevServerHandle } from '../../../src/stack/devServer';
-import { loadDevStackConfig } from '../../../src/stack/devStackConfig';
+import { loadDevStackConfig } from '../../../src/config/temporalDev';
 import { freePort } from '../../../src/net/ports';
 import { startCodecServer, type CodecServer } from '../../../src/temporal/codecServer';
 import type { TestDirectory } from '../../support/ad';

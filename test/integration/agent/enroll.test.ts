@@ -15,14 +15,14 @@ import { openTestSite, type TestSite } from './support/agentHarness';
 describe('amtprov agent enroll', () => {
   let site: TestSite;
   let out: string;
-  before(() => {
-    site = openTestSite();
+  before(async () => {
+    site = await openTestSite();
     out = mkdtempSync(path.join(os.tmpdir(), 'amtprov-enroll-'));
     process.env.AMTPROV_MASTER_KEY = site.masterKeyRing;
     process.env.AMTPROV_OPERATOR = 'enroll-test';
   });
-  after(() => {
-    site?.close();
+  after(async () => {
+    await site?.close();
     if (out) rmSync(out, { recursive: true, force: true });
   });
 
@@ -43,11 +43,11 @@ describe('amtprov agent enroll', () => {
     assert.equal(cert.subject, 'CN=pc0042.amt.test');
     assert.deepEqual(cert.keyUsage, [CLIENT_AUTH_OID]);
     assert.equal(cert.subjectAltName, 'DNS:pc0042.amt.test');
-    assert.deepEqual([site.store.agents.bySerial(cert.serialNumber)?.fqdn, site.store.agents.bySerial(cert.serialNumber)?.uuid], ['pc0042.amt.test', null]);
+    assert.deepEqual([(await site.store.agents.bySerial(cert.serialNumber))?.fqdn, (await site.store.agents.bySerial(cert.serialNumber))?.uuid], ['pc0042.amt.test', null]);
     assert.ok(cert.checkIssued(new X509Certificate(site.pki.issuingCa.certPem)));
     assert.ok(cert.checkPrivateKey(createPrivateKey(readFileSync(path.join(dir, 'agent.key.pem')))));
     assert.equal(readFileSync(path.join(dir, 'site-ca.pem'), 'utf8'), site.pki.issuingCa.certPem + site.pki.root.certPem);
-    const [record] = site.store.audit.recent(1);
+    const [record] = await site.store.audit.recent(1);
     assert.deepEqual([record.actor, record.action, record.detail?.name, record.detail?.fingerprintSha256],
       ['operator:enroll-test', 'agent.enroll', 'pc0042.amt.test', cert.fingerprint256.replace(/:/g, '').toLowerCase()]);
     assert.match(result.stdout[0], /^enrolled agent pc0042\.amt\.test for pc0042\.amt\.test \(certificate sha256 [0-9a-f]{64}, valid until /);
@@ -64,11 +64,11 @@ describe('amtprov agent enroll', () => {
     assert.equal((await enroll('again', '--computer', 'again.amt.test', '--out', dir, '--force')).code, 0);
     assert.notEqual(readFileSync(path.join(dir, 'agent.key.pem'), 'utf8'), first);
     // Enrolling a name again revokes what it replaced.
-    assert.deepEqual(site.store.agents.byName('again').map((a) => a.revokedAt !== null), [true, false]);
+    assert.deepEqual((await site.store.agents.byName('again')).map((a) => a.revokedAt !== null), [true, false]);
   });
 
   test('usage errors: no name, a bad name, no --out, no --computer', async () => {
-    const before = site.store.audit.recent(1000).length;
+    const before = (await site.store.audit.recent(1000)).length;
     for (const [args, message] of [
       [['--out', out, '--computer', 'pc1.amt.test'], /an agent name is required/], [['bad name', '--out', out, '--computer', 'pc1.amt.test'], /agent name "bad name" must be/],
       [['pc1', '--computer', 'pc1.amt.test'], /--out <dir> is required/], [['pc1', '--out', out], /--computer <fqdn> is required: an agent speaks for one computer/],
@@ -77,26 +77,26 @@ describe('amtprov agent enroll', () => {
       assert.equal(result.code, 2);
       assert.match(result.stderr.join(), message);
     }
-    assert.equal(site.store.audit.recent(1000).length, before);
+    assert.equal((await site.store.audit.recent(1000)).length, before);
   });
 
   test('revoke refuses the agent from its next request on; list shows binding and state; clear-in-band hands a computer back to out-of-band', async () => {
     assert.equal((await enroll('pc0077', '--computer', 'pc0077.amt.test', '--uuid', '{8D3C2F5E-0000-4000-8000-000000000077}', '--out', path.join(out, 'pc0077'))).code, 0);
-    const [agent] = site.store.agents.byName('pc0077');
+    const [agent] = await site.store.agents.byName('pc0077');
     assert.equal(agent.uuid, '8d3c2f5e-0000-4000-8000-000000000077');
     const revoked = await agentCommand('revoke', 'pc0077');
     assert.equal(revoked.code, 0, revoked.stderr.join());
     assert.match(revoked.stdout[0], /revoked agent pc0077 \(1 enrolment\)/);
-    assert.notEqual(site.store.agents.byName('pc0077')[0].revokedAt, null);
+    assert.notEqual((await site.store.agents.byName('pc0077'))[0].revokedAt, null);
     assert.equal((await agentCommand('revoke', 'pc0077')).code, 1, 'nothing left to revoke');
     const list = await agentCommand('list');
     assert.ok(list.stdout[0].split('\n').some((l) => /^pc0077\s+pc0077\.amt\.test\s+8d3c2f5e-0000-4000-8000-000000000077\s+revoked /.test(l)));
 
-    const computer = site.store.computers.add({ uuid: '8d3c2f5e-0000-4000-8000-000000000078', netbiosName: 'PC0078', fqdn: 'pc0078.amt.test' });
-    site.store.computers.setDeviceFacts(computer.id, { inBandManaged: true });
+    const computer = await site.store.computers.add({ uuid: '8d3c2f5e-0000-4000-8000-000000000078', netbiosName: 'PC0078', fqdn: 'pc0078.amt.test' });
+    await site.store.computers.setDeviceFacts(computer.id, { inBandManaged: true });
     const cleared = await agentCommand('clear-in-band', 'PC0078');
     assert.equal(cleared.code, 0, cleared.stderr.join());
-    assert.equal(site.store.computers.get(computer.id).inBandManaged, false);
-    assert.equal(site.store.audit.forComputer(computer.uuid).at(-1)?.action, 'computer.in-band-cleared');
+    assert.equal((await site.store.computers.get(computer.id)).inBandManaged, false);
+    assert.equal((await site.store.audit.forComputer(computer.uuid)).at(-1)?.action, 'computer.in-band-cleared');
   });
 });

@@ -21,6 +21,7 @@ import { collectPayloads } from '../../support/historyPayloads';
 import { startTestTemporal, uniqueTaskQueue } from '../../support/temporal';
 import { codecClient, testCodecKeys } from '../../support/worker';
 import { enrollTestAgent, httpsRequest, openTestSite, startTestSiteApi, type AgentFiles, type TestSite } from './support/agentHarness';
+import { countRows } from '../../support/storeRows';
 
 const API_HOST = '127.0.61.1';
 const AGENT_ADDRESS = '127.0.61.20';
@@ -37,9 +38,9 @@ describe('site server API', () => {
   before(async () => {
     env = await startTestTemporal();
     client = codecClient(env);
-    site = openTestSite();
+    site = await openTestSite();
     // The shared agent speaks for apiaccept1.amt.test, the computer its accepted request registers.
-    files = enrollTestAgent(site.store, 'pc-api-test', { fqdn: 'apiaccept1.amt.test' });
+    files = await enrollTestAgent(site.store, 'pc-api-test', { fqdn: 'apiaccept1.amt.test' });
     agent = { cert: readFileSync(files.cert, 'utf8'), key: readFileSync(files.key, 'utf8'), ca: readFileSync(files.ca, 'utf8') };
     api = await startTestSiteApi({
       store: site.store, client, taskQueue: uniqueTaskQueue('site-api'), host: API_HOST, logs,
@@ -49,7 +50,7 @@ describe('site server API', () => {
   after(async () => {
     await api?.close();
     files?.cleanup();
-    site?.close();
+    await site?.close();
     await env?.teardown();
   });
 
@@ -62,16 +63,16 @@ describe('site server API', () => {
 
   /** What a refused request must leave alone: computers, registrations, audit, Temporal. */
   async function assertNothingStored(uuid: string, auditBefore: number): Promise<void> {
-    assert.equal(site.store.computers.findByUuid(uuid), undefined);
-    assert.equal(site.store.db.prepare('SELECT count(*) FROM in_band_registrations').pluck().get(), 0);
-    assert.equal(site.store.audit.recent(1000).length, auditBefore);
+    assert.equal(await site.store.computers.findByUuid(uuid), undefined);
+    assert.equal(await countRows(site.store, 'in_band_registrations'), 0);
+    assert.equal((await site.store.audit.recent(1000)).length, auditBefore);
     await assert.rejects(client.workflow.getHandle(provisioningWorkflowId(uuid)).describe(), WorkflowNotFoundError);
   }
 
   test('an enrolled agent reads the provisioning roots', async () => {
     const answer = await httpsRequest(api.url, { path: '/v1/provisioning-roots', ...agent });
     assert.equal(answer.status, 200);
-    const [cert] = site.store.provisioningCertificates.list();
+    const [cert] = await site.store.provisioningCertificates.list();
     assert.deepEqual(answer.body, { roots: [{ subjectCn: 'provisionserver.amt.test', dnsSuffix: 'amt.test', ...cert.rootHashes }] });
   });
 
@@ -79,9 +80,9 @@ describe('site server API', () => {
     const other = createDemoPki({ domain: 'amt.test' });
     const foreign = issueAgentCertificate({ certPem: other.issuingCa.certPem, keyPem: other.issuingCa.keyPem, chainPem: other.issuingCa.chainPem }, 'pc-api-test', { fqdn: 'apiaccept1.amt.test' });
     const deviceKey = generateRsaKeyPair();
-    const device = issueDeviceCertificate({ fqdn: 'pc-api-test.amt.test', key: { publicKeyPem: forge.pki.publicKeyToPem(deviceKey.publicKey) } }, site.store.issuingCa.loadIssuer());
+    const device = issueDeviceCertificate({ fqdn: 'pc-api-test.amt.test', key: { publicKeyPem: forge.pki.publicKeyToPem(deviceKey.publicKey) } }, await site.store.issuingCa.loadIssuer());
     const uuid = randomUUID();
-    const auditBefore = site.store.audit.recent(1000).length;
+    const auditBefore = (await site.store.audit.recent(1000)).length;
     for (const credentials of [{ cert: undefined, key: undefined }, { cert: foreign.certPem, key: foreign.keyPem }, { cert: device.certPem, key: deviceKey.privateKeyPem }]) {
       const answer = await post(validBody({ uuid }), credentials);
       assert.equal(answer.status, 401);
@@ -97,7 +98,7 @@ describe('site server API', () => {
 
   test('malformed JSON, a wrong schema, an oversized body, not JSON: 400/413/415 naming the problem, and nothing is stored', async () => {
     const uuid = randomUUID();
-    const auditBefore = site.store.audit.recent(1000).length;
+    const auditBefore = (await site.store.audit.recent(1000)).length;
     const secretish = randomBytes(32).toString('hex');
     const cases: [string | Buffer, Record<string, string>, number, RegExp][] = [
       [`{"uuid":"${uuid}","otpHash":"${secretish}"`, {}, 400, /^request body is not valid JSON$/],
@@ -130,11 +131,11 @@ describe('site server API', () => {
       workflowId: provisioningWorkflowId(uuid),
       computer: { uuid, netbiosName: 'APIACCEPT1', fqdn: 'apiaccept1.amt.test', discovered: true },
     });
-    const computer = site.store.computers.findByUuid(uuid)!;
+    const computer = (await site.store.computers.findByUuid(uuid))!;
     assert.equal(computer.inBandManaged, true);
-    assert.equal(site.store.inBand.get(computer.id)?.agentAddress, AGENT_ADDRESS);
-    assert.equal(site.store.vault.getSecret(site.store.inBand.otpHashRef(computer.id)!), otpHash);
-    assert.deepEqual(site.store.audit.forComputer(uuid).map((r) => [r.actor, r.action]), [
+    assert.equal((await site.store.inBand.get(computer.id))?.agentAddress, AGENT_ADDRESS);
+    assert.equal(await site.store.vault.getSecret((await site.store.inBand.otpHashRef(computer.id))!), otpHash);
+    assert.deepEqual((await site.store.audit.forComputer(uuid)).map((r) => [r.actor, r.action]), [
       ['agent:pc-api-test', 'computer.discover'], ['agent:pc-api-test', 'provisioning.in-band-request'],
     ]);
 
@@ -163,38 +164,38 @@ describe('site server API', () => {
     });
     // Headers never finished, then a body that stops at 10 of 100 bytes: Node answers 408 and closes.
     assert.match(await answerBeforeClose('GET /v1/provisioning-roots HTTP/1.1\r\nHost: site\r\n'), /^HTTP\/1\.1 408 Request Timeout/);
-    const registrations = () => site.store.db.prepare('SELECT count(*) FROM in_band_registrations').pluck().get();
-    const before = registrations();
+    const registrations = () => countRows(site.store, 'in_band_registrations');
+    const before = await registrations();
     const slowBody = await answerBeforeClose('POST /v1/in-band-requests HTTP/1.1\r\nHost: site\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"uuid":"1');
     assert.match(slowBody, /^HTTP\/1\.1 408 Request Timeout/);
-    assert.equal(registrations(), before);
+    assert.equal(await registrations(), before);
   });
 
   test('an agent asking for an imported computer or another FQDN gets 403, a security event, and nothing else changes', async (t) => {
-    const victim = site.store.computers.add({ uuid: randomUUID(), netbiosName: 'APIVICTIM', fqdn: 'apivictim.amt.test' });
-    const thief = enrollTestAgent(site.store, 'pc-api-thief', { fqdn: 'apithief.amt.test' });
+    const victim = await site.store.computers.add({ uuid: randomUUID(), netbiosName: 'APIVICTIM', fqdn: 'apivictim.amt.test' });
+    const thief = await enrollTestAgent(site.store, 'pc-api-thief', { fqdn: 'apithief.amt.test' });
     t.after(() => thief.cleanup());
     const credentials = { cert: readFileSync(thief.cert, 'utf8'), key: readFileSync(thief.key, 'utf8') };
-    const auditBefore = site.store.audit.recent(1000).length;
+    const auditBefore = (await site.store.audit.recent(1000)).length;
     const takeover = await post(validBody({ uuid: victim.uuid, hostName: 'apithief' }), credentials);
     assert.equal(takeover.status, 403);
     assert.match(String(takeover.body?.error), /computer .* is apivictim\.amt\.test; agent pc-api-thief .* may not rename it/);
     const otherName = await post(validBody({ hostName: 'apivictim' }), credentials);
     assert.equal(otherName.status, 403);
     assert.match(String(otherName.body?.error), /enrolled for apithief\.amt\.test, not apivictim\.amt\.test/);
-    const after = site.store.computers.get(victim.id);
+    const after = await site.store.computers.get(victim.id);
     assert.deepEqual([after.netbiosName, after.fqdn, after.inBandManaged, after.lastAddress], ['APIVICTIM', 'apivictim.amt.test', false, null]);
     await assert.rejects(client.workflow.getHandle(provisioningWorkflowId(victim.uuid)).describe(), WorkflowNotFoundError);
-    const events = site.store.audit.recent(1000).slice(0, site.store.audit.recent(1000).length - auditBefore);
+    const events = (await site.store.audit.recent(1000)).slice(0, (await site.store.audit.recent(1000)).length - auditBefore);
     assert.deepEqual(events.map((e) => e.action), ['security.agent-request-refused', 'security.agent-request-refused']);
   });
 
   test('a revoked agent is refused from its next request on', async () => {
-    const doomed = enrollTestAgent(site.store, 'pc-doomed');
+    const doomed = await enrollTestAgent(site.store, 'pc-doomed');
     const credentials = { cert: readFileSync(doomed.cert, 'utf8'), key: readFileSync(doomed.key, 'utf8') };
     try {
       assert.equal((await httpsRequest(api.url, { path: '/v1/provisioning-roots', ca: agent.ca, ...credentials })).status, 200);
-      site.store.agents.revoke('pc-doomed', 'operator:test');
+      await site.store.agents.revoke('pc-doomed', 'operator:test');
       const refused = await httpsRequest(api.url, { path: '/v1/provisioning-roots', ca: agent.ca, ...credentials });
       assert.deepEqual(refused, { status: 401, body: { error: 'this agent was revoked (amtprov agent enroll issues a new one)' } });
       assert.ok(logs.some((l) => l.includes('not an enrolled agent') && l.includes('agent pc-doomed was revoked')));

@@ -75,17 +75,17 @@ describe('in-band provisioning end to end', () => {
     // An agent speaks for one computer: the operator enrols one per device, for the host name
     // it registers and the device's UUID (which lets it rename the imported computer).
     const agents = new Map<string, AgentFiles>();
-    const agentFor = (index: number, hostName: string): AgentFiles => {
+    const agentFor = async (index: number, hostName: string): Promise<AgentFiles> => {
       const key = `${index}:${hostName}`;
       if (!agents.has(key)) {
-        const files = enrollTestAgent(s.store, `agent-${hostName}`, { fqdn: `${hostName}.amt.test`, uuid: s.uuids[index] });
+        const files = await enrollTestAgent(s.store, `agent-${hostName}`, { fqdn: `${hostName}.amt.test`, uuid: s.uuids[index] });
         cleanups.push(() => files.cleanup());
         agents.set(key, files);
       }
       return agents.get(key)!;
     };
-    const target = (index: number, hostName: string, site: SiteApi | string = api): AgentTarget => ({
-      socket: s.fleet.devices[index].summary().hostInterfacePath!, site: typeof site === 'string' ? site : site.url, files: agentFor(index, hostName),
+    const target = async (index: number, hostName: string, site: SiteApi | string = api): Promise<AgentTarget> => ({
+      socket: s.fleet.devices[index].summary().hostInterfacePath!, site: typeof site === 'string' ? site : site.url, files: await agentFor(index, hostName),
       localAddress: s.fleet.devices[index].config.ip, hostName,
     });
     return { s, api, target };
@@ -101,9 +101,9 @@ describe('in-band provisioning end to end', () => {
     test('agent -> site API -> in-band run -> Provisioned, with host name and domain from the registration', async () => {
       const { s } = a;
       const uuid = s.uuids[0];
-      const imported = s.store.computers.findByUuid(uuid)!;
+      const imported = (await s.store.computers.findByUuid(uuid))!;
       const hostName = uniqueHost();
-      const run = await runAgent(a.target(0, hostName));
+      const run = await runAgent(await a.target(0, hostName));
       assert.equal(run.code, AGENT_EXIT.ok, run.stderr.join('\n'));
       assert.match(run.stdout.join('\n'), new RegExp(`in-band provisioning requested for ${hostName}\\.amt\\.test \\(${uuid}\\): run amt-provision-${uuid}$`));
 
@@ -111,10 +111,10 @@ describe('in-band provisioning end to end', () => {
       const fqdn = `${hostName}.amt.test`;
       assert.equal(result.outcome, 'Provisioned');
       assert.equal(result.hostname, fqdn);
-      const computer = s.store.computers.get(imported.id);
+      const computer = await s.store.computers.get(imported.id);
       assert.deepEqual([computer.netbiosName, computer.fqdn, computer.amtStatus, computer.inBandManaged, computer.provisioningMode],
         [hostName.toUpperCase(), fqdn, 'Provisioned', true, 'in-band']);
-      assert.equal(s.store.inBand.get(computer.id), undefined, 'the OTP registration is spent');
+      assert.equal(await s.store.inBand.get(computer.id), undefined, 'the OTP registration is spent');
 
       const view = await s.control<DeviceView>('GET', `/devices/${uuid}`);
       assert.equal(view.firmware.provisioningState, 'post');
@@ -122,7 +122,7 @@ describe('in-band provisioning end to end', () => {
       assert.equal(view.firmware.domainName, 'amt.test');
       assert.equal(view.firmware.tls.enabled, true);
       assert.deepEqual(view.firmware.features, { ping: true, rmcpPing: true, webUi: true, sol: true, ider: true });
-      const adminPassword = s.store.vault.getSecret(computer.secretRefs.adminPassword!);
+      const adminPassword = await s.store.vault.getSecret(computer.secretRefs.adminPassword!);
       assert.deepEqual(await s.control('POST', `/devices/${uuid}/check-admin`, { username: 'admin', password: adminPassword }), { matches: true });
       assert.deepEqual(await s.control('POST', `/devices/${uuid}/check-admin`, { username: 'admin', password: s.devicePassword }), { matches: false });
 
@@ -136,16 +136,16 @@ describe('in-band provisioning end to end', () => {
       const status = await handle.query(statusQuery);
       assert.deepEqual([status.mode, status.agentRequests, status.hellosAbsorbed, status.address], ['in-band', 1, 0, s.fleet.devices[0].config.ip]);
       assert.equal((await handle.describe()).typedSearchAttributes.get(searchAttributes.mode), 'in-band');
-      const audit = s.store.audit.forComputer(uuid).map((r) => `${r.action}:${r.outcome}`);
+      const audit = (await s.store.audit.forComputer(uuid)).map((r) => `${r.action}:${r.outcome}`);
       for (const step of ['computer.rename:info', 'provisioning.in-band-request:info', 'provisioning.identity:success', 'provisioning.finished:success']) {
         assert.ok(audit.includes(step), `audit has ${step}: ${audit.join(', ')}`);
       }
       assert.equal(computer.firmwareFamily, family);
-      const phase1 = s.store.audit.forComputer(uuid).find((r) => r.action === 'provisioning.phase1');
+      const phase1 = (await s.store.audit.forComputer(uuid)).find((r) => r.action === 'provisioning.phase1');
       assert.equal(phase1?.detail?.dialect, family === 'modern' ? 'ws-man' : 'eoi-soap');
 
       // Run again on the provisioned computer: refused by the agent itself, nothing sent.
-      const again = await runAgent(a.target(0, hostName));
+      const again = await runAgent(await a.target(0, hostName));
       assert.equal(again.code, AGENT_EXIT.alreadyProvisioned);
       assert.deepEqual(again.stderr.filter((l) => l.startsWith('amtprov agent:')), [
         `amtprov agent: Intel AMT on this computer (${uuid}) is already provisioned; there is nothing to do.`,
@@ -155,10 +155,10 @@ describe('in-band provisioning end to end', () => {
     test('OTP mismatch: the run ends "identity not verified" and the device is unchanged', async () => {
       const { s } = a;
       const uuid = s.uuids[1];
-      const computerId = s.store.computers.findByUuid(uuid)!.id;
+      const computerId = (await s.store.computers.findByUuid(uuid))!.id;
       // Without a worker the run waits, so the device can present another OTP before the check.
       await s.stopWorker();
-      const run = await runAgent(a.target(1, uniqueHost()));
+      const run = await runAgent(await a.target(1, uniqueHost()));
       assert.equal(run.code, AGENT_EXIT.ok, run.stderr.join('\n'));
       await s.control('POST', `/devices/${uuid}/otp`, { otp: `Other-${randomBytes(8).toString('hex')}` });
       await s.startWorker();
@@ -178,10 +178,10 @@ describe('in-band provisioning end to end', () => {
         ['', '', 0, 0, false]);
       assert.equal(view.firmware.admin.setByServer, false);
       assert.deepEqual(await s.control('POST', `/devices/${uuid}/check-admin`, { username: 'admin', password: s.devicePassword }), { matches: true });
-      const computer = s.store.computers.get(computerId);
+      const computer = await s.store.computers.get(computerId);
       assert.equal(computer.amtStatus, 'Failed');
       assert.match(computer.statusReason ?? '', /IdentityNotVerified/);
-      assert.equal(s.store.inBand.get(computerId), undefined, 'a failed run spends the OTP too');
+      assert.equal(await s.store.inBand.get(computerId), undefined, 'a failed run spends the OTP too');
       assert.equal((await adAccount(s, computer.netbiosName)).length, 0, 'no directory account for an unverified device');
     });
   });
@@ -200,10 +200,10 @@ describe('in-band provisioning end to end', () => {
         assert.ok(check(), `timed out waiting for ${what}`);
       };
       await waitFor(() => (s.listener.stats().dropped['unknown-uuid'] ?? 0) >= 1, 'Hellos of the unknown device to be dropped');
-      assert.equal(s.store.computers.findByUuid(uuid), undefined);
+      assert.equal(await s.store.computers.findByUuid(uuid), undefined);
 
       const hostName = uniqueHost();
-      const run = await runAgent(b.target(0, hostName));
+      const run = await runAgent(await b.target(0, hostName));
       assert.equal(run.code, AGENT_EXIT.ok, run.stderr.join('\n'));
       assert.match(run.stdout.join('\n'), /computer registered by this request/);
       const otp = (await s.control<DeviceView>('GET', `/devices/${uuid}?secrets=reveal`)).firmware.otp?.value;
@@ -211,7 +211,7 @@ describe('in-band provisioning end to end', () => {
 
       const result = await s.waitForResult(0);
       assert.equal(result.outcome, 'Provisioned');
-      const computer = s.store.computers.findByUuid(uuid)!;
+      const computer = (await s.store.computers.findByUuid(uuid))!;
       assert.deepEqual([computer.netbiosName, computer.fqdn, computer.inBandManaged, computer.amtStatus], [hostName.toUpperCase(), `${hostName}.amt.test`, true, 'Provisioned']);
       assert.equal((await adAccount(s, computer.netbiosName)).length, 1);
 
@@ -227,14 +227,14 @@ describe('in-band provisioning end to end', () => {
       assert.deepEqual(await historySecretsScan(s.client, s.workflowId(0), s.codecKeys, secrets), []);
       assert.ok(s.logs.some((l) => l.includes('in-band request accepted')), 'the site API logs are captured');
       assert.deepEqual(findSecrets([...s.logs, ...run.stdout, ...run.stderr].join('\n'), secrets), []);
-      assert.deepEqual(findSecrets(JSON.stringify(s.store.audit.forComputer(uuid)), secrets), []);
+      assert.deepEqual(findSecrets(JSON.stringify(await s.store.audit.forComputer(uuid)), secrets), []);
     });
 
     test('the site server is down when the agent calls: the agent retries and succeeds once it is back', async () => {
       const { s } = b;
       const host = '127.0.64.241';
       const port = await freePort(host);
-      const agentRun = runAgent(b.target(1, uniqueHost(), `https://${host}:${port}`), []);
+      const agentRun = runAgent(await b.target(1, uniqueHost(), `https://${host}:${port}`), []);
       // Nothing listens yet; bring the site server up once the agent has been refused at least once.
       let api: SiteApi | undefined;
       try {

@@ -51,9 +51,9 @@ describe('hello listener', () => {
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'amtprov-listener-'));
-    store = openSiteStore({ file: path.join(dir, 'site.sqlite'), keyRing: parseKeyRing(`t:${randomBytes(32).toString('base64')}`, 'test') });
+    store = await openSiteStore({ location: path.join(dir, 'site.sqlite'), keyRing: parseKeyRing(`t:${randomBytes(32).toString('base64')}`, 'test') });
     const pki = createDemoPki();
-    const registered = registerDemoPki(store, pki, 'test');
+    const registered = await registerDemoPki(store, pki, 'test');
     trustedSha256 = registered.provisioning.rootHashes.sha256;
     env = await startTestTemporal();
     client = codecClient(env);
@@ -67,15 +67,15 @@ describe('hello listener', () => {
   after(async () => {
     await listener?.close();
     await env?.teardown();
-    store?.close();
+    await store?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function importComputer(options: { inBand?: boolean } = {}): string {
+  async function importComputer(options: { inBand?: boolean } = {}): Promise<string> {
     const uuid = randomUUID();
     const name = `PC${randomBytes(3).toString('hex').toUpperCase()}`;
-    const computer = store.computers.add({ uuid, netbiosName: name, fqdn: `${name.toLowerCase()}.amt.test` });
-    if (options.inBand) store.computers.setDeviceFacts(computer.id, { inBandManaged: true });
+    const computer = await store.computers.add({ uuid, netbiosName: name, fqdn: `${name.toLowerCase()}.amt.test` });
+    if (options.inBand) await store.computers.setDeviceFacts(computer.id, { inBandManaged: true });
     return uuid;
   }
 
@@ -90,7 +90,7 @@ describe('hello listener', () => {
   }
 
   test('a Hello from an imported device with a trusted root starts its run, carrying the Hello as a signal', async () => {
-    const uuid = importComputer();
+    const uuid = await importComputer();
     await send(helloBytes({ uuid, retryCount: 4, hashes: [{ algorithm: 1, hex: 'aa'.repeat(20) }, { algorithm: 2, hex: trustedSha256 }] }), '127.0.40.11', listener.port);
     await waitFor(() => workflowExists(uuid), 'the run to exist');
     const handle = client.workflow.getHandle(provisioningWorkflowId(uuid));
@@ -106,8 +106,8 @@ describe('hello listener', () => {
   test('unknown UUID, untrusted root and in-band devices are dropped with their reasons and start nothing', async () => {
     const before = listener.stats().dropped;
     const unknown = randomUUID();
-    const untrusted = importComputer();
-    const inBand = importComputer({ inBand: true });
+    const untrusted = await importComputer();
+    const inBand = await importComputer({ inBand: true });
     await send(helloBytes({ uuid: unknown, hashes: [{ algorithm: 2, hex: trustedSha256 }] }), '127.0.40.12', listener.port);
     await send(helloBytes({ uuid: untrusted, hashes: [{ algorithm: 2, hex: 'bb'.repeat(32) }] }), '127.0.40.12', listener.port);
     await send(helloBytes({ uuid: inBand, hashes: [{ algorithm: 2, hex: trustedSha256 }] }), '127.0.40.12', listener.port);
@@ -121,7 +121,7 @@ describe('hello listener', () => {
   });
 
   test('twenty Hellos in a burst make one run that absorbs them all', async () => {
-    const uuid = importComputer();
+    const uuid = await importComputer();
     const hello = (n: number): Buffer => helloBytes({ uuid, retryCount: n, hashes: [{ algorithm: 2, hex: trustedSha256 }] });
     await Promise.all(Array.from({ length: 20 }, (_, n) => send(hello(n), '127.0.40.13', listener.port)));
     const handle = client.workflow.getHandle(provisioningWorkflowId(uuid));
@@ -134,7 +134,7 @@ describe('hello listener', () => {
 
   test('malformed, oversized and stalled connections are dropped and the listener keeps serving', async () => {
     const before = listener.stats().dropped;
-    const uuid = importComputer();
+    const uuid = await importComputer();
     const good = helloBytes({ uuid, hashes: [{ algorithm: 2, hex: trustedSha256 }] });
     await send(Buffer.concat([good, Buffer.from([0])]), '127.0.40.14', listener.port);
     await send(good.subarray(0, 10), '127.0.40.14', listener.port);
@@ -156,7 +156,7 @@ describe('hello listener', () => {
     const before = listener.stats();
     const noisy = helloBytes({ uuid: randomUUID(), hashes: [{ algorithm: 2, hex: trustedSha256 }] });
     await Promise.all(Array.from({ length: 60 }, () => send(noisy, '127.0.40.15', listener.port).catch(() => undefined)));
-    const uuid = importComputer();
+    const uuid = await importComputer();
     await send(helloBytes({ uuid, hashes: [{ algorithm: 2, hex: trustedSha256 }] }), '127.0.40.16', listener.port);
     await waitFor(() => workflowExists(uuid), 'the quiet device to be served');
     const limited = (listener.stats().dropped['rate-limited'] ?? 0) - (before.dropped['rate-limited'] ?? 0);
@@ -200,7 +200,7 @@ describe('hello listener', () => {
     const peers = Array.from({ length: 10 }, (_, a) => Array.from({ length: 4 }, () => trickle(capped.port, `127.0.40.${100 + a}`, 200))).flat();
     t.after(() => peers.forEach((p) => p.socket.destroy()));
     await waitFor(() => (capped.stats().dropped['evicted:per-address'] ?? 0) === 10, 'each address to lose one socket to its own cap');
-    const uuid = importComputer();
+    const uuid = await importComputer();
     await send(helloBytes({ uuid, hashes: [{ algorithm: 2, hex: trustedSha256 }] }), '127.0.40.120', capped.port);
     await waitFor(() => workflowExists(uuid), 'the device to get in while the listener is full');
     assert.ok((capped.stats().dropped['evicted:total'] ?? 0) >= 1, 'the newcomer made room by evicting an idle socket');

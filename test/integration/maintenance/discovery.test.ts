@@ -39,16 +39,16 @@ for (const family of ['modern', 'early'] as const) describe(`discovery, ${family
   test('classifies provisioned, unprovisioned, externally provisioned and never reached computers; touches nothing', async (t) => {
     const s = await startStack(t, { baseIp: `${FAMILY_NET[family]}.1`, devices: 3, firmwareVersion });
     for (const i of [0, 1, 2]) assert.equal((await s.waitForResult(i)).outcome, 'Provisioned');
-    const [provisioned, unprovisioned, foreign] = s.uuids.map((uuid) => s.store.computers.findByUuid(uuid)!);
+    const [provisioned, unprovisioned, foreign] = await Promise.all(s.uuids.map(async (uuid) => (await s.store.computers.findByUuid(uuid))!));
 
     // Device 1 loses its provisioning behind the site's back (MEBx, say); its Hellos are held so no run redoes it.
-    s.store.computers.setProvisioningHeld(unprovisioned.id, true);
+    (await s.store.computers.setProvisioningHeld(unprovisioned.id, true));
     await s.control('POST', `/devices/${unprovisioned.uuid}/unprovision`, { mode: 'full' });
     // Device 2 is taken over by another server.
     const foreignPassword = 'Other!Server2026x';
-    await takeOver(s, family, foreign.lastAddress!, s.store.vault.getSecret(foreign.secretRefs.adminPassword!), foreignPassword);
+    await takeOver(s, family, foreign.lastAddress!, (await s.store.vault.getSecret(foreign.secretRefs.adminPassword!)), foreignPassword);
     // A computer imported but never heard from.
-    const silent = s.store.computers.add({ uuid: '00000000-0000-4000-8000-00000000d15c', netbiosName: 'NEVERSEEN', fqdn: 'neverseen.amt.test' });
+    const silent = (await s.store.computers.add({ uuid: '00000000-0000-4000-8000-00000000d15c', netbiosName: 'NEVERSEEN', fqdn: 'neverseen.amt.test' }));
 
     const runs = new MaintenanceRuns(s.client, s.store, s.taskQueue);
     const run = await runs.discover({ concurrency: 2 });
@@ -62,14 +62,14 @@ for (const family of ['modern', 'early'] as const) describe(`discovery, ${family
     assert.deepEqual(summary.counts, { total: 4, done: 4, failed: 0, byStatus: { Provisioned: 1, 'Not Provisioned': 1, 'Externally Provisioned': 1, Unknown: 1 } });
     for (const c of [provisioned, unprovisioned]) {
       assert.deepEqual([byUuid.get(c.uuid)?.firmwareVersion, byUuid.get(c.uuid)?.firmwareFamily], [firmwareVersion, family]);
-      assert.equal(s.store.computers.get(c.id).firmwareFamily, family);
+      assert.equal((await s.store.computers.get(c.id)).firmwareFamily, family);
     }
     // Recorded in the store with the reason, and audited.
-    const stored = [provisioned, unprovisioned, foreign, silent].map((c) => s.store.computers.get(c.id));
+    const stored = await Promise.all([provisioned, unprovisioned, foreign, silent].map((c) => s.store.computers.get(c.id)));
     assert.deepEqual(stored.map((c) => c.amtStatus), ['Provisioned', 'Not Provisioned', 'Externally Provisioned', 'Unknown']);
     assert.equal(stored[0].provisionedAt, provisioned.provisionedAt, 'confirming Provisioned keeps the provisioning time');
     assert.match(stored[2].statusReason ?? '', /another server holds the admin account/);
-    assert.equal(s.store.audit.forComputer(foreign.uuid).filter((a) => a.action === 'discovery.classified').length, 1);
+    assert.equal((await s.store.audit.forComputer(foreign.uuid)).filter((a) => a.action === 'discovery.classified').length, 1);
 
     // Touch nothing: the taken-over device still has the other server's password, the unprovisioned one is still in pre.
     assert.deepEqual(await s.control('POST', `/devices/${foreign.uuid}/check-admin`, { username: 'admin', password: foreignPassword }), { matches: true });
@@ -77,14 +77,14 @@ for (const family of ['modern', 'early'] as const) describe(`discovery, ${family
     assert.equal(view.firmware.provisioningState, 'pre');
 
     // One computer on its own, as `amtprov discover <name>` starts it.
-    const one = await runs.discover({}, s.store.computers.get(provisioned.id));
+    const one = await runs.discover({}, (await s.store.computers.get(provisioned.id)));
     const single = await s.client.workflow.getHandle(one.workflowId, one.runId).result() as DiscoverySummary;
     assert.deepEqual(single.results.map((r) => r.status), ['Provisioned']);
 
     // The device that went dark is Unknown at its next discovery.
     await s.control('POST', `/devices/${provisioned.uuid}/power`, { state: 'off' });
-    const dark = await runs.discover({}, s.store.computers.get(provisioned.id));
+    const dark = await runs.discover({}, (await s.store.computers.get(provisioned.id)));
     await waitUntil(async () => (await s.client.workflow.getHandle(dark.workflowId, dark.runId).describe()).status.name === 'COMPLETED', 'the dark discovery');
-    assert.equal(s.store.computers.get(provisioned.id).amtStatus, 'Unknown');
+    assert.equal((await s.store.computers.get(provisioned.id)).amtStatus, 'Unknown');
   });
 });

@@ -39,7 +39,7 @@ async function directoryAccounts(s: ProvisioningStack, netbiosName: string): Pro
 }
 
 async function unprovision(s: ProvisioningStack, options: Omit<UnprovisionInput, 'uuid'>) {
-  const computer = s.store.computers.findByUuid(s.uuids[0])!;
+  const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
   const run = await new MaintenanceRuns(s.client, s.store, s.taskQueue).unprovision(computer, options);
   return { run, handle: s.client.workflow.getHandle(run.workflowId, run.runId) };
 }
@@ -51,7 +51,7 @@ for (const family of ['modern', 'early'] as const) describe(`unprovision, ${fami
   test('full, --no-reprovision, device dark at first: factory state, AD account gone, certificate revoked, Not Provisioned, Hellos held; a second run finds it done', async (t) => {
     const s = await startStack(t, { baseIp: ip(1), firmwareVersion });
     assert.equal((await s.waitForResult(0)).outcome, 'Provisioned');
-    const computer = s.store.computers.findByUuid(s.uuids[0])!;
+    const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
     const served = await servedCertificate(ip(1));
     assert.equal(await directoryAccounts(s, computer.netbiosName), 1);
     const provisioningRun = (await s.client.workflow.getHandle(s.workflowId(0)).describe()).runId;
@@ -66,7 +66,7 @@ for (const family of ['modern', 'early'] as const) describe(`unprovision, ${fami
     assert.deepEqual([result.outcome, result.alreadyUnprovisioned, result.directoryAccountDeleted, result.reprovision.started], ['Not Provisioned', false, true, false]);
     // The certificate the device served is revoked as superseded.
     assert.deepEqual(result.revokedSerials, [served.serialNumber.toLowerCase()]);
-    const revocation = s.store.revocations.get(served.serialNumber)!;
+    const revocation = (await s.store.revocations.get(served.serialNumber))!;
     assert.deepEqual([revocation.reason, revocation.computerUuid, revocation.fingerprintSha256], ['superseded', computer.uuid, served.fingerprint256.replace(/:/g, '').toLowerCase()]);
 
     // Full: back to factory state, admin account `admin` + the factory password, names cleared.
@@ -74,7 +74,7 @@ for (const family of ['modern', 'early'] as const) describe(`unprovision, ${fami
     assert.deepEqual([fw.provisioningState, fw.hostName, fw.domainName, fw.userAcl, fw.kerberos], ['pre', '', '', [], null]);
     assert.deepEqual(await s.control('POST', `/devices/${s.uuids[0]}/check-admin`, { username: 'admin', password: s.devicePassword }), { matches: true });
     assert.equal(await directoryAccounts(s, computer.netbiosName), 0);
-    const after = s.store.computers.get(computer.id);
+    const after = (await s.store.computers.get(computer.id));
     assert.deepEqual([after.amtStatus, after.provisioningHeld], ['Not Provisioned', true]);
     assert.match(after.statusReason ?? '', /provisioning removed \(full\); no automatic re-provisioning/);
 
@@ -85,21 +85,21 @@ for (const family of ['modern', 'early'] as const) describe(`unprovision, ${fami
     // Interrupted or repeated removals converge: nothing left to do, nothing fails.
     const again = await (await unprovision(s, { mode: 'full', reprovision: false })).handle.result() as UnprovisionResult;
     assert.deepEqual([again.alreadyUnprovisioned, again.directoryAccountDeleted, again.revokedSerials], [true, false, []]);
-    const actions = s.store.audit.forComputer(computer.uuid).map((a) => a.action).filter((a) => a.startsWith('unprovision.'));
+    const actions = (await s.store.audit.forComputer(computer.uuid)).map((a) => a.action).filter((a) => a.startsWith('unprovision.'));
     assert.deepEqual(actions, [
       'unprovision.started', 'unprovision.certificate-revoked', 'unprovision.device', 'unprovision.directory-account', 'unprovision.finished',
       'unprovision.started', 'unprovision.device', 'unprovision.directory-account', 'unprovision.finished',
     ]);
     // No secret in the run's history.
-    const secrets = [s.devicePassword, s.store.vault.getSecret(after.secretRefs.adminPassword!)];
+    const secrets = [s.devicePassword, (await s.store.vault.getSecret(after.secretRefs.adminPassword!))];
     assert.deepEqual(await historySecretsScan(s.client, handle.workflowId, s.codecKeys, secrets), []);
   });
 
   test('partial, then provisioned again automatically: the device keeps its admin account, gets a new certificate and AD account', async (t) => {
     const s = await startStack(t, { baseIp: ip(11), firmwareVersion });
     assert.equal((await s.waitForResult(0)).outcome, 'Provisioned');
-    const computer = s.store.computers.findByUuid(s.uuids[0])!;
-    const adminPassword = s.store.vault.getSecret(computer.secretRefs.adminPassword!);
+    const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
+    const adminPassword = (await s.store.vault.getSecret(computer.secretRefs.adminPassword!));
     const served = await servedCertificate(ip(11));
 
     const { handle } = await unprovision(s, { mode: 'partial', reprovision: true });
@@ -107,21 +107,21 @@ for (const family of ['modern', 'early'] as const) describe(`unprovision, ${fami
     assert.equal(result.outcome, 'Not Provisioned');
     assert.deepEqual(result.revokedSerials, [served.serialNumber.toLowerCase()]);
     assert.equal(result.directoryAccountDeleted, true);
-    assert.ok(result.reprovision.started, 'a provisioning run was started');
-    const audit = s.store.audit.forComputer(computer.uuid);
+    assert.ok(result.reprovision.started, `a provisioning run was started: ${JSON.stringify(result.reprovision)}`);
+    const audit = (await s.store.audit.forComputer(computer.uuid));
     assert.equal(audit.find((a) => a.action === 'unprovision.device')?.detail?.performed, 'partial');
 
     const provisioned = await s.client.workflow.getHandle(result.reprovision.workflowId, result.reprovision.runId).result() as ProvisionResult;
     assert.equal(provisioned.outcome, 'Provisioned');
-    const now = s.store.computers.get(computer.id);
+    const now = (await s.store.computers.get(computer.id));
     assert.deepEqual([now.amtStatus, now.provisioningHeld], ['Provisioned', false]);
     // Partial kept the admin account: the new run logged in with the vault's current password.
-    const logins = s.store.audit.forComputer(computer.uuid).filter((a) => a.action === 'provisioning.digest-login').map((a) => String(a.detail?.credential));
+    const logins = (await s.store.audit.forComputer(computer.uuid)).filter((a) => a.action === 'provisioning.digest-login').map((a) => String(a.detail?.credential));
     assert.equal(logins.at(-1), 'admin-current');
-    assert.notEqual(adminPassword, s.store.vault.getSecret(now.secretRefs.adminPassword!), 'the new run set a new admin password');
+    assert.notEqual(adminPassword, (await s.store.vault.getSecret(now.secretRefs.adminPassword!)), 'the new run set a new admin password');
     const newCert = await servedCertificate(ip(11));
     assert.notEqual(newCert.serialNumber, served.serialNumber);
-    assert.equal(s.store.revocations.get(newCert.serialNumber), undefined);
+    assert.equal((await s.store.revocations.get(newCert.serialNumber)), undefined);
     assert.equal(await directoryAccounts(s, computer.netbiosName), 1);
   });
 
@@ -131,17 +131,17 @@ for (const family of ['modern', 'early'] as const) describe(`unprovision, ${fami
     // Dark device: the provisioning run stays open, backing off.
     await s.control('POST', `/devices/${s.uuids[0]}/power`, { state: 'off' });
     await assert.rejects(unprovision(s, { mode: 'full', reprovision: true }), (err: unknown) => err instanceof RunRefused && /open provisioning run/.test(err.message));
-    assert.equal(s.store.computers.findByUuid(s.uuids[0])!.provisioningHeld, false);
+    assert.equal((await s.store.computers.findByUuid(s.uuids[0]))!.provisioningHeld, false);
     await s.control('POST', `/devices/${s.uuids[0]}/power`, { state: 'on' });
     assert.equal((await s.waitForResult(0)).outcome, 'Provisioned');
 
     await s.control('POST', `/devices/${s.uuids[0]}/power`, { state: 'off' });
     const first = await unprovision(s, { mode: 'full', reprovision: false, deadlineSeconds: 15 });
     await assert.rejects(unprovision(s, { mode: 'full', reprovision: false }), (err: unknown) => err instanceof RunRefused && /already running/.test(err.message));
-    assert.equal(s.store.computers.findByUuid(s.uuids[0])!.provisioningHeld, true, 'the running removal keeps its hold');
+    assert.equal((await s.store.computers.findByUuid(s.uuids[0]))!.provisioningHeld, true, 'the running removal keeps its hold');
     // A device that stays dark past the deadline: the removal fails, the computer keeps its status and its Hellos are welcome again.
     await assert.rejects(first.handle.result(), (err: unknown) => err instanceof WorkflowFailedError && /DeviceUnreachable|deadline/.test(`${err.cause?.message}`));
-    const computer = s.store.computers.findByUuid(s.uuids[0])!;
+    const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
     assert.deepEqual([computer.amtStatus, computer.provisioningHeld], ['Provisioned', false]);
   });
 });

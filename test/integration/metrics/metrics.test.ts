@@ -63,7 +63,7 @@ describe('metrics endpoints', () => {
     const s = await stack(t, { baseIp: BASE_IP, worker: 'child-process', workerMetrics: WORKER_METRICS });
     const result = await s.waitForResult(0);
     assert.equal(result.outcome, 'Provisioned');
-    assert.equal(s.store.computers.findByUuid(s.uuids[0])!.amtStatus, 'Provisioned');
+    assert.equal((await s.store.computers.findByUuid(s.uuids[0]))!.amtStatus, 'Provisioned');
 
     // The child worker is a fresh process: its product counters count exactly this one run.
     const workerUrl = `http://${WORKER_METRICS}/metrics`;

@@ -35,7 +35,7 @@ describe('address proof: Hellos cannot degrade or move a pinned computer', () =>
   test('an impostor with a Provisioned computer\'s UUID is refused as ImpostorDevice; the computer stays Provisioned at its address', async (t) => {
     const s = await stack(t, { baseIp: '127.0.47.1' });
     await s.waitForResult(0);
-    const before = s.store.computers.findByUuid(s.uuids[0])!;
+    const before = (await s.store.computers.findByUuid(s.uuids[0]))!;
     assert.deepEqual([before.amtStatus, before.lastAddress], ['Provisioned', '127.0.47.1']);
 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'amtprov-impostor-'));
@@ -49,9 +49,9 @@ describe('address proof: Hellos cannot degrade or move a pinned computer', () =>
     assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure);
     assert.equal(err.cause.type, 'ImpostorDevice');
 
-    const after = s.store.computers.findByUuid(s.uuids[0])!;
+    const after = (await s.store.computers.findByUuid(s.uuids[0]))!;
     assert.deepEqual([after.amtStatus, after.lastAddress, after.deviceCertFingerprint], ['Provisioned', '127.0.47.1', before.deviceCertFingerprint]);
-    const trail = s.store.audit.forComputer(s.uuids[0]);
+    const trail = await s.store.audit.forComputer(s.uuids[0]);
     const event = trail.find((a) => a.action === 'security.impostor-device');
     assert.equal(event?.detail?.address, '127.0.48.1');
     assert.equal(trail.at(-1)?.action, 'provisioning.finished');
@@ -67,7 +67,7 @@ describe('address proof: Hellos cannot degrade or move a pinned computer', () =>
   test('the real device back from a new address, unprovisioned, proves itself with its pinned certificate and is provisioned there', async (t) => {
     const s = await stack(t, { baseIp: '127.0.47.11' });
     await s.waitForResult(0);
-    const pinned = s.store.computers.findByUuid(s.uuids[0])!.deviceCertFingerprint;
+    const pinned = (await s.store.computers.findByUuid(s.uuids[0]))!.deviceCertFingerprint;
     // The device powers off and comes back with the same flash at another address (new DHCP lease).
     const original = s.fleet.devices[0];
     await s.control('POST', '/devices/0/power', { state: 'off' });
@@ -84,12 +84,12 @@ describe('address proof: Hellos cannot degrade or move a pinned computer', () =>
     assert.equal(response.status, 200, await response.text());
     await waitUntil(async () => (await runsOf(s)).length === 2 && (await runsOf(s)).every((r) => r.status === 'COMPLETED'), 'the new run to provision it');
 
-    const computer = s.store.computers.findByUuid(s.uuids[0])!;
+    const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
     assert.deepEqual([computer.amtStatus, computer.lastAddress, computer.deviceCertFingerprint], ['Provisioned', '127.0.49.1', pinned]);
-    const proven = s.store.audit.forComputer(s.uuids[0]).find((a) => a.action === 'provisioning.address-proven');
+    const proven = (await s.store.audit.forComputer(s.uuids[0])).find((a) => a.action === 'provisioning.address-proven');
     assert.deepEqual([proven?.detail?.address, proven?.detail?.from], ['127.0.49.1', '127.0.47.11']);
     assert.equal(moved.devices[0].firmware.phase, 'post');
-    const password = s.store.credentials.credentialCandidates(computer.id)[0];
-    assert.ok(moved.devices[0].firmware.isAdminPassword('admin', s.store.vault.getSecret(password.passwordRef)), 'the vault holds the moved device\'s password');
+    const password = (await s.store.credentials.credentialCandidates(computer.id))[0];
+    assert.ok(moved.devices[0].firmware.isAdminPassword('admin', await s.store.vault.getSecret(password.passwordRef)), 'the vault holds the moved device\'s password');
   });
 });

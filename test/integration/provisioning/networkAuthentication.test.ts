@@ -46,8 +46,8 @@ async function device(s: ProvisioningStack): Promise<DeviceView['firmware']> {
 }
 
 /** The client certificate the device ended with: issued by the site CA for a key it holds, clientAuth, its FQDN. */
-function assertClientCertificate(s: ProvisioningStack, fw: DeviceView['firmware'], handle: unknown): X509Certificate {
-  const computer = s.store.computers.findByUuid(s.uuids[0])!;
+async function assertClientCertificate(s: ProvisioningStack, fw: DeviceView['firmware'], handle: unknown): Promise<X509Certificate> {
+  const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
   const entry = fw.keyStore.certificates.find((c) => c.handle === handle);
   assert.ok(entry, `the device stores certificate ${String(handle)}`);
   const cert = new X509Certificate(entry.pem);
@@ -86,7 +86,8 @@ describe('seed step 8.4: EAP-TLS wireless and wired 802.1X with certificates', (
       const clientBefore = interrupted.wirelessProfiles[0]?.properties.ClientCredential;
       assert.ok(interrupted.keyStore.certificates.some((c) => fingerprint(c.pem) === fingerprint(rootA.certPem)), 'root A was stored by the first attempt');
       // The site changes its RADIUS root before the retry: the retry must take root A away.
-      s.store.settings.apply({ ...s.store.settings.get(), amt: { ...s.store.settings.get().amt, ...settings(rootB.certPem) } });
+      const current = await s.store.settings.get();
+      await s.store.settings.apply({ ...current, amt: { ...current.amt, ...settings(rootB.certPem) } });
 
       assert.equal((await s.waitForResult(0)).outcome, 'Provisioned');
       const fw = await device(s);
@@ -104,22 +105,22 @@ describe('seed step 8.4: EAP-TLS wireless and wired 802.1X with certificates', (
       assert.deepEqual([wired.Enabled, wired.AuthenticationProtocol, wired.Username], [2, 0, 'amt-wired']);
       assert.equal(wired.ServerCertificateIssuer, rootEntry.handle);
       assert.equal(wired.ClientCertificate, wifi.ClientCredential, 'one client certificate serves both');
-      assertClientCertificate(s, fw, wifi.ClientCredential);
+      await assertClientCertificate(s, fw, wifi.ClientCredential);
 
       // Exactly one client certificate and one key besides TLS: nothing of the first attempt dangles.
       const clientCerts = fw.keyStore.certificates.filter((c) => (new X509Certificate(c.pem).keyUsage ?? []).includes(CLIENT_AUTH));
       assert.equal(clientCerts.length, 1);
       assert.ok(!fw.keyStore.certificates.some((c) => c.handle === clientBefore), "the first attempt's client certificate was removed");
       assert.deepEqual(fw.keyStore.keyPairs.map((k) => k.handle).sort(), [fw.tls.keyHandle, clientCerts[0].keyHandle].sort());
-      const audit = s.store.audit.forComputer(s.uuids[0]).filter((a) => a.action === 'provisioning.8021x-client-certificate');
+      const audit = (await s.store.audit.forComputer(s.uuids[0])).filter((a) => a.action === 'provisioning.8021x-client-certificate');
       assert.deepEqual(audit.map((a) => a.detail?.deviceKey), ['generated', 'reused']);
 
       // The CA key that issued the client certificate, and the device's passwords, appear nowhere.
-      const computer = s.store.computers.findByUuid(s.uuids[0])!;
-      const secrets = [s.pki.issuingCa.keyPem.split('\n')[1], s.devicePassword, s.store.vault.getSecret(computer.secretRefs.adminPassword!)];
+      const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
+      const secrets = [s.pki.issuingCa.keyPem.split('\n')[1], s.devicePassword, await s.store.vault.getSecret(computer.secretRefs.adminPassword!)];
       assert.deepEqual(await historySecretsScan(s.client, s.workflowId(0), s.codecKeys, secrets), []);
       assert.deepEqual(findSecrets(s.logs.join('\n'), secrets), []);
-      assert.deepEqual(findSecrets(JSON.stringify(s.store.audit.forComputer(computer.uuid)), secrets), []);
+      assert.deepEqual(findSecrets(JSON.stringify(await s.store.audit.forComputer(computer.uuid)), secrets), []);
     });
   }
 
@@ -132,8 +133,8 @@ describe('seed step 8.4: EAP-TLS wireless and wired 802.1X with certificates', (
     const wired = fw.ieee8021x?.properties ?? {};
     assert.deepEqual([wired.Enabled, wired.AuthenticationProtocol], [2, 0]);
     assert.equal(fw.keyStore.certificates.find((c) => c.handle === wired.ServerCertificateIssuer)?.pem.trim(), new X509Certificate(root.certPem).toString().trim());
-    assertClientCertificate(s, fw, wired.ClientCertificate);
-    const phase2 = s.store.audit.forComputer(s.uuids[0]).find((a) => a.action === 'provisioning.phase2');
+    await assertClientCertificate(s, fw, wired.ClientCertificate);
+    const phase2 = (await s.store.audit.forComputer(s.uuids[0])).find((a) => a.action === 'provisioning.phase2');
     assert.ok(phase2, 'phase 2 reported');
   });
 

@@ -81,7 +81,7 @@ for (const family of ['modern', 'early'] as const) describe(`out-of-band provisi
     });
     const result = await s.waitForResult(0);
     assert.equal(result.outcome, 'Provisioned');
-    const computer = s.store.computers.findByUuid(s.uuids[0])!;
+    const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
     assert.equal(result.hostname, computer.fqdn);
     assert.equal(computer.amtStatus, 'Provisioned');
 
@@ -103,17 +103,17 @@ for (const family of ['modern', 'early'] as const) describe(`out-of-band provisi
     assert.equal(served.checkHost(computer.fqdn), computer.fqdn);
     // Accepted because our CA issued it for this FQDN; the pin stays the device's own certificate.
     const selfSigned = new X509Certificate(view.firmware.tls.selfSigned.certificatePem);
-    assert.equal(s.store.computers.get(computer.id).deviceCertFingerprint, createHash('sha256').update(selfSigned.raw).digest('hex'));
+    assert.equal((await s.store.computers.get(computer.id)).deviceCertFingerprint, createHash('sha256').update(selfSigned.raw).digest('hex'));
 
     // The admin password the device holds is the one in the vault, and it is not the factory one.
-    const adminPassword = s.store.vault.getSecret(computer.secretRefs.adminPassword!);
+    const adminPassword = await s.store.vault.getSecret(computer.secretRefs.adminPassword!);
     assert.deepEqual(await s.control('POST', `/devices/${s.uuids[0]}/check-admin`, { username: 'admin', password: adminPassword }), { matches: true });
     assert.deepEqual(await s.control('POST', `/devices/${s.uuids[0]}/check-admin`, { username: 'admin', password: s.devicePassword }), { matches: false });
-    assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 0);
+    assert.equal((await s.store.credentials.pendingAdminPasswords(computer.id)).length, 0);
 
     // MEBx per policy "always": set to the configured password, which the vault holds for this computer too.
     assert.equal(fw.mebx.passwordSha256, sha256(secrets.mebx));
-    assert.equal(s.store.vault.getSecret(s.store.computers.get(computer.id).secretRefs.mebxPassword!), secrets.mebx);
+    assert.equal(await s.store.vault.getSecret((await s.store.computers.get(computer.id)).secretRefs.mebxPassword!), secrets.mebx);
 
     // ACLs: exactly the configured ones.
     assert.deepEqual(fw.userAcl.map((e) => [e.digestUsername ?? e.kerberosUserSid, [...e.realms].sort((a, b) => a - b), e.accessPermission]), [
@@ -140,7 +140,7 @@ for (const family of ['modern', 'early'] as const) describe(`out-of-band provisi
     assert.equal(fw.kerberos?.enabled, true);
     // AMT 8+ derives AES keys from the account password, earlier releases take its RC4-HMAC
     // key: either way the device's key must be the directory's.
-    const adPassword = s.store.vault.getSecret(s.store.computers.get(computer.id).secretRefs.adAccountPassword!);
+    const adPassword = await s.store.vault.getSecret((await s.store.computers.get(computer.id)).secretRefs.adAccountPassword!);
     if (family === 'modern') {
       assert.equal(Number(account[0]['msDS-SupportedEncryptionTypes']), 24);
       assert.equal(fw.kerberos?.encryption, 'aes');
@@ -160,7 +160,7 @@ for (const family of ['modern', 'early'] as const) describe(`out-of-band provisi
     // Phase 1 spoke the family's dialect, and the store knows the release and its family.
     assert.equal(computer.firmwareVersion, firmwareVersion);
     assert.equal(computer.firmwareFamily, family);
-    const phase1 = s.store.audit.forComputer(computer.uuid).find((a) => a.action === 'provisioning.phase1');
+    const phase1 = (await s.store.audit.forComputer(computer.uuid)).find((a) => a.action === 'provisioning.phase1');
     assert.deepEqual([phase1?.detail?.dialect, phase1?.detail?.firmware], [family === 'modern' ? 'ws-man' : 'eoi-soap', firmwareVersion]);
     // A server speaking EOI to a modern device fails: it serves no EOI service (404 after Digest).
     if (family === 'modern') {
@@ -170,7 +170,7 @@ for (const family of ['modern', 'early'] as const) describe(`out-of-band provisi
     }
 
     // The audit trail tells the story, and no secret anywhere: history (decoded), logs, audit.
-    const actions = s.store.audit.forComputer(computer.uuid).map((a) => a.action);
+    const actions = (await s.store.audit.forComputer(computer.uuid)).map((a) => a.action);
     for (const action of ['provisioning.started', 'provisioning.digest-login', 'provisioning.directory-account', 'provisioning.phase1', 'provisioning.phase2', 'provisioning.finished']) {
       assert.ok(actions.includes(action), `audit has ${action}`);
     }
@@ -181,7 +181,7 @@ for (const family of ['modern', 'early'] as const) describe(`out-of-band provisi
     ];
     assert.deepEqual(await historySecretsScan(s.client, s.workflowId(0), s.codecKeys, allSecrets), []);
     assert.deepEqual(findSecrets(s.logs.join('\n'), allSecrets), []);
-    assert.deepEqual(findSecrets(JSON.stringify(s.store.audit.forComputer(computer.uuid)), allSecrets), []);
+    assert.deepEqual(findSecrets(JSON.stringify(await s.store.audit.forComputer(computer.uuid)), allSecrets), []);
   });
 
   test('a provisioned device that is partially, then fully unprovisioned is provisioned again by its next Hello', async (t) => {
@@ -197,15 +197,15 @@ for (const family of ['modern', 'early'] as const) describe(`out-of-band provisi
       }
       assert.equal((await s.waitForResult(0)).outcome, 'Provisioned', mode ?? 'first run');
       runIds.push((await handle.describe()).runId);
-      const computer = s.store.computers.findByUuid(s.uuids[0])!;
-      const password = s.store.vault.getSecret(computer.secretRefs.adminPassword!);
+      const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
+      const password = await s.store.vault.getSecret(computer.secretRefs.adminPassword!);
       assert.deepEqual(await s.control('POST', `/devices/${s.uuids[0]}/check-admin`, { username: 'admin', password }), { matches: true });
       const view = await s.control<FirmwareView>('GET', `/devices/${s.uuids[0]}`);
       assert.equal(view.firmware.provisioningState, 'post');
     }
     assert.equal(new Set(runIds).size, 3);
     // After the full unprovision the admin account was `admin` + the MEBx password the first run set.
-    const logins = s.store.audit.forComputer(s.uuids[0]).filter((a) => a.action === 'provisioning.digest-login').map((a) => String(a.detail?.credential));
+    const logins = (await s.store.audit.forComputer(s.uuids[0])).filter((a) => a.action === 'provisioning.digest-login').map((a) => String(a.detail?.credential));
     assert.deepEqual(logins.map((id) => id.replace(/:\d+$/, '')), ['digest-account', 'admin-current', 'admin-mebx']);
   });
 
@@ -220,7 +220,7 @@ for (const family of ['modern', 'early'] as const) describe(`out-of-band provisi
     assert.equal(fw.powerScheme, 'SCHEME 5');
     assert.deepEqual(fw.wirelessProfiles, []);
     assert.equal(fw.ieee8021x, null);
-    const login = s.store.audit.forComputer(s.uuids[0]).find((a) => a.action === 'provisioning.digest-login');
+    const login = (await s.store.audit.forComputer(s.uuids[0])).find((a) => a.action === 'provisioning.digest-login');
     assert.equal(login?.detail?.rejectedBefore, 1);
     assert.match(String(login?.detail?.credential), /^digest-account:/);
     const counters = await s.control<{ digestFailures: number }>('GET', `/devices/${s.uuids[0]}/counters`);
@@ -235,7 +235,7 @@ for (const family of ['modern', 'early'] as const) describe(`out-of-band provisi
     assert.equal(err.cause.type, 'AllCredentialsRejected');
     assert.equal(err.cause.nonRetryable, true);
     assert.match(err.cause.message, /digest: all 2 configured credential\(s\) rejected/);
-    const computer = s.store.computers.findByUuid(s.uuids[0])!;
+    const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
     assert.equal(computer.amtStatus, 'Failed');
     assert.match(computer.statusReason ?? '', /AllCredentialsRejected/);
     const status = await s.client.workflow.getHandle(s.workflowId(0)).query(statusQuery);
@@ -250,15 +250,15 @@ for (const family of ['modern', 'early'] as const) describe(`out-of-band provisi
     await Promise.all(points.map((point, i) => s.control('POST', `/devices/${s.uuids[i]}/faults`, { losePowerDuringCommit: { point, restoreAfterMs: 3000 } })));
     for (const [i, point] of points.entries()) {
       assert.equal((await s.waitForResult(i)).outcome, 'Provisioned', point);
-      const computer = s.store.computers.findByUuid(s.uuids[i])!;
-      const password = s.store.vault.getSecret(computer.secretRefs.adminPassword!);
+      const computer = (await s.store.computers.findByUuid(s.uuids[i]))!;
+      const password = await s.store.vault.getSecret(computer.secretRefs.adminPassword!);
       assert.deepEqual(await s.control('POST', `/devices/${s.uuids[i]}/check-admin`, { username: 'admin', password }), { matches: true }, point);
-      assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 0, point);
+      assert.equal((await s.store.credentials.pendingAdminPasswords(computer.id)).length, 0, point);
       assert.equal((await s.control<FirmwareView>('GET', `/devices/${s.uuids[i]}`)).firmware.provisioningState, 'post', point);
     }
     // After the write the commit landed although the worker never heard back: the next login
     // found the pending password on the device and promoted it.
-    const recovered = s.store.audit.forComputer(s.uuids[1]).filter((a) => a.action === 'provisioning.admin-password-recovered');
+    const recovered = (await s.store.audit.forComputer(s.uuids[1])).filter((a) => a.action === 'provisioning.admin-password-recovered');
     assert.equal(recovered.length, 1);
   });
 
@@ -290,7 +290,7 @@ for (const family of ['modern', 'early'] as const) describe(`out-of-band provisi
     assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure);
     assert.equal(err.cause.type, 'DeviceUnreachable');
     assert.match(err.cause.message, /deadline 60 s/);
-    const computer = s.store.computers.findByUuid(s.uuids[0])!;
+    const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
     assert.equal(computer.amtStatus, 'Failed');
     assert.match(computer.statusReason ?? '', /DeviceUnreachable/);
 
@@ -311,12 +311,12 @@ describe('out-of-band provisioning of a release older than the oldest supported'
     assert.equal(err.cause.type, 'UnsupportedFirmware');
     assert.equal(err.cause.nonRetryable, true);
     assert.match(err.cause.message, /^digest: AMT 3\.0\.5 is older than 3\.2\.1/);
-    const computer = s.store.computers.findByUuid(s.uuids[0])!;
+    const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
     assert.deepEqual([computer.amtStatus, computer.firmwareVersion, computer.firmwareFamily], ['Failed', '3.0.5', 'early']);
     assert.equal((await s.client.workflow.getHandle(s.workflowId(0)).query(statusQuery)).attempt, 1, 'not retried');
     const view = await s.control<FirmwareView>('GET', `/devices/${s.uuids[0]}`);
     assert.equal(view.firmware.provisioningState, 'pre');
-    assert.equal(s.store.credentials.pendingAdminPasswords(computer.id).length, 0, 'no admin password was staged');
+    assert.equal((await s.store.credentials.pendingAdminPasswords(computer.id)).length, 0, 'no admin password was staged');
     const accounts = await withAdminClient(s.facts, async (ldap) => (await ldap.search(s.ou, { scope: 'one', filter: `(sAMAccountName=${computer.netbiosName}$)` })).searchEntries);
     assert.equal(accounts.length, 0, 'no directory account');
   });

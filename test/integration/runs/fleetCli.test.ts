@@ -42,17 +42,17 @@ describe('amtprov on a fleet of 2,000 computers', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stderr, '', 'no progress on a pipe unless asked');
     assert.match(again.stdout, /^imported 0, updated 2000$/m);
-    computers = f.store.computers.list();
+    computers = await f.store.computers.list();
     assert.equal(computers.length, FLEET);
   });
 
   test('status leads with counts by AMT status and mode, then one page; filters and paging narrow it', async () => {
     // 30 Failed, 100 Provisioned out-of-band, 5 Provisioned in-band, the rest as imported.
-    computers.slice(0, 30).forEach((c) => f.store.computers.setStatus(c.id, 'Failed', 'DeviceUnreachable: no answer'));
-    computers.slice(30, 135).forEach((c, k) => {
-      f.store.computers.setDeviceFacts(c.id, { provisioningMode: k < 100 ? 'out-of-band' : 'in-band' });
-      f.store.computers.setStatus(c.id, 'Provisioned');
-    });
+    for (const c of computers.slice(0, 30)) await f.store.computers.setStatus(c.id, 'Failed', 'DeviceUnreachable: no answer');
+    for (const [k, c] of computers.slice(30, 135).entries()) {
+      await f.store.computers.setDeviceFacts(c.id, { provisioningMode: k < 100 ? 'out-of-band' : 'in-band' });
+      await f.store.computers.setStatus(c.id, 'Provisioned');
+    }
 
     const fleet = await f.cli(['status']);
     assert.equal(fleet.code, 0, fleet.stderr);

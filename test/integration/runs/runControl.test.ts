@@ -37,7 +37,7 @@ describe('run control: every starter through one module', () => {
     f = await runsFixture('runs');
     listener = await startHelloListener({
       host: LISTENER_IP, port: 0, log: createLogger('listener', { level: 'error', sink: () => {} }),
-      lookups: { ...siteHelloLookups(f.store), provisioningRootHashes: () => new Set([ROOT]) },
+      lookups: { ...siteHelloLookups(f.store), provisioningRootHashes: () => Promise.resolve(new Set([ROOT])) },
       provision: helloToWorkflow(f.client, f.taskQueue),
     });
   });
@@ -46,9 +46,9 @@ describe('run control: every starter through one module', () => {
     await f?.close();
   });
 
-  function importComputer(): Computer {
+  async function importComputer(): Promise<Computer> {
     const name = `PC${randomBytes(3).toString('hex').toUpperCase()}`;
-    return f.store.computers.add({ uuid: randomUUID(), netbiosName: name, fqdn: `${name.toLowerCase()}.amt.test` });
+    return await f.store.computers.add({ uuid: randomUUID(), netbiosName: name, fqdn: `${name.toLowerCase()}.amt.test` });
   }
 
   async function runOf(computer: Computer): Promise<WorkflowHandle> {
@@ -66,7 +66,7 @@ describe('run control: every starter through one module', () => {
   const START_ATTRIBUTES = ['AmtHostname', 'AmtStatus', 'AmtUuid', 'ProvisioningMode'];
 
   test('a Hello starts the run with search attributes and a static summary; the next Hello and an agent request reach the same run', async () => {
-    const pc = importComputer();
+    const pc = await importComputer();
     await sendHello(pc.uuid, '127.0.50.11', listener.port, 4);
     const handle = await runOf(pc);
     const description = await handle.describe();
@@ -92,7 +92,7 @@ describe('run control: every starter through one module', () => {
   });
 
   test('an agent request starts an in-band run with the same search attributes and its own summary', async () => {
-    const pc = importComputer();
+    const pc = await importComputer();
     const workflowId = await inBandRunStarter(f.client, f.taskQueue)({ uuid: pc.uuid, hostname: pc.fqdn, address: '127.0.50.21', trustedRootHashes: [ROOT] });
     assert.equal(workflowId, provisioningWorkflowId(pc.uuid));
     const handle = await runOf(pc);
@@ -105,7 +105,7 @@ describe('run control: every starter through one module', () => {
   });
 
   test('amtprov status, retry and cancel steer the run as an operator would; after the cancel a retry starts a new run', async () => {
-    const pc = importComputer();
+    const pc = await importComputer();
     await sendHello(pc.uuid, '127.0.50.31', listener.port, 0);
     const handle = await runOf(pc);
     const first = (await handle.describe()).runId;
@@ -125,8 +125,8 @@ describe('run control: every starter through one module', () => {
     const cancelled = await f.cli(['cancel', pc.uuid]);
     assert.equal(cancelled.code, 0, cancelled.stderr);
     await waitFor(async () => (await handle.describe()).status.name === 'CANCELLED', 'the run to be cancelled');
-    assert.equal(f.store.computers.get(pc.id).amtStatus, 'Failed');
-    assert.match(f.store.computers.get(pc.id).statusReason ?? '', /cancelled by an operator/);
+    assert.equal((await f.store.computers.get(pc.id)).amtStatus, 'Failed');
+    assert.match((await f.store.computers.get(pc.id)).statusReason ?? '', /cancelled by an operator/);
 
     const nothingOpen = await f.cli(['cancel', pc.netbiosName]);
     assert.equal(nothingOpen.code, 1);
@@ -141,12 +141,12 @@ describe('run control: every starter through one module', () => {
     assert.deepEqual(await startAttributes(handle, second.runId), START_ATTRIBUTES);
     assert.equal(second.typedSearchAttributes.get(searchAttributes.mode), 'out-of-band');
     assert.equal(await second.staticSummary(), `${pc.fqdn}: out-of-band provisioning (operator retry)`);
-    assert.ok(f.store.audit.forComputer(pc.uuid).some((a) => a.action === 'provisioning.retry' && a.actor === 'operator:test-operator'));
+    assert.ok((await f.store.audit.forComputer(pc.uuid)).some((a) => a.action === 'provisioning.retry' && a.actor === 'operator:test-operator'));
 
     // The run finishes: the next Hello starts another run, as after a failure.
     f.release(pc.id);
     await waitFor(async () => (await handle.describe()).status.name === 'COMPLETED', 'the retried run to finish');
-    assert.equal(f.store.computers.get(pc.id).amtStatus, 'Provisioned');
+    assert.equal((await f.store.computers.get(pc.id)).amtStatus, 'Provisioned');
     const runs = new RunControl(f.client, f.taskQueue);
     const next = await runs.fromHello({ uuid: pc.uuid, hostname: pc.fqdn, address: '127.0.50.32', trustedRootHashes: [ROOT] }, 0);
     assert.notEqual(next.runId, second.runId);
@@ -154,7 +154,7 @@ describe('run control: every starter through one module', () => {
   });
 
   test('retry of a device never reached says so and starts nothing', async () => {
-    const pc = importComputer();
+    const pc = await importComputer();
     const result = await f.cli(['retry', pc.netbiosName, '--task-queue', f.taskQueue]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, new RegExp(`${pc.fqdn.replace(/\./g, '\\.')} has never been reached`));

@@ -15,7 +15,7 @@ import type { ProvisioningActivities } from '../../../src/activities/types';
 import { createLogger } from '../../../src/log';
 import { parseKeyRing } from '../../../src/secrets/keyFile';
 import { openSiteStore, type SiteStore } from '../../../src/site/store';
-import { projectRoot } from '../../../src/stack/paths';
+import { projectRoot } from '../../../src/config/paths';
 import { dataConverter } from '../../../src/temporal/connection';
 import { createProvisioningWorker } from '../../../src/worker';
 import { startTestTemporal, uniqueTaskQueue } from '../../support/temporal';
@@ -48,7 +48,7 @@ export async function runsFixture(name: string): Promise<RunsFixture> {
   const masterKey = keyText('m');
   const codecKey = keyText('c');
   const db = path.join(dir, 'site.sqlite');
-  const store = openSiteStore({ file: db, keyRing: parseKeyRing(masterKey, 'test') });
+  const store = await openSiteStore({ location: db, keyRing: parseKeyRing(masterKey, 'test') });
   const env = await startTestTemporal();
   const codec = parseKeyRing(codecKey, 'test');
   const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: dataConverter(codec) });
@@ -73,9 +73,9 @@ export async function runsFixture(name: string): Promise<RunsFixture> {
   }
   const log = createLogger('test', { level: 'error', sink: () => {} });
   const activities: ProvisioningActivities = {
-    validateDevice: (input) => {
-      const computer = store.computers.findByUuid(input.uuid)!;
-      store.computers.setDeviceFacts(computer.id, { lastAddress: input.address, provisioningMode: input.mode, trustedRootHashes: input.trustedRootHashes });
+    validateDevice: async (input) => {
+      const computer = (await store.computers.findByUuid(input.uuid))!;
+      await store.computers.setDeviceFacts(computer.id, { lastAddress: input.address, provisioningMode: input.mode, trustedRootHashes: input.trustedRootHashes });
       return Promise.resolve({ computerId: computer.id, netbiosName: computer.netbiosName, fqdn: computer.fqdn, certificateId: 1, unreachableDeadlineSeconds: 3600 });
     },
     tlsHandshake: async (target) => { await held(target.computerId); return { fingerprint: 'ab'.repeat(32), firstContact: true }; },
@@ -110,7 +110,7 @@ export async function runsFixture(name: string): Promise<RunsFixture> {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await env.teardown();
-      store.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

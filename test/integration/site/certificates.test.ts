@@ -69,12 +69,12 @@ async function certsAdd(file: string, passFile = passphraseFile()) {
   return { code, ...io };
 }
 
-function registeredCount(): number {
-  const store = fixture.open();
+async function registeredCount(): Promise<number> {
+  const store = await fixture.open();
   try {
-    return store.provisioningCertificates.list().length;
+    return (await store.provisioningCertificates.list()).length;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -88,7 +88,7 @@ void describe('amtprov pki demo', () => {
       assert.equal(mode, secret ? 0o600 : 0o644, `${name} mode ${mode.toString(8)}`);
     }
     assert.match(io.stdout.join('\n'), /SHA-256 [0-9a-f]{64}/);
-    assert.equal(registeredCount(), 0);
+    assert.equal(await registeredCount(), 0);
   });
 
   void it('refuses to overwrite the files without --force', async () => {
@@ -111,9 +111,9 @@ void describe('amtprov certs add', () => {
       'AMT 22+: no (leaf "provisionserver.amt.test" has a 2048-bit RSA key, at least 3072 needed)',
     ]);
 
-    const store = fixture.open();
+    const store = await fixture.open();
     try {
-      const [cert] = store.provisioningCertificates.list();
+      const [cert] = await store.provisioningCertificates.list();
       assert.ok(cert);
       const rootDer = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(forge.pki.certificateFromPem(readFileSync(path.join(demoDir, DEMO_PKI_FILES.rootCert), 'utf8')))).getBytes(), 'binary');
       assert.deepEqual(cert.rootHashes, {
@@ -124,25 +124,25 @@ void describe('amtprov certs add', () => {
       assert.equal(cert.dnsSuffix, 'amt.test');
       assert.equal(cert.subjectCn, 'provisionserver.amt.test');
       assert.equal(cert.chainPem.length, 2);
-      const keyPem = store.vault.getSecret(cert.keyRef);
+      const keyPem = await store.vault.getSecret(cert.keyRef);
       const leaf = forge.pki.certificateFromPem(cert.chainPem[0]);
       const key = forge.pki.privateKeyFromPem(keyPem);
       assert.ok((leaf.publicKey as forge.pki.rsa.PublicKey).n.equals(key.n), 'the vaulted key is the leaf key');
-      assert.equal(store.vault.purposeOf(cert.keyRef), 'provisioning-certificate-key');
-      assert.deepEqual(store.provisioningCertificates.matchingDevice([cert.rootHashes.sha1.toUpperCase()]).map((c) => c.id), [cert.id]);
-      assert.deepEqual(store.provisioningCertificates.matchingDevice([cert.rootHashes.sha256], 'sub.amt.test').map((c) => c.id), [cert.id]);
-      assert.deepEqual(store.provisioningCertificates.matchingDevice([cert.rootHashes.sha256], 'other.test'), []);
-      assert.deepEqual(store.provisioningCertificates.matchingDevice(['00'.repeat(20), cert.rootHashes.sha384.toUpperCase()]).map((c) => c.id), [cert.id],
+      assert.equal(await store.vault.purposeOf(cert.keyRef), 'provisioning-certificate-key');
+      assert.deepEqual((await store.provisioningCertificates.matchingDevice([cert.rootHashes.sha1.toUpperCase()])).map((c) => c.id), [cert.id]);
+      assert.deepEqual((await store.provisioningCertificates.matchingDevice([cert.rootHashes.sha256], 'sub.amt.test')).map((c) => c.id), [cert.id]);
+      assert.deepEqual(await store.provisioningCertificates.matchingDevice([cert.rootHashes.sha256], 'other.test'), []);
+      assert.deepEqual((await store.provisioningCertificates.matchingDevice(['00'.repeat(20), cert.rootHashes.sha384.toUpperCase()])).map((c) => c.id), [cert.id],
         'a device that sends only a SHA-384 hash of the root matches');
-      assert.ok(store.provisioningCertificates.trustedRootHashes().has(cert.rootHashes.sha384));
-      assert.equal(store.audit.recent(1)[0].action, 'certificate.provisioning.add');
+      assert.ok((await store.provisioningCertificates.trustedRootHashes()).has(cert.rootHashes.sha384));
+      assert.equal((await store.audit.recent(1))[0].action, 'certificate.provisioning.add');
     } finally {
-      store.close();
+      await store.close();
     }
     const again = await certsAdd(path.join(demoDir, DEMO_PKI_FILES.provisioningPfx), path.join(demoDir, DEMO_PKI_FILES.provisioningPfxPassphrase));
     assert.equal(again.code, 0);
     assert.equal(again.stdout[0], 'already registered, unchanged');
-    assert.equal(registeredCount(), 1);
+    assert.equal(await registeredCount(), 1);
   });
 
   const rejects = (name: string, rule: string, chain: () => forge.pki.Certificate[]) =>
@@ -151,7 +151,7 @@ void describe('amtprov certs add', () => {
       assert.equal(result.code, 1);
       const rules = result.stderr.filter((l) => l.startsWith('rule ')).map((l) => l.slice(5, l.indexOf(':')));
       assert.deepEqual(rules, [rule], result.stderr.join('\n'));
-      assert.equal(registeredCount(), 1);
+      assert.equal(await registeredCount(), 1);
     });
 
   void rejects('a leaf without the AMT OID or OU', 'eku-or-ou', () => {
@@ -183,11 +183,11 @@ void describe('amtprov certs add', () => {
     const listed = captureIo();
     assert.equal(await runCertsCommand(['list', '--db', fixture.db], listed), 0);
     assert.ok(listed.stdout.includes('    AMT 3.2-15: no (CA "Root 3072" has a 3072-bit RSA key, at most 2048 accepted)'), listed.stdout.join('\n'));
-    const store = fixture.open(); // removed again: the tests below count what is registered
+    const store = await fixture.open(); // removed again: the tests below count what is registered
     try {
-      store.provisioningCertificates.remove(store.provisioningCertificates.list().find((c) => c.dnsSuffix === 'r3072.test')!.id);
+      await store.provisioningCertificates.remove((await store.provisioningCertificates.list()).find((c) => c.dnsSuffix === 'r3072.test')!.id);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -232,7 +232,7 @@ void describe('amtprov certs add', () => {
 
 void describe('validateDevice picks a provisioning chain the device firmware takes', () => {
   const uuid = '5a0e54b4-8a8d-4a8c-9c3b-1d2e3f405162';
-  const deps = () => ({ store: fixture.open(), log: createLogger('test', { sink: () => {} }) });
+  const deps = async () => ({ store: await fixture.open(), log: createLogger('test', { sink: () => {} }) });
   let hashes: { old: string; big: string };
   let ids: { old: number; big: number };
 
@@ -258,35 +258,35 @@ void describe('validateDevice picks a provisioning chain the device firmware tak
 `);
     const applied = captureIo();
     assert.equal(await runSettingsCommand(['apply', settingsFile, '--db', fixture.db], applied), 0, applied.stderr.join('\n'));
-    const store = fixture.open();
+    const store = await fixture.open();
     try {
-      registerIssuingCa(store, { certPem: forge.pki.certificateToPem(oldRoot), keyPem: keys.root.privateKeyPem, chainPem: [] }, 'test-operator');
-      store.computers.add({ uuid, netbiosName: 'GENPC', fqdn: 'genpc.gen.test' });
-      const byRoot = (sha384: string) => store.provisioningCertificates.list().find((c) => c.rootHashes.sha384 === sha384)!.id;
-      ids = { old: byRoot(hashes.old), big: byRoot(hashes.big) };
+      await registerIssuingCa(store, { certPem: forge.pki.certificateToPem(oldRoot), keyPem: keys.root.privateKeyPem, chainPem: [] }, 'test-operator');
+      await store.computers.add({ uuid, netbiosName: 'GENPC', fqdn: 'genpc.gen.test' });
+      const byRoot = async (sha384: string) => (await store.provisioningCertificates.list()).find((c) => c.rootHashes.sha384 === sha384)!.id;
+      ids = { old: await byRoot(hashes.old), big: await byRoot(hashes.big) };
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  const validate = (firmwareVersion: string | undefined, trusted: string[]) => {
-    const d = deps();
+  const validate = async (firmwareVersion: string | undefined, trusted: string[]) => {
+    const d = await deps();
     try {
-      const computer = d.store.computers.findByUuid(uuid)!;
-      if (firmwareVersion) d.store.computers.setDeviceFacts(computer.id, { firmwareVersion });
-      return validateDevice(d, { uuid, mode: 'out-of-band', address: '127.0.0.1', trustedRootHashes: trusted, trigger: 'hello', attempt: 1 });
+      const computer = (await d.store.computers.findByUuid(uuid))!;
+      if (firmwareVersion) await d.store.computers.setDeviceFacts(computer.id, { firmwareVersion });
+      return await validateDevice(d, { uuid, mode: 'out-of-band', address: '127.0.0.1', trustedRootHashes: trusted, trigger: 'hello', attempt: 1 });
     } finally {
-      d.store.close();
+      await d.store.close();
     }
   };
 
-  void it('uses the 3072-bit chain on AMT 16 and the 2048-bit one on AMT 11, matched by SHA-384 root hashes', () => {
-    assert.equal(validate('16.1.27', [hashes.old, hashes.big]).certificateId, ids.big);
-    assert.equal(validate('11.8.50', [hashes.old, hashes.big]).certificateId, ids.old);
+  void it('uses the 3072-bit chain on AMT 16 and the 2048-bit one on AMT 11, matched by SHA-384 root hashes', async () => {
+    assert.equal((await validate('16.1.27', [hashes.old, hashes.big])).certificateId, ids.big);
+    assert.equal((await validate('11.8.50', [hashes.old, hashes.big])).certificateId, ids.old);
   });
 
-  void it('refuses, naming the generation and rule, when the only trusted chain is too big for the firmware', () => {
-    assert.throws(() => validate('11.8.50', [hashes.big]), (err: Error) => {
+  void it('refuses, naming the generation and rule, when the only trusted chain is too big for the firmware', async () => {
+    await assert.rejects(validate('11.8.50', [hashes.big]), (err: Error) => {
       assert.equal(err.name, 'ProvisioningCertificateInvalid');
       assert.match(err.message, /ca-key-size \(AMT 3\.2-15 \(this device runs 11\.8\.50\): CA "Gen Root 3072" has a 3072-bit RSA key, at most 2048 accepted\)/);
       return true;

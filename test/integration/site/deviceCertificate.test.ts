@@ -24,15 +24,15 @@ let pki: DemoPki;
 let issuer: DeviceCertificateIssuer;
 let deviceKey: RsaKeyPair;
 
-void before(() => {
+void before(async () => {
   pki = createDemoPki({ domain: 'amt.test' });
   deviceKey = generateRsaKeyPair();
-  const store = fixture.open();
+  const store = await fixture.open();
   try {
-    registerDemoPki(store, pki, 'test');
-    issuer = store.issuingCa.loadIssuer();
+    await registerDemoPki(store, pki, 'test');
+    issuer = await store.issuingCa.loadIssuer();
   } finally {
-    store.close();
+    await store.close();
   }
 });
 

@@ -10,7 +10,7 @@ import { openSiteStore, type SiteStore } from '../../../src/site/store';
 export interface SiteFixture {
   dir: string;
   db: string;
-  open(): SiteStore;
+  open(): Promise<SiteStore>;
   cleanup(): void;
 }
 
@@ -22,7 +22,7 @@ export function siteFixture(name: string): SiteFixture {
   delete process.env.AMTPROV_MASTER_KEY;
   delete process.env.AMTPROV_MASTER_KEY_FILE;
   const db = path.join(dir, 'site.sqlite');
-  return { dir, db, open: () => openSiteStore({ file: db }), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, db, open: () => openSiteStore({ location: db }), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export interface CapturedIo extends CliIo {

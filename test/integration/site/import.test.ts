@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runImportCommand } from '../../../src/cli/import';
 import { captureIo, siteFixture } from './helpers';
+import { countRows } from '../../support/storeRows';
 
 const fixture = siteFixture('import');
 void after(() => fixture.cleanup());
@@ -25,13 +26,13 @@ async function importFile(file: string) {
   return { code, ...io };
 }
 
-function counts() {
-  const store = fixture.open();
+async function counts() {
+  const store = await fixture.open();
   try {
-    const count = (table: string) => store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
-    return { computers: count('computers'), secrets: count('secrets'), audit: count('audit_log') };
+    const count = (table: string) => countRows(store, table);
+    return { computers: await count('computers'), secrets: await count('secrets'), audit: await count('audit_log') };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -47,7 +48,7 @@ void describe('amtprov import', () => {
     assert.match(result.stderr.join('\n'), /^line 3: admin password \(column 6\) does not meet AMT's password rule/m);
     assert.equal(result.stderr.filter((l) => l.startsWith('line ')).length, 1, 'only line 3 is reported');
     assert.deepEqual(result.stdout, []);
-    assert.deepEqual(counts(), { computers: 0, secrets: 0, audit: 0 });
+    assert.deepEqual(await counts(), { computers: 0, secrets: 0, audit: 0 });
   });
 
   void it('imports a valid file: computers, vaulted passwords, one audit record each', async () => {
@@ -59,33 +60,33 @@ void describe('amtprov import', () => {
     assert.equal(result.code, 0, result.stderr.join('\n'));
     assert.deepEqual(result.stdout, ['line 1: header, skipped', 'imported 2, updated 0', 'site store: 2 computers', '  AMT status  Unknown 2', '  mode        none 2']);
 
-    const store = fixture.open();
+    const store = await fixture.open();
     try {
-      const pc1 = store.computers.findByUuid(UUID[0])!;
+      const pc1 = (await store.computers.findByUuid(UUID[0]))!;
       assert.equal(pc1.netbiosName, 'PC1');
       assert.equal(pc1.fqdn, 'pc1.amt.test');
       assert.equal(pc1.mac, '00:11:22:33:44:01');
       assert.equal(pc1.amtStatus, 'Unknown');
-      assert.equal(store.vault.getSecret(pc1.secretRefs.mebxPassword!), 'Mebx!Pass1');
-      assert.equal(store.vault.getSecret(pc1.secretRefs.importedAdminPassword!), 'Admin!Pass1');
+      assert.equal(await store.vault.getSecret(pc1.secretRefs.mebxPassword!), 'Mebx!Pass1');
+      assert.equal(await store.vault.getSecret(pc1.secretRefs.importedAdminPassword!), 'Admin!Pass1');
       assert.equal(pc1.secretRefs.adminPassword, null, 'imported is not current until the device confirms it');
-      const candidates = store.credentials.credentialCandidates(pc1.id);
+      const candidates = await store.credentials.credentialCandidates(pc1.id);
       assert.deepEqual(candidates.map((c) => c.source), ['admin-imported', 'admin-mebx']);
 
-      const audit = store.audit.forComputer(UUID[0]);
+      const audit = await store.audit.forComputer(UUID[0]);
       assert.equal(audit.length, 1);
       assert.equal(audit[0].actor, 'operator:test-operator');
       assert.equal(audit[0].action, 'computer.import');
       assert.deepEqual(audit[0].detail, { result: 'imported', line: 2, netbiosName: 'PC1', fqdn: 'pc1.amt.test', suppliedMebx: true, suppliedAdmin: true });
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
   void it('re-import updates by UUID, keeps what a row omits, replaces passwords, and may swap names', async () => {
-    const before = fixture.open();
-    const oldMebxRef = before.computers.findByUuid(UUID[0])!.secretRefs.mebxPassword!;
-    before.close();
+    const before = await fixture.open();
+    const oldMebxRef = (await before.computers.findByUuid(UUID[0]))!.secretRefs.mebxPassword!;
+    await before.close();
 
     const result = await importFile(csv('reimport.csv', [
       `PC2,pc2.amt.test,${UUID[0]},,${b64('Mebx!Pass2')}`,
@@ -95,24 +96,24 @@ void describe('amtprov import', () => {
     assert.equal(result.code, 0, result.stderr.join('\n'));
     assert.deepEqual(result.stdout.slice(0, 2), ['imported 1, updated 2', 'site store: 3 computers']);
 
-    const store = fixture.open();
+    const store = await fixture.open();
     try {
-      const first = store.computers.findByUuid(UUID[0])!;
+      const first = (await store.computers.findByUuid(UUID[0]))!;
       assert.equal(first.netbiosName, 'PC2');
       assert.equal(first.mac, '00:11:22:33:44:01', 'an empty MAC column keeps the stored MAC');
-      assert.equal(store.vault.getSecret(first.secretRefs.mebxPassword!), 'Mebx!Pass2');
-      assert.equal(store.vault.hasSecret(oldMebxRef), false, 'the replaced MEBx password is gone from the vault');
-      assert.equal(store.vault.getSecret(first.secretRefs.importedAdminPassword!), 'Admin!Pass1', 'an omitted password is kept');
-      assert.equal(store.computers.findByUuid(UUID[1])!.netbiosName, 'PC1');
-      assert.equal(store.computers.list().length, 3);
-      assert.deepEqual(store.audit.forComputer(UUID[0]).map((a) => a.detail?.result), ['imported', 'updated']);
+      assert.equal(await store.vault.getSecret(first.secretRefs.mebxPassword!), 'Mebx!Pass2');
+      assert.equal(await store.vault.hasSecret(oldMebxRef), false, 'the replaced MEBx password is gone from the vault');
+      assert.equal(await store.vault.getSecret(first.secretRefs.importedAdminPassword!), 'Admin!Pass1', 'an omitted password is kept');
+      assert.equal((await store.computers.findByUuid(UUID[1]))!.netbiosName, 'PC1');
+      assert.equal((await store.computers.list()).length, 3);
+      assert.deepEqual((await store.audit.forComputer(UUID[0])).map((a) => a.detail?.result), ['imported', 'updated']);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
   void it('a name or FQDN taken by a computer outside the file changes nothing and names the line', async () => {
-    const before = counts();
+    const before = await counts();
     const result = await importFile(csv('conflict.csv', [
       `PC9,pc9.amt.test,aaaaaaaa-0000-4000-8000-000000000009`,
       `PC3,pc3.amt.test,aaaaaaaa-0000-4000-8000-000000000010`,
@@ -120,7 +121,7 @@ void describe('amtprov import', () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr.join('\n'), new RegExp(`^line 2: short name PC3 already belongs to computer ${UUID[2]}`, 'm'));
     assert.match(result.stderr.join('\n'), /^line 2: FQDN pc3\.amt\.test already belongs/m);
-    assert.deepEqual(counts(), before);
+    assert.deepEqual(await counts(), before);
   });
 
   void it('usage and unreadable files are errors, not imports', async () => {

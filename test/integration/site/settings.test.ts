@@ -8,6 +8,7 @@ import { after, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { runSettingsCommand } from '../../../src/cli/settings';
 import { captureIo, siteFixture } from './helpers';
+import { countRows } from '../../support/storeRows';
 
 const fixture = siteFixture('settings');
 void after(() => fixture.cleanup());
@@ -24,12 +25,12 @@ async function settings(...argv: string[]) {
   return { code, ...io };
 }
 
-function secretCount(): number {
-  const store = fixture.open();
+async function secretCount(): Promise<number> {
+  const store = await fixture.open();
   try {
-    return store.db.prepare('SELECT count(*) FROM secrets').pluck().get() as number;
+    return await countRows(store, 'secrets');
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -62,19 +63,19 @@ void describe('amtprov settings', () => {
     const applied = await settings('apply', file('site.yaml', FULL));
     assert.equal(applied.code, 0, applied.stderr.join('\n'));
 
-    const store = fixture.open();
+    const store = await fixture.open();
     try {
-      const current = store.settings.get();
+      const current = await store.settings.get();
       assert.equal(current.amt.configMgrBehaviour, 'SP1');
       assert.equal(current.amt.webConsole, false);
       assert.equal(current.amt.pingResponse, true, 'unset keys take the defaults');
       assert.equal(current.provisioningDeadline, 7200);
-      assert.equal(store.vault.getSecret(current.directory!.bindPassword), 'bind-dn-password');
-      assert.equal(store.vault.getSecret(current.amt.mebx.password!), 'Mebx!Site1');
-      assert.deepEqual(current.digestAccounts.map((a) => store.vault.getSecret(a.password)), ['First!Digest1', 'Second!Digest2']);
-      assert.equal(store.audit.recent(1)[0].action, 'settings.apply');
+      assert.equal(await store.vault.getSecret(current.directory!.bindPassword), 'bind-dn-password');
+      assert.equal(await store.vault.getSecret(current.amt.mebx.password!), 'Mebx!Site1');
+      assert.deepEqual(await Promise.all(current.digestAccounts.map((a) => store.vault.getSecret(a.password))), ['First!Digest1', 'Second!Digest2']);
+      assert.equal((await store.audit.recent(1))[0].action, 'settings.apply');
     } finally {
-      store.close();
+      await store.close();
     }
 
     const shown = await settings('show');
@@ -88,18 +89,18 @@ void describe('amtprov settings', () => {
   });
 
   void it('re-applying replaces the settings and deletes the superseded secrets', async () => {
-    assert.equal(secretCount(), 5);
+    assert.equal(await secretCount(), 5);
     const applied = await settings('apply', file('small.yaml', 'digestAccounts:\n  - { username: admin, password: { passwordFile: second.pw } }\n'));
     assert.equal(applied.code, 0, applied.stderr.join('\n'));
-    assert.equal(secretCount(), 1);
-    const store = fixture.open();
+    assert.equal(await secretCount(), 1);
+    const store = await fixture.open();
     try {
-      const current = store.settings.get();
+      const current = await store.settings.get();
       assert.equal(current.directory, undefined);
       assert.equal(current.amt.configMgrBehaviour, 'SP2');
-      assert.deepEqual(current.digestAccounts.map((a) => store.vault.getSecret(a.password)), ['Second!Digest2']);
+      assert.deepEqual(await Promise.all(current.digestAccounts.map((a) => store.vault.getSecret(a.password))), ['Second!Digest2']);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -116,7 +117,7 @@ amt: { powerScheme: 300 }
       ['amt.powerScheme', 'digestAccounts.1.password', 'digestAccounts.1.username']);
     assert.match(refused.stderr.at(-1)!, /settings unchanged/);
     assert.equal((await settings('show', '--json')).stdout.join('\n'), before);
-    assert.equal(secretCount(), 1);
+    assert.equal(await secretCount(), 1);
   });
 
   void it('usage errors', async () => {

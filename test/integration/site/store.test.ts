@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { runSettingsCommand } from '../../../src/cli/settings';
 import { importComputers } from '../../../src/site/importComputers';
 import { parseConfigMgrImport } from '../../../src/site/configMgrCsv';
-import { openSiteDb, schemaVersion } from '../../../src/site/db';
+import { openSqliteDb, type SqliteDb } from '../../../src/site/sqliteDb';
 import { MIGRATIONS } from '../../../src/site/schema';
 import { captureIo, siteFixture } from './helpers';
 
@@ -34,35 +34,36 @@ function storeFilesBytes(): Buffer {
 }
 
 void describe('site store on disk', () => {
-  void it('creates the master key file 0600 and records the schema version', () => {
-    const store = fixture.open();
+  void it('creates the master key file 0600 and records the schema version', async () => {
+    const store = await fixture.open();
     try {
-      assert.equal(schemaVersion(store.db), MIGRATIONS.at(-1)!.version);
-      assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(store.db.pragma('foreign_keys', { simple: true }), 1);
+      assert.equal(await store.db.schemaVersion(), MIGRATIONS.at(-1)!.version);
+      const raw = (store.db as SqliteDb).raw;
+      assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(raw.pragma('foreign_keys', { simple: true }), 1);
     } finally {
-      store.close();
+      await store.close();
     }
     assert.equal(statSync(path.join(fixture.dir, 'keys', 'master.key')).mode & 0o777, 0o600);
   });
 
-  void it('refuses a database from a newer version of the program', () => {
+  void it('refuses a database from a newer version of the program', async () => {
     const file = path.join(fixture.dir, 'future.sqlite');
-    openSiteDb(file).close();
+    await openSqliteDb(file).close();
     const raw = new Database(file);
     raw.prepare("INSERT INTO schema_migrations (version, description, applied_at) VALUES (999, 'future', 'now')").run();
     raw.close();
-    assert.throws(() => openSiteDb(file), /schema version 999 is newer than this program knows/);
+    assert.throws(() => openSqliteDb(file), /schema version 999 is newer than this program knows/);
   });
 
   void it('keeps no secret in plaintext (or base64) in the SQLite files, open or closed', async () => {
-    const store = fixture.open();
+    const store = await fixture.open();
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     const parsed = parseConfigMgrImport(`PC1,pc1.amt.test,${UUID},,${b64(SECRETS.mebx)},${b64(SECRETS.imported)}\n`);
-    importComputers(store, parsed.rows, 'test');
-    const pc = store.computers.findByUuid(UUID)!;
-    store.credentials.stagePendingAdminPassword(pc.id, SECRETS.pending);
-    store.computers.setSecret(pc.id, 'ad-account-password', SECRETS.ad);
+    await importComputers(store, parsed.rows, 'test');
+    const pc = (await store.computers.findByUuid(UUID))!;
+    await store.credentials.stagePendingAdminPassword(pc.id, SECRETS.pending);
+    await store.computers.setSecret(pc.id, 'ad-account-password', SECRETS.ad);
     writeFileSync(path.join(fixture.dir, 'digest.pw'), SECRETS.digest);
     writeFileSync(path.join(fixture.dir, 'settings.yaml'), `
 directory: { url: ldaps://dc1.amt.test, bindDn: CN=p, bindPassword: { passwordEnv: STORE_TEST_BIND }, computerOu: OU=AMT, kerberosRealm: AMT.TEST }
@@ -85,16 +86,16 @@ amt:
       }
     };
     // The vault does hold them: the check above is not vacuous.
-    assert.equal(store.vault.getSecret(store.computers.get(pc.id).secretRefs.adAccountPassword!), SECRETS.ad);
+    assert.equal(await store.vault.getSecret((await store.computers.get(pc.id)).secretRefs.adAccountPassword!), SECRETS.ad);
     check('store open, WAL not checkpointed');
-    store.close();
+    await store.close();
     check('store closed');
   });
 
-  void it('refuses UPDATE and DELETE on audit rows, even through raw SQL', () => {
-    const store = fixture.open();
-    const id = store.audit.recordAudit({ actor: 'worker', action: 'provisioning.report', computerUuid: UUID, outcome: 'success', detail: { stage: 'report' } });
-    store.close();
+  void it('refuses UPDATE and DELETE on audit rows, even through raw SQL', async () => {
+    const store = await fixture.open();
+    const id = await store.audit.recordAudit({ actor: 'worker', action: 'provisioning.report', computerUuid: UUID, outcome: 'success', detail: { stage: 'report' } });
+    await store.close();
     const raw = new Database(fixture.db);
     try {
       assert.throws(() => raw.prepare("UPDATE audit_log SET outcome = 'failure' WHERE id = ?").run(id), /append-only/);
@@ -105,85 +106,87 @@ amt:
     } finally {
       raw.close();
     }
-    const again = fixture.open();
+    const again = await fixture.open();
     try {
-      assert.deepEqual(again.audit.forComputer(UUID).map((a) => a.action), ['computer.import', 'provisioning.report']);
+      assert.deepEqual((await again.audit.forComputer(UUID)).map((a) => a.action), ['computer.import', 'provisioning.report']);
     } finally {
-      again.close();
+      await again.close();
     }
   });
 
-  void it('a pending admin password staged by a process killed before promote is a candidate after reopening', () => {
+  void it('a pending admin password staged by a process killed before promote is a candidate after reopening', async () => {
     const script = path.join(fixture.dir, 'stage-and-die.ts');
     writeFileSync(script, `
 import { openSiteStore } from ${JSON.stringify(path.resolve(__dirname, '../../../src/site/store'))};
-const store = openSiteStore({ file: ${JSON.stringify(fixture.db)} });
-const pc = store.computers.findByUuid(${JSON.stringify(UUID)})!;
-store.credentials.stagePendingAdminPassword(pc.id, 'Crash!Staged1');
-// "Sent to the device", then the worker dies: no promote, no close, no checkpoint.
-process.kill(process.pid, 'SIGKILL');
+void (async () => {
+  const store = await openSiteStore({ location: ${JSON.stringify(fixture.db)} });
+  const pc = (await store.computers.findByUuid(${JSON.stringify(UUID)}))!;
+  await store.credentials.stagePendingAdminPassword(pc.id, 'Crash!Staged1');
+  // "Sent to the device", then the worker dies: no promote, no close, no checkpoint.
+  process.kill(process.pid, 'SIGKILL');
+})();
 `);
     const child = spawnSync(process.execPath, ['--import', 'tsx', script], { env: process.env, encoding: 'utf8' });
     assert.equal(child.signal, 'SIGKILL', child.stderr);
 
-    const store = fixture.open();
+    const store = await fixture.open();
     try {
-      const pc = store.computers.findByUuid(UUID)!;
-      const candidates = store.credentials.credentialCandidates(pc.id);
+      const pc = (await store.computers.findByUuid(UUID))!;
+      const candidates = await store.credentials.credentialCandidates(pc.id);
       assert.deepEqual(candidates.map((c) => c.source), ['admin-pending', 'admin-pending', 'admin-imported', 'admin-mebx', 'digest-account']);
-      const values = candidates.map((c) => store.vault.getSecret(c.passwordRef));
+      const values = await Promise.all(candidates.map((c) => store.vault.getSecret(c.passwordRef)));
       assert.deepEqual(values.slice(0, 2), ['Crash!Staged1', SECRETS.pending], 'newest pending first, the earlier one kept');
       // The device confirmed the crashed attempt's password: promote it.
-      store.credentials.promotePendingAdminPassword(pc.id, candidates[0].passwordRef);
-      assert.equal(store.vault.getSecret(store.computers.get(pc.id).secretRefs.adminPassword!), 'Crash!Staged1');
+      await store.credentials.promotePendingAdminPassword(pc.id, candidates[0].passwordRef);
+      assert.equal(await store.vault.getSecret((await store.computers.get(pc.id)).secretRefs.adminPassword!), 'Crash!Staged1');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  void it('pins the device certificate on first contact and reports a different one', () => {
-    const store = fixture.open();
+  void it('pins the device certificate on first contact and reports a different one', async () => {
+    const store = await fixture.open();
     try {
-      const pc = store.computers.findByUuid(UUID)!;
+      const pc = (await store.computers.findByUuid(UUID))!;
       const first = 'ab'.repeat(32);
       const other = 'cd'.repeat(32);
-      assert.equal(store.computers.pinDeviceCertificate(pc.id, `${'AB:'.repeat(31)}AB`), 'pinned', 'colon/upper-case form');
-      assert.equal(store.computers.pinDeviceCertificate(pc.id, first), 'matches');
-      assert.equal(store.computers.pinDeviceCertificate(pc.id, other), 'mismatch');
-      assert.equal(store.computers.get(pc.id).deviceCertFingerprint, first, 'a mismatch does not move the pin');
-      store.computers.resetDeviceCertificatePin(pc.id);
-      assert.equal(store.computers.pinDeviceCertificate(pc.id, other), 'pinned');
-      const failed = store.computers.setStatus(pc.id, 'Failed', 'all credentials rejected');
+      assert.equal(await store.computers.pinDeviceCertificate(pc.id, `${'AB:'.repeat(31)}AB`), 'pinned', 'colon/upper-case form');
+      assert.equal(await store.computers.pinDeviceCertificate(pc.id, first), 'matches');
+      assert.equal(await store.computers.pinDeviceCertificate(pc.id, other), 'mismatch');
+      assert.equal((await store.computers.get(pc.id)).deviceCertFingerprint, first, 'a mismatch does not move the pin');
+      await store.computers.resetDeviceCertificatePin(pc.id);
+      assert.equal(await store.computers.pinDeviceCertificate(pc.id, other), 'pinned');
+      const failed = await store.computers.setStatus(pc.id, 'Failed', 'all credentials rejected');
       assert.deepEqual([failed.amtStatus, failed.statusReason, failed.provisionedAt], ['Failed', 'all credentials rejected', null]);
-      const done = store.computers.setStatus(pc.id, 'Provisioned');
+      const done = await store.computers.setStatus(pc.id, 'Provisioned');
       assert.deepEqual([done.amtStatus, done.statusReason], ['Provisioned', null]);
       assert.ok(done.provisionedAt);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  void it('migration 5 rebuilds the computers table in place: rows and references kept, the discovery statuses allowed', () => {
+  void it('migration 5 rebuilds the computers table in place: rows and references kept, the discovery statuses allowed', async () => {
     const file = path.join(fixture.dir, 'v4.sqlite');
-    const v4 = openSiteDb(file, MIGRATIONS.filter((m) => m.version <= 4));
-    v4.exec(`INSERT INTO secrets VALUES ('s1', 'admin-password', 'k', x'00', x'00', x'00', 't');
+    await openSqliteDb(file, MIGRATIONS.filter((m) => m.version <= 4)).close();
+    const raw = new Database(file);
+    raw.exec(`INSERT INTO secrets VALUES ('s1', 'admin-password', 'k', x'00', x'00', x'00', 't');
       INSERT INTO computers (uuid, netbios_name, fqdn, amt_status, created_at, updated_at, last_address) VALUES ('${UUID}', 'PC1', 'pc1.amt.test', 'Provisioned', 't', 't', '127.0.0.9');
       INSERT INTO pending_admin_passwords (computer_id, password_ref, staged_at) VALUES (1, 's1', 't');`);
-    assert.throws(() => v4.prepare("UPDATE computers SET amt_status = 'Externally Provisioned'").run(), /CHECK constraint/);
-    v4.close();
-    const v5 = openSiteDb(file);
+    assert.throws(() => raw.prepare("UPDATE computers SET amt_status = 'Externally Provisioned'").run(), /CHECK constraint/);
+    raw.close();
+    const v5 = openSqliteDb(file);
     try {
-      assert.equal(schemaVersion(v5), 5);
-      assert.deepEqual(v5.prepare('SELECT uuid, amt_status, last_address, provisioning_held FROM computers').all(),
+      assert.equal(await v5.schemaVersion(), 5);
+      assert.deepEqual(await v5.all('SELECT uuid, amt_status, last_address, provisioning_held FROM computers'),
         [{ uuid: UUID, amt_status: 'Provisioned', last_address: '127.0.0.9', provisioning_held: 0 }]);
-      assert.deepEqual(v5.pragma('foreign_key_check'), []);
-      // The pending password still references the (new) computers table: deleting its computer is refused.
-      assert.throws(() => v5.prepare('DELETE FROM computers').run(), /FOREIGN KEY/);
-      for (const status of ['Not Supported', 'Externally Provisioned']) v5.prepare('UPDATE computers SET amt_status = ?').run(status);
-      assert.throws(() => v5.prepare("UPDATE computers SET amt_status = 'Lost'").run(), /CHECK constraint/);
-      assert.equal(v5.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are enforced again after the rebuild');
+      assert.deepEqual(await v5.all('PRAGMA foreign_key_check'), []);
+      // Foreign keys are enforced again, and the pending password references the new table: deleting its computer is refused.
+      await assert.rejects(v5.run('DELETE FROM computers'), /FOREIGN KEY/);
+      for (const status of ['Not Supported', 'Externally Provisioned']) await v5.run('UPDATE computers SET amt_status = ?', [status]);
+      await assert.rejects(v5.run("UPDATE computers SET amt_status = 'Lost'"), /CHECK constraint/);
     } finally {
-      v5.close();
+      await v5.close();
     }
   });
 });

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DirectoryClient } from '../../../src/directory';
-import { projectRoot } from '../../../src/stack/paths';
+import { projectRoot } from '../../../src/config/paths';
 import { ensureSamba, type SambaHandle } from '../../../src/stack/samba';
 import { stopSambaProcess } from '../../../src/stack/samba/daemon';
 import { sambaLayout } from '../../../src/stack/samba/layout';

@@ -8,11 +8,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import YAML from 'yaml';
-import { openSiteDb } from '../../../src/site/db';
-import { redactSecrets, SettingsStore } from '../../../src/site/settings';
+import { openSqliteDb } from '../../../src/site/sqliteDb';
+import { redactSecrets } from '../../../src/site/settings';
 import { parseSettingsYaml } from '../../../src/site/settingsFile';
 import { AMT_REALMS } from '../../../src/site/settingsSchema';
-import { isSecretRef, Vault } from '../../../src/site/vault';
+import { SiteStore } from '../../../src/site/store';
+import { isSecretRef } from '../../../src/site/vault';
 import { runs } from './propertyRuns';
 
 const BASE_DIR = '/nonexistent-settings-dir';
@@ -128,23 +129,23 @@ const validSettings: fc.Arbitrary<Valid> = fc.record({
 });
 
 describe('settings apply/show properties', () => {
-  it('valid generated settings round trip through apply and show: values kept, secrets sealed and redacted', () => {
-    fc.assert(fc.property(validSettings, ({ input, env, shown }) => {
+  it('valid generated settings round trip through apply and show: values kept, secrets sealed and redacted', async () => {
+    await fc.assert(fc.asyncProperty(validSettings, async ({ input, env, shown }) => {
       const parsed = parseSettingsYaml(YAML.stringify(input), BASE_DIR, env);
       assert.ok(parsed.ok, parsed.ok ? '' : parsed.errors.join('\n'));
-      const db = openSiteDb(':memory:');
+      const db = openSqliteDb(':memory:');
       try {
-        const vault = new Vault(db, { activeId: 'k1', keys: new Map([['k1', randomBytes(32)]]) });
-        const stored = new SettingsStore(db, vault, () => new Date(0)).apply(parsed.settings);
+        const store = new SiteStore(db, { activeId: 'k1', keys: new Map([['k1', randomBytes(32)]]) }, () => new Date(0));
+        const stored = await store.settings.apply(parsed.settings);
         assert.deepEqual(redactSecrets(stored), shown);
         // Each vault reference opens to the secret its source held, in the order they were read.
         const refs = JSON.stringify(stored).match(/vault:[0-9a-f-]{36}/g) ?? [];
         assert.ok(refs.every(isSecretRef));
-        assert.deepEqual(new Set(refs.map((ref) => vault.getSecret(ref))), new Set(Object.values(env)));
+        assert.deepEqual(new Set(await Promise.all(refs.map((ref) => store.vault.getSecret(ref)))), new Set(Object.values(env)));
         const text = JSON.stringify(redactSecrets(stored));
         for (const secret of Object.values(env)) assert.ok(!text.includes(secret), 'show prints a secret');
       } finally {
-        db.close();
+        await db.close();
       }
     }), runs(0.3));
   });

@@ -27,9 +27,9 @@ export interface AgentFiles {
 }
 
 /** An agent enrolled for `computer` (default: the FQDN `<name>.amt.test`, UUID bound by its first request). */
-export function enrollTestAgent(store: SiteStore, name: string, computer: AgentBinding = { fqdn: `${name}.amt.test` }): AgentFiles {
+export async function enrollTestAgent(store: SiteStore, name: string, computer: AgentBinding = { fqdn: `${name}.amt.test` }): Promise<AgentFiles> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'amtprov-agent-'));
-  const enrolled = enrollAgent(store, name, dir, { actor: 'test', computer });
+  const enrolled = await enrollAgent(store, name, dir, { actor: 'test', computer });
   return { cert: enrolled.certFile, key: enrolled.keyFile, ca: enrolled.caFile, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -76,21 +76,21 @@ export interface TestSite {
   /** SQLite file and master key ring, for commands that open the store themselves (--db, AMTPROV_MASTER_KEY). */
   dbFile: string;
   masterKeyRing: string;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** A site store on a temp SQLite file with the demo PKI registered (provisioning certificate, issuing CA). */
-export function openTestSite(): TestSite {
+export async function openTestSite(): Promise<TestSite> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'amtprov-site-'));
   const dbFile = path.join(dir, 'site.sqlite');
   const masterKeyRing = `t:${randomBytes(32).toString('base64')}`;
-  const store = openSiteStore({ file: dbFile, keyRing: parseKeyRing(masterKeyRing, 'test') });
+  const store = await openSiteStore({ location: dbFile, keyRing: parseKeyRing(masterKeyRing, 'test') });
   const pki = createDemoPki({ domain: 'amt.test' });
-  registerDemoPki(store, pki, 'test');
+  await registerDemoPki(store, pki, 'test');
   return {
     store, pki, dbFile, masterKeyRing,
-    close() {
-      store.close();
+    async close() {
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

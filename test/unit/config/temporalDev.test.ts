@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { defaultDevStackConfigPath, parseDevStackConfig } from '../../../src/stack/devStackConfig';
+import { defaultDevStackConfigPath, parseDevStackConfig } from '../../../src/config/temporalDev';
 import { devServerArgs, devServerDbFile } from '../../../src/stack/devServer';
 
 const shipped = readFileSync(defaultDevStackConfigPath(), 'utf8');

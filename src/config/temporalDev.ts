@@ -1,4 +1,6 @@
-// Loads and validates temporal-dev.yaml, the embedded dev stack's configuration.
+// Loads and validates temporal-dev.yaml, the embedded dev stack's configuration: the dev
+// server's ports, namespace and dynamic config, the search attributes every deployment declares,
+// and (environment.ts) the Temporal address operator commands use when TEMPORAL_ADDRESS is unset.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';

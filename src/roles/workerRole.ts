@@ -1,0 +1,47 @@
+// The worker role: the provisioning workflow and its activities on the task queue, against
+// the site store. Stateless: run as many as the load needs; a run's state is Temporal's.
+import type { NativeConnection, WorkflowBundleOption } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { Logger } from '../log';
+import type { KeyRing } from '../secrets/keyFile';
+import type { SiteStore } from '../site/store';
+import { createProvisioningWorker } from '../worker';
+import { TASK_QUEUE } from '../workflows/definitions';
+import { storeReady, temporalReady } from './readiness';
+import type { RunningRole } from './runningRole';
+
+export interface WorkerRoleOptions {
+  connection: NativeConnection;
+  namespace: string;
+  codecKeys: KeyRing;
+  store: SiteStore;
+  taskQueue?: string;
+  /** In-flight activities get this long after a stop before they are cancelled (Temporal retries them elsewhere). */
+  shutdownGraceMs: number;
+  /** A pre-built workflow bundle (tests); otherwise bundled from source at start. */
+  workflowBundle?: WorkflowBundleOption;
+  log: Logger;
+}
+
+export async function startWorkerRole(options: WorkerRoleOptions): Promise<RunningRole> {
+  const { connection, namespace, store, log } = options;
+  const taskQueue = options.taskQueue ?? TASK_QUEUE;
+  const worker = await createProvisioningWorker({
+    connection, namespace, codecKeys: options.codecKeys, taskQueue, shutdownGraceMs: options.shutdownGraceMs,
+    activities: createActivities({ store, log: log.child('activity') }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+  });
+  const stopped = worker.run();
+  return {
+    summary: `worker            connected, task queue ${taskQueue}`,
+    readiness: [
+      () => Promise.resolve(worker.getState() === 'RUNNING' ? undefined : `worker ${worker.getState().toLowerCase()}`),
+      temporalReady(connection, namespace), storeReady(store),
+    ],
+    stopped,
+    drain: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await stopped;
+    },
+  };
+}

@@ -1,4 +1,4 @@
-// The worker: registers the provisioning workflow and its activities on the task queue.
+// The worker: registers the workflows (provisioning, unprovision, discovery, scheduled maintenance) and their activities on the task queue.
 // Production runs many of these against a Temporal cluster; `npm start` runs one in-process.
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from './log';

@@ -6,7 +6,6 @@
 // Re-running is safe at every point: a device already serving the pending certificate is
 // promoted, leftovers of interrupted attempts are removed, a renewed device is "not due".
 import { connectDeviceTls, certificateSha256, isSiteIssued, type DeviceIdentity } from '../amt/deviceTls';
-import { X509Certificate } from 'node:crypto';
 import { DeviceTlsFailed } from '../amt/errors';
 import { issueDeviceCertificate } from '../pki/deviceCertificate';
 import { ProvisioningRefused } from '../errors';
@@ -25,11 +24,11 @@ interface ServedCertificate {
 /** A new TLS connection (no session reuse), as any client would make it now: what does the device present? */
 async function readServedCertificate(deps: ActivityDeps, target: MaintenanceTarget): Promise<ServedCertificate> {
   const computer = await deps.store.computers.get(target.computerId);
-  const { socket, der } = await connectDeviceTls({
+  const { socket, peer } = await connectDeviceTls({
     host: target.address, clientCredential: await provisioningCredential(deps, target.certificateId), identity: await deviceIdentity(deps, computer),
   });
   socket.destroy();
-  return { der, sha256: certificateSha256(der), notAfter: new Date(new X509Certificate(der).validTo) };
+  return { der: peer.raw, sha256: certificateSha256(peer.raw), notAfter: new Date(peer.validTo) };
 }
 
 async function siteIssuedIdentity(deps: ActivityDeps, target: MaintenanceTarget): Promise<NonNullable<DeviceIdentity['siteIssued']>> {

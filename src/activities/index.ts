@@ -6,18 +6,21 @@ import type { ProvisioningActivities } from './types';
 import { renewDeviceCertificate } from './certificateRenewal';
 import { planCertificateRenewal, planPasswordReset, recordMaintenanceFailure } from './maintenancePlan';
 import { resetAdminPassword } from './passwordReset';
+import type { MaintenanceActivities } from './maintenanceTypes';
+import { discoverComputer, listComputerUuids } from './discoverStatus';
 import { createDirectoryAccount } from './directoryAccount';
 import { digestLogin, tlsHandshake } from './deviceContact';
 import { phase1 } from './phase1';
 import { phase2Wsman } from './phase2Wsman';
 import { reportResult } from './reportResult';
+import { deleteDirectoryAccount, prepareUnprovision, removeProvisioningData, reportUnprovisioned } from './unprovision';
 import { validateDevice } from './validateDevice';
 import { verifyIdentity } from './verifyIdentity';
 
 export type { ActivityDeps } from './deps';
 
-/** Everything a worker registers: provisioning and the maintenance tasks. */
-export type WorkerActivities = ProvisioningActivities & ScheduledMaintenanceActivities;
+/** Everything a worker registers: provisioning, unprovision and discovery, and the scheduled maintenance tasks. */
+export type WorkerActivities = ProvisioningActivities & MaintenanceActivities & ScheduledMaintenanceActivities;
 
 export function createActivities(deps: ActivityDeps): WorkerActivities {
   return {
@@ -34,5 +37,11 @@ export function createActivities(deps: ActivityDeps): WorkerActivities {
     planPasswordReset: (input) => planPasswordReset(deps, input),
     resetAdminPassword: (target) => resetAdminPassword(deps, target),
     recordMaintenanceFailure: (failure) => recordMaintenanceFailure(deps, failure),
+    prepareUnprovision: (input) => prepareUnprovision(deps, input),
+    removeProvisioningData: (input) => removeProvisioningData(deps, input),
+    deleteDirectoryAccount: (input) => deleteDirectoryAccount(deps, input),
+    reportUnprovisioned: (input) => reportUnprovisioned(deps, input),
+    listComputerUuids: () => listComputerUuids(deps),
+    discoverComputer: (input) => discoverComputer(deps, input),
   };
 }

@@ -91,7 +91,8 @@ export function classifyConnectionError(error: unknown, where: string): AmtProto
 }
 
 /** Opens a TLS connection and resolves only once the device certificate passed verifyDeviceCertificate. */
-export function connectDeviceTls(target: DeviceTlsTarget): Promise<{ socket: tls.TLSSocket; certificate: VerifiedDeviceCertificate; der: Buffer }> {
+/** `peer` is the certificate as read in the handshake (the socket may be closed by the device later). */
+export function connectDeviceTls(target: DeviceTlsTarget): Promise<{ socket: tls.TLSSocket; certificate: VerifiedDeviceCertificate; peer: X509Certificate }> {
   const port = target.port ?? AMT_HTTPS_PORT;
   const where = `TLS to ${target.host}:${port}`;
   return new Promise((resolve, reject) => {
@@ -125,7 +126,7 @@ export function connectDeviceTls(target: DeviceTlsTarget): Promise<{ socket: tls
         if (!peer) throw new DeviceTlsFailed(`${where}: the device presented no certificate`);
         const certificate = verifyDeviceCertificate(peer.raw, target.identity);
         socket.removeListener('error', fail);
-        resolve({ socket, certificate, der: peer.raw });
+        resolve({ socket, certificate, peer });
       } catch (error) {
         fail(error);
       }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as soap from 'soap';
 import { EOI_PATHS, EOI_WSDL_FILES, type EoiService } from '../contract/namespaces';
 import { PT_STATUS_NAMES } from '../contract/ptStatus';
-import { DEVICE_TLS_KEY_BITS, KEY_ALGORITHM_RSA } from '../contract/provisioning';
+import { DEVICE_TLS_KEY_BITS, KEY_ALGORITHM_RSA, PROVISIONING_MODE } from '../contract/provisioning';
 import { checkDeviceXml, path as xmlPath, text, type XmlNode, type XmlValue } from './deviceXml';
 import { digestHa1 } from './digestAuth';
 import type { DigestSession } from './digestClient';
@@ -203,5 +203,15 @@ export class EoiClients {
   /** Seed step 7.6: the device moves to post-provisioning. */
   async commitChanges(): Promise<void> {
     await this.security.call('CommitChanges');
+  }
+
+  /** Back to pre-provisioning, everything removed (ProvisioningMode 1, enterprise; docs/amt-protocol.md section 5). */
+  async unprovision(): Promise<void> {
+    await this.security.call('Unprovision', { ProvisioningMode: PROVISIONING_MODE.ENTERPRISE });
+  }
+
+  /** Back to pre-provisioning, keeping the admin account, host and domain name. */
+  async partialUnprovision(): Promise<void> {
+    await this.security.call('PartialUnprovision');
   }
 }

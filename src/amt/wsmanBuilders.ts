@@ -51,6 +51,16 @@ export function deleteAllItProfiles(creator: WSManMessageCreator): string {
   return creator.createXml(header, `<Body><h:DeleteAllITProfiles_INPUT xmlns:h="${AMT_RESOURCE_URI_PREFIX}${className}"></h:DeleteAllITProfiles_INPUT></Body>`);
 }
 
+/**
+ * AMT_SetupAndConfigurationService.PartialUnprovision (no input; Intel guide, "Unconfigure an
+ * Intel AMT Device"). wsman-messages has Unprovision but not this one.
+ */
+export function partialUnprovision(creator: WSManMessageCreator): string {
+  const className = 'AMT_SetupAndConfigurationService';
+  const header = creator.createHeader(methodAction(className, 'PartialUnprovision'), asClass(className));
+  return creator.createXml(header, `<Body><h:PartialUnprovision_INPUT xmlns:h="${AMT_RESOURCE_URI_PREFIX}${className}"></h:PartialUnprovision_INPUT></Body>`);
+}
+
 export interface KerberosSettingDataInput {
   InstanceID: string;
   ElementName?: string;

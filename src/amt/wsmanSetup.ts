@@ -4,10 +4,11 @@
 // bodies come from @device-management-toolkit/wsman-messages; values are XML-escaped here.
 import { AMT } from '@device-management-toolkit/wsman-messages';
 import { BaseActions, type Selector } from '@device-management-toolkit/wsman-messages/WSMan';
-import { DEVICE_TLS_KEY_BITS, KEY_ALGORITHM_RSA } from '../contract/provisioning';
+import { DEVICE_TLS_KEY_BITS, KEY_ALGORITHM_RSA, PROVISIONING_MODE } from '../contract/provisioning';
 import { child, escapeXml } from './deviceXml';
 import { digestHa1 } from './digestAuth';
 import { DeviceXmlRejected } from './errors';
+import { partialUnprovision } from './wsmanBuilders';
 import { getGeneralSettings } from './wsmanSettings';
 import { putProperties } from './wsmanInstances';
 import { booleanProperty, numberProperty, referenceSelector, stringProperty, type WsmanClient, type WsmanInstance } from './wsmanClient';
@@ -53,6 +54,22 @@ export async function setMebxPassword(client: WsmanClient, password: string): Pr
 /** Seed step 7.6: the device moves to post-provisioning. */
 export async function commitChanges(client: WsmanClient): Promise<void> {
   await client.invoke(client.amt.SetupAndConfigurationService.CommitChanges(), SETUP, 'CommitChanges');
+}
+
+/** What an unprovision removes: full (back to factory, admin account reset) or partial (admin account, host and domain name kept). */
+export type UnprovisionMode = 'full' | 'partial';
+
+/**
+ * Back to pre-provisioning (docs/amt-protocol.md section 9, "Unprovision"): full is
+ * Unprovision with ProvisioningMode 1 (enterprise, the only effective value from AMT 6; rpc-go
+ * sends 1), partial is PartialUnprovision.
+ */
+export async function unprovisionDevice(client: WsmanClient, mode: UnprovisionMode): Promise<void> {
+  if (mode === 'full') {
+    await client.invoke(client.amt.SetupAndConfigurationService.Unprovision(PROVISIONING_MODE.ENTERPRISE), SETUP, 'Unprovision');
+  } else {
+    await client.invoke(partialUnprovision(client.amt.wsmanMessageCreator), SETUP, 'PartialUnprovision');
+  }
 }
 
 export interface DeviceKeyPair {

@@ -1,3 +1,4 @@
+// `amtprov pki crl`: the issuing CA's CRL of the revoked device certificates (src/pki/crl.ts).
 // `amtprov pki demo`: makes the demo PKI (root CA, AMT provisioning certificate for
 // provisionserver.<domain>, issuing CA for device TLS certificates), writes it as PEM and
 // PFX files (keys 0600) and registers the provisioning certificate and issuing CA in the
@@ -5,12 +6,20 @@
 import path from 'node:path';
 import { rootHashes } from '../amt/certRules';
 import { createDemoPki, existingDemoPkiFiles, overwriteRefusal, writeDemoPki } from '../pki/demoPki';
+import { writeFileSync } from 'node:fs';
+import { createCrl } from '../pki/crl';
 import { registerDemoPki } from '../pki/register';
+import { durationSeconds } from '../site/settingsSchema';
 import { pemToDer } from '../pki/x509';
 import { DB_OPTION, EXIT, operatorActor, parseCli, processIo, withStore, type CliIo } from './support';
 import { dataDir } from '../config/paths';
 
 const USAGE = `usage: amtprov pki demo [--domain amt.test] [--out <dir>] [--force] [--no-register] [--db <site store: path or postgres:// URL>]
+       amtprov pki crl [--out <file.pem>] [--next-update 7d] [--db <site store: path or postgres:// URL>]
+
+pki crl: the site issuing CA signs a CRL of every revoked device certificate (amtprov
+unprovision revokes them) and writes it as PEM to --out (default stdout); publish it where
+relying parties fetch it. --next-update: when it is due again (default 7d).
 
   --domain       DNS domain of the demo (provisioning certificate CN provisionserver.<domain>)
   --out          where to write the files (default <data dir>/pki/demo)
@@ -38,6 +47,28 @@ async function demoCommand(values: { domain?: string; out?: string; force?: bool
   });
 }
 
+async function crlCommand(values: { out?: string; 'next-update'?: string; db?: string }, io: CliIo): Promise<number> {
+  const raw = values['next-update'] ?? '7d';
+  const next = durationSeconds.safeParse(/^\d+$/.test(raw) ? Number(raw) : raw);
+  if (!next.success) {
+    io.err(`pki crl: --next-update must be a duration from 1m to 30d, like 90m, 24h or 2d (got "${raw}")`);
+    return EXIT.usage;
+  }
+  return withStore(values.db, async (store) => {
+    const now = new Date();
+    const revoked = await store.revocations.list();
+    // Seconds since 1970 only grow: a later CRL always has the larger number (RFC 5280 5.2.3).
+    const crl = createCrl(await store.issuingCa.loadIssuer(), revoked, { crlNumber: Math.floor(now.getTime() / 1000), thisUpdate: now, nextUpdate: new Date(now.getTime() + next.data * 1000) });
+    if (values.out) {
+      writeFileSync(values.out, crl);
+      io.out(`CRL with ${revoked.length} revoked certificate(s) written to ${values.out}`);
+    } else {
+      io.out(crl.trimEnd());
+    }
+    return EXIT.ok;
+  });
+}
+
 async function pkiCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseCli(argv, {
     ...DB_OPTION,
@@ -45,13 +76,15 @@ async function pkiCommand(argv: string[], io: CliIo): Promise<number> {
     out: { type: 'string' },
     force: { type: 'boolean' },
     'no-register': { type: 'boolean' },
+    'next-update': { type: 'string' },
   }, io, USAGE);
   if (typeof args === 'number') return args;
-  if (args.positionals.length !== 1 || args.positionals[0] !== 'demo') { io.err(USAGE); return EXIT.usage; }
+  const sub = args.positionals[0];
+  if (args.positionals.length !== 1 || (sub !== 'demo' && sub !== 'crl')) { io.err(USAGE); return EXIT.usage; }
   try {
-    return demoCommand(args.values, io);
+    return await (sub === 'demo' ? demoCommand(args.values, io) : crlCommand(args.values, io));
   } catch (err) {
-    io.err(`pki demo: ${(err as Error).message}`);
+    io.err(`pki ${sub}: ${(err as Error).message}`);
     return EXIT.refused;
   }
 }

@@ -17,12 +17,14 @@ function parseTarget(argv: string[], usage: string): { id: string; taskQueue: st
 }
 
 export async function runRetryCommand(argv: string[]): Promise<number> {
-  const usage = 'usage: amtprov retry <uuid or NetBIOS name> [--task-queue <name>]\n\nA running run retries its current stage now; otherwise a new run starts from the\ndevice\'s last known address and trusted root hashes.';
+  const usage = 'usage: amtprov retry <uuid or NetBIOS name> [--task-queue <name>]\n\nA running run retries its current stage now; otherwise a new run starts from the\ndevice\'s last known address and trusted root hashes. Hellos held by an unprovision\n(--no-reprovision) start runs again.';
   const target = parseTarget(argv, usage);
   if (typeof target === 'number') return target;
   const ctx = await operatorContext();
   try {
     const computer = await findComputer(ctx.store, target.id);
+    // An operator's retry is the way back after `unprovision --no-reprovision`: its Hellos count again.
+    if (computer.provisioningHeld) await ctx.store.computers.setProvisioningHeld(computer.id, false);
     const outcome = await new RunControl(await ctx.client(), target.taskQueue).retry({
       uuid: computer.uuid, hostname: computer.fqdn, address: computer.lastAddress, mode: computer.provisioningMode,
       trustedRootHashes: computer.trustedRootHashes,

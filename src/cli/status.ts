@@ -15,7 +15,7 @@ const USAGE = `usage: amtprov status [--status <s>] [--mode <m>] [--name <glob>]
 
 Fleet: counts by AMT status and mode, then one line per computer (NAME, UUID, STATUS, MODE,
 reason), sorted by name, --limit lines (default 50) from --offset (default 0); --all for every one.
-  --status  Unknown, Detected, Not Provisioned, Provisioned or Failed
+  --status  Unknown, Not Supported, Detected, Not Provisioned, Provisioned, Externally Provisioned or Failed
   --mode    out-of-band, in-band, or none (never reached)
   --name    glob on the NetBIOS name or FQDN, * and ?, any case (quote it: --name 'LAB-*')
   --watch   a line of counts every --interval seconds (default 2) until no provisioning run is

@@ -6,7 +6,7 @@ import type { EoiService } from './namespaces';
 export const EOI_OPERATIONS = {
   SecurityAdministration: [
     'GetCoreVersion', 'GetProvisioningMode', 'GetProvisioningState', 'SetTLSKeyAndCertificate',
-    'SetTlsEnabled', 'SetAdminAclEntry', 'SetMEBxPassword', 'CommitChanges',
+    'SetTlsEnabled', 'SetAdminAclEntry', 'SetMEBxPassword', 'CommitChanges', 'Unprovision', 'PartialUnprovision',
   ],
   NetworkTime: ['GetLowAccuracyTimeSynch', 'SetHighAccuracyTimeSynch'],
   NetworkAdministration: ['GetHostName', 'SetHostName', 'GetDomainName', 'SetDomainName'],

@@ -29,6 +29,8 @@ export interface Computer {
   lastAddress: string | null;
   /** Root hashes (hex) the device said it trusts, as its last run was started with. */
   trustedRootHashes: string[];
+  /** Its Hellos start no run (an unprovision is under way, or ended with --no-reprovision). */
+  provisioningHeld: boolean;
   secretRefs: {
     mebxPassword: SecretRef | null;
     adminPassword: SecretRef | null;
@@ -77,6 +79,7 @@ interface ComputerRow {
   firmware_version: string | null;
   last_address: string | null;
   trusted_root_hashes: string | null;
+  provisioning_held: number;
   mebx_password_ref: string | null;
   admin_password_ref: string | null;
   imported_admin_password_ref: string | null;
@@ -102,6 +105,7 @@ function toComputer(row: ComputerRow): Computer {
     firmwareFamily: row.firmware_version ? firmwareFamily(row.firmware_version) : null,
     lastAddress: row.last_address,
     trustedRootHashes: row.trusted_root_hashes ? JSON.parse(row.trusted_root_hashes) as string[] : [],
+    provisioningHeld: row.provisioning_held === 1,
     secretRefs: {
       mebxPassword: row.mebx_password_ref,
       adminPassword: row.admin_password_ref,
@@ -222,6 +226,13 @@ export class Computers {
       [normalized, this.store.now().toISOString(), id]);
     if (changes === 1) return 'pinned';
     return (await this.get(id)).deviceCertFingerprint === normalized ? 'matches' : 'mismatch';
+  }
+
+  /** Holds (or releases) the computer's Hellos: while held the listener starts no run for it. */
+  async setProvisioningHeld(id: number, held: boolean): Promise<void> {
+    const { changes } = await this.db.run('UPDATE computers SET provisioning_held = ?, updated_at = ? WHERE id = ?',
+      [held ? 1 : 0, this.store.now().toISOString(), id]);
+    if (changes === 0) throw new ComputerNotFoundError(`no computer with id ${id}`);
   }
 
   async resetDeviceCertificatePin(id: number): Promise<void> {

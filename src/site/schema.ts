@@ -6,6 +6,12 @@ export interface Migration {
   description: string;
   sql: string;
   postgres: string;
+  /**
+   * SQLite runs it with foreign key enforcement off and checks them all afterwards: what
+   * SQLite's table rebuild procedure needs (https://www.sqlite.org/lang_altertable.html, "other
+   * kinds of table schema changes"), as a CHECK constraint cannot be altered in place.
+   */
+  rebuildsTables?: boolean;
 }
 
 /** The migrations a store at version `current` still needs; refuses a store newer than this program. */
@@ -17,9 +23,15 @@ export function migrationsToApply(current: number, migrations: readonly Migratio
   return migrations.filter((m) => m.version > current);
 }
 
-export const AMT_STATUSES = ['Unknown', 'Detected', 'Not Provisioned', 'Provisioned', 'Failed'] as const;
+/**
+ * AMT status as ConfigMgr reports it (Discover AMT Status: Unknown, Not Supported, Detected,
+ * Not Provisioned, Provisioned, Externally Provisioned), plus Failed for a run that ended badly.
+ */
+export const AMT_STATUSES = ['Unknown', 'Not Supported', 'Detected', 'Not Provisioned', 'Provisioned', 'Externally Provisioned', 'Failed'] as const;
 
-const statusList = AMT_STATUSES.map((s) => `'${s}'`).join(', ');
+const sqlList = (values: readonly string[]): string => values.map((s) => `'${s}'`).join(', ');
+/** The statuses migration 1 allowed; frozen, as a committed migration never changes. */
+const statusList = sqlList(['Unknown', 'Detected', 'Not Provisioned', 'Provisioned', 'Failed']);
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -314,6 +326,75 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (computer_id, state)
       );
       CREATE INDEX device_tls_certificates_expiry ON device_tls_certificates (state, not_after);
+    `,
+  },
+  {
+    version: 6,
+    description: 'discovery statuses (Not Supported, Externally Provisioned); Hellos held after an unprovision; revoked device certificates',
+    // The computers table is rebuilt (new CHECK on amt_status); the other tables' REFERENCES
+    // computers(id) point at the new one once it takes the name.
+    rebuildsTables: true,
+    sql: `
+      CREATE TABLE computers_v5 (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE CHECK (uuid = lower(uuid) AND length(uuid) = 36),
+        netbios_name TEXT NOT NULL,
+        fqdn TEXT NOT NULL,
+        mac TEXT,
+        amt_status TEXT NOT NULL DEFAULT 'Unknown' CHECK (amt_status IN (${sqlList(AMT_STATUSES)})),
+        status_reason TEXT,
+        device_cert_fingerprint TEXT,
+        in_band_managed INTEGER NOT NULL DEFAULT 0 CHECK (in_band_managed IN (0, 1)),
+        provisioning_mode TEXT CHECK (provisioning_mode IN ('out-of-band', 'in-band')),
+        firmware_version TEXT,
+        mebx_password_ref TEXT REFERENCES secrets(ref),
+        admin_password_ref TEXT REFERENCES secrets(ref),
+        imported_admin_password_ref TEXT REFERENCES secrets(ref),
+        ad_account_password_ref TEXT REFERENCES secrets(ref),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        provisioned_at TEXT,
+        last_address TEXT,
+        trusted_root_hashes TEXT,
+        provisioning_held INTEGER NOT NULL DEFAULT 0 CHECK (provisioning_held IN (0, 1))
+      );
+      INSERT INTO computers_v5 (id, uuid, netbios_name, fqdn, mac, amt_status, status_reason, device_cert_fingerprint, in_band_managed,
+        provisioning_mode, firmware_version, mebx_password_ref, admin_password_ref, imported_admin_password_ref, ad_account_password_ref,
+        created_at, updated_at, provisioned_at, last_address, trusted_root_hashes)
+        SELECT id, uuid, netbios_name, fqdn, mac, amt_status, status_reason, device_cert_fingerprint, in_band_managed,
+        provisioning_mode, firmware_version, mebx_password_ref, admin_password_ref, imported_admin_password_ref, ad_account_password_ref,
+        created_at, updated_at, provisioned_at, last_address, trusted_root_hashes FROM computers;
+      DROP TABLE computers;
+      ALTER TABLE computers_v5 RENAME TO computers;
+      CREATE UNIQUE INDEX computers_netbios_name ON computers (upper(netbios_name));
+      CREATE UNIQUE INDEX computers_fqdn ON computers (lower(fqdn));
+
+      -- A device certificate the site issued and no longer stands behind (CRL entries).
+      CREATE TABLE revoked_device_certificates (
+        serial_number TEXT PRIMARY KEY CHECK (serial_number = lower(serial_number)),
+        computer_uuid TEXT NOT NULL,
+        fingerprint_sha256 TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        not_after TEXT NOT NULL,
+        reason TEXT NOT NULL CHECK (reason IN ('superseded', 'keyCompromise', 'cessationOfOperation')),
+        revoked_at TEXT NOT NULL
+      );
+    `,
+    postgres: `
+      ALTER TABLE computers
+        DROP CONSTRAINT computers_amt_status_check,
+        ADD CONSTRAINT computers_amt_status_check CHECK (amt_status IN (${sqlList(AMT_STATUSES)})),
+        ADD COLUMN provisioning_held INTEGER NOT NULL DEFAULT 0 CHECK (provisioning_held IN (0, 1));
+
+      CREATE TABLE revoked_device_certificates (
+        serial_number TEXT COLLATE "C" PRIMARY KEY CHECK (serial_number = lower(serial_number)),
+        computer_uuid TEXT NOT NULL,
+        fingerprint_sha256 TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        not_after TEXT NOT NULL,
+        reason TEXT NOT NULL CHECK (reason IN ('superseded', 'keyCompromise', 'cessationOfOperation')),
+        revoked_at TEXT COLLATE "C" NOT NULL
+      );
     `,
   },
 ];

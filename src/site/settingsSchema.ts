@@ -96,7 +96,7 @@ function duration(min: { seconds: number; text: string }, max: { seconds: number
   ]).pipe(z.number().int().min(min.seconds, `must be at least ${min.text}`).max(max.seconds, `must be at most ${max.text}`));
 }
 
-const durationSeconds = duration({ seconds: 60, text: 'one minute' }, { seconds: 30 * 86400, text: '30 days' });
+export const durationSeconds = duration({ seconds: 60, text: 'one minute' }, { seconds: 30 * 86400, text: '30 days' });
 
 /**
  * The site's maintenance tasks (issue 11), each a Temporal Schedule (src/schedules): how often

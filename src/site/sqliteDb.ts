@@ -149,9 +149,19 @@ function migrate(db: Database.Database, migrations: readonly Migration[]): void 
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)');
   const record = db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)');
   for (const migration of migrationsToApply(currentVersion(db), migrations)) {
-    db.transaction(() => {
-      db.exec(migration.sql);
-      record.run(migration.version, migration.description, new Date().toISOString());
-    })();
+    // The pragma is a no-op inside a transaction, so it is switched around it.
+    if (migration.rebuildsTables) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(migration.sql);
+        if (migration.rebuildsTables) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length > 0) throw new Error(`site store migration ${migration.version} would break ${broken.length} foreign key reference(s)`);
+        }
+        record.run(migration.version, migration.description, new Date().toISOString());
+      })();
+    } finally {
+      if (migration.rebuildsTables) db.pragma('foreign_keys = ON');
+    }
   }
 }

@@ -10,6 +10,7 @@ import { AdminCredentials } from './adminCredentials';
 import { Agents } from './agents';
 import { InBandRegistrations } from './inBandRegistrations';
 import { AuditLog } from './auditLog';
+import { CertificateRevocations } from './certificateRevocations';
 import { IssuingCa, ProvisioningCertificates } from './certificates';
 import { Computers } from './computers';
 import { openSiteDb } from './siteDb';
@@ -48,6 +49,7 @@ export class SiteStoreView<D extends SqlExecutor = SqlExecutor> {
   readonly settings: SettingsStore;
   readonly provisioningCertificates: ProvisioningCertificates;
   readonly issuingCa: IssuingCa;
+  readonly revocations: CertificateRevocations;
   readonly audit: AuditLog;
   readonly inBand: InBandRegistrations;
   readonly agents: Agents;
@@ -64,6 +66,7 @@ export class SiteStoreView<D extends SqlExecutor = SqlExecutor> {
     this.settings = new SettingsStore(this);
     this.provisioningCertificates = new ProvisioningCertificates(this);
     this.issuingCa = new IssuingCa(this);
+    this.revocations = new CertificateRevocations(this);
     this.audit = new AuditLog(this);
     this.inBand = new InBandRegistrations(this);
     this.agents = new Agents(this);

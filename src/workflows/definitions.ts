@@ -15,8 +15,8 @@ export type ProvisioningMode = 'out-of-band' | 'in-band';
 
 export type Stage = 'validate' | 'tls' | 'digest' | 'identity' | 'directory' | 'phase1' | 'phase2' | 'report' | 'done';
 
-/** AMT status as ConfigMgr reports it, also the AmtStatus search attribute. */
-export type AmtStatus = 'Unknown' | 'Detected' | 'Not Provisioned' | 'Provisioned' | 'Failed';
+/** AMT status as ConfigMgr reports it, also the AmtStatus search attribute (src/site/schema.ts AMT_STATUSES). */
+export type AmtStatus = 'Unknown' | 'Not Supported' | 'Detected' | 'Not Provisioned' | 'Provisioned' | 'Externally Provisioned' | 'Failed';
 
 export interface ProvisionInput {
   uuid: string;
@@ -40,8 +40,8 @@ export interface AgentRequestSignal {
   peerAddress: string;
 }
 
-export interface StageError {
-  stage: Stage;
+export interface StageError<S extends string = Stage> {
+  stage: S;
   /** Stable failure type, e.g. AllCredentialsRejected, DeviceUnreachable. */
   type: string;
   message: string;

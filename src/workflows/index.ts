@@ -2,3 +2,5 @@
 export { provisionDevice } from './provisionDevice';
 export { renewCertificates, renewDeviceCertificateRun } from './certificateRenewal';
 export { resetPasswords, resetDevicePasswordRun } from './passwordReset';
+export { unprovisionDevice } from './unprovisionDevice';
+export { discoverAmtStatus } from './discoverAmtStatus';

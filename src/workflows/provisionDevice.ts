@@ -2,16 +2,17 @@
 // is an activity (src/activities/); this file only sequences them, keeps the status operators
 // see, and guarantees a result is reported whatever happens.
 import {
-  ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
+  ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setCurrentDetails, setHandler, workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { ProvisioningActivities, ValidatedDevice, DeviceTarget } from '../activities/types';
 import {
-  agentRequestSignal, helloSignal, retrySignal, searchAttributes, statusQuery,
-  type AmtStatus, type ProvisionInput, type ProvisionResult, type ProvisioningStatus, type Stage, type StageError,
+  agentRequestSignal, helloSignal, statusQuery,
+  type ProvisionInput, type ProvisionResult, type ProvisioningStatus, type Stage, type StageError,
 } from './definitions';
 import { activitySummary, currentDetails } from './runDescription';
-import { runStage, StageFailed, type StageHooks, type StageRetryPolicy } from './stageRunner';
+import { publishSearchAttributes } from './searchAttributeUpdates';
+import { runStage, StageFailed, statusStageHooks, type StageHooks, type StageRetryPolicy } from './stageRunner';
 import { isUntrustedPayload } from './untrustedPayload';
 
 // Retries happen in the workflow (stageRunner) so the run knows its attempt count; each
@@ -50,7 +51,6 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
   const status: ProvisioningStatus = {
     uuid: input.uuid, mode: input.mode, stage: 'validate', attempt: 0, hellosAbsorbed: 0, agentRequests: 0, untrustedSignals: 0, address: input.address,
   };
-  let retryRequested = false;
   /** The run's address has yet to show the pinned device (ValidatedDevice.addressUnproven). */
   let addressUnproven = false;
   // The UI shows these details on the run page (the SDK's workflow metadata query).
@@ -81,30 +81,16 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
     status.address = request.peerAddress;
     showDetails();
   });
-  setHandler(retrySignal, () => { retryRequested = true; });
+  const hooks: StageHooks = statusStageHooks(status, showDetails, (error) => {
+    // A device that moved (new DHCP lease) is tried at the newest Hello's address, unproven.
+    if (error.type === 'DeviceUnreachable' && status.candidateAddress !== undefined) {
+      status.address = status.candidateAddress;
+      status.candidateAddress = undefined;
+      addressUnproven = true;
+    }
+  });
 
-  const hooks: StageHooks = {
-    onAttempt(stage, attempt) {
-      if (stage !== status.stage) publish({ stage });
-      status.stage = stage;
-      status.attempt = attempt;
-      showDetails();
-    },
-    onError(error) {
-      status.lastError = error;
-      // A device that moved (new DHCP lease) is tried at the newest Hello's address, unproven.
-      if (error.type === 'DeviceUnreachable' && status.candidateAddress !== undefined) {
-        status.address = status.candidateAddress;
-        status.candidateAddress = undefined;
-        addressUnproven = true;
-      }
-      showDetails();
-    },
-    retryRequested: () => retryRequested,
-    clearRetryRequest() { retryRequested = false; },
-  };
-
-  publish({ stage: 'validate', status: 'Detected', uuid: input.uuid, mode: input.mode });
+  publishSearchAttributes({ stage: 'validate', status: 'Detected', uuid: input.uuid, mode: input.mode });
   showDetails();
   let validated: ValidatedDevice | undefined;
   try {
@@ -114,7 +100,7 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
         trigger: input.trigger, attempt: status.attempt,
       }]));
     status.hostname = validated.fqdn;
-    publish({ hostname: validated.fqdn });
+    publishSearchAttributes({ hostname: validated.fqdn });
     showDetails();
     const policy = retryPolicy(validated);
     const v = validated;
@@ -148,7 +134,7 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
       throw err;
     }
     const error: StageError = err instanceof StageFailed
-      ? err.error
+      ? (err as StageFailed).error
       : { stage: status.stage, type: 'InternalError', message: err instanceof Error ? err.message : String(err), nonRetryable: true };
     status.lastError = error;
     await report('Failed', error);
@@ -157,7 +143,7 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
 
   async function report(outcome: 'Provisioned' | 'Failed', error?: StageError): Promise<void> {
     status.stage = 'report';
-    publish({ stage: 'report' });
+    publishSearchAttributes({ stage: 'report' });
     showDetails();
     await reporting.reportResult.executeWithOptions(step('report', 1), [{
       uuid: input.uuid,
@@ -172,17 +158,7 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
     }]);
     status.outcome = outcome;
     status.stage = 'done';
-    publish({ stage: 'done', status: outcome });
+    publishSearchAttributes({ stage: 'done', status: outcome });
     showDetails();
   }
-}
-
-function publish(update: { stage?: Stage; status?: AmtStatus; uuid?: string; mode?: string; hostname?: string }): void {
-  const pairs = [];
-  if (update.uuid) pairs.push({ key: searchAttributes.uuid, value: update.uuid });
-  if (update.mode) pairs.push({ key: searchAttributes.mode, value: update.mode });
-  if (update.hostname) pairs.push({ key: searchAttributes.hostname, value: update.hostname });
-  if (update.stage) pairs.push({ key: searchAttributes.stage, value: update.stage });
-  if (update.status) pairs.push({ key: searchAttributes.status, value: update.status });
-  upsertSearchAttributes(pairs);
 }

@@ -1,8 +1,9 @@
 // Runs one provisioning stage with workflow-level retries, so the run itself knows the
 // attempt number and last error (the `status` query shows them), an operator's `retry`
 // cuts a backoff short, and a device that stays unreachable past its deadline ends the run.
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, condition } from '@temporalio/workflow';
-import type { Stage, StageError } from './definitions';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, condition, setHandler } from '@temporalio/workflow';
+import { retrySignal, type Stage, type StageError } from './definitions';
+import { publishSearchAttributes } from './searchAttributeUpdates';
 
 export interface StageRetryPolicy {
   initialDelayMs: number;
@@ -11,23 +12,51 @@ export interface StageRetryPolicy {
   giveUpAfterMs: number;
 }
 
-export interface StageHooks {
-  onAttempt(stage: Stage, attempt: number): void;
-  onError(error: StageError): void;
+/** Hooks for a workflow's stages; `S` is its stage names (provisionDevice's by default). */
+export interface StageHooks<S extends string = Stage> {
+  onAttempt(stage: S, attempt: number): void;
+  onError(error: StageError<S>): void;
   /** True once an operator asked to retry now. */
   retryRequested(): boolean;
   clearRetryRequest(): void;
 }
 
+/**
+ * The hooks every run uses: they keep its status (stage, attempt, last error) for the status
+ * query, publish a new stage as ProvisioningStage, and take the operator's `retry` signal.
+ * `changed` redraws what the UI shows; `onError` may act on an error first.
+ */
+export function statusStageHooks<S extends string>(
+  status: { stage: S; attempt: number; lastError?: StageError<S> }, changed: () => void, onError?: (error: StageError<S>) => void,
+): StageHooks<S> {
+  let retryRequested = false;
+  setHandler(retrySignal, () => { retryRequested = true; });
+  return {
+    onAttempt(stage, attempt) {
+      if (stage !== status.stage) publishSearchAttributes({ stage });
+      status.stage = stage;
+      status.attempt = attempt;
+      changed();
+    },
+    onError(error) {
+      status.lastError = error;
+      onError?.(error);
+      changed();
+    },
+    retryRequested: () => retryRequested,
+    clearRetryRequest() { retryRequested = false; },
+  };
+}
+
 /** A stage that cannot succeed: the run reports Failed with this reason. */
-export class StageFailed extends Error {
-  constructor(readonly error: StageError) {
+export class StageFailed<S extends string = Stage> extends Error {
+  constructor(readonly error: StageError<S>) {
     super(`${error.stage}: ${error.message}`);
     this.name = 'StageFailed';
   }
 }
 
-export function describeFailure(stage: Stage, err: unknown): StageError {
+export function describeFailure<S extends string>(stage: S, err: unknown): StageError<S> {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     return { stage, type: cause.type ?? 'Error', message: cause.message, nonRetryable: cause.nonRetryable === true };
@@ -39,7 +68,7 @@ export function describeFailure(stage: Stage, err: unknown): StageError {
   return { stage, type: 'Error', message, nonRetryable: false };
 }
 
-export async function runStage<T>(stage: Stage, policy: StageRetryPolicy, hooks: StageHooks, call: () => Promise<T>): Promise<T> {
+export async function runStage<T, S extends string = Stage>(stage: S, policy: StageRetryPolicy, hooks: StageHooks<S>, call: () => Promise<T>): Promise<T> {
   let failingSince: number | undefined;
   for (let attempt = 1; ; attempt++) {
     hooks.onAttempt(stage, attempt);

@@ -96,3 +96,22 @@ export async function setMebxPassword(fw: Firmware, password: string): Promise<v
   if (problems.length > 0) refuse(PT_STATUS.INVALID_PASSWORD, `MEBx password ${problems.join(', ')}`);
   await fw.applySetting('mebxPassword', password);
 }
+
+/**
+ * Unprovision's ProvisioningMode: 0 current, 1 enterprise; "Starting from Release 6.0 only
+ * effective value is ProvisioningModeEnterprise" (wsman-messages), so 2 (small business) and
+ * 3 (remote connectivity) answer INVALID_PARAMETER (decision). The device keeps its mode.
+ */
+const UNPROVISION_MODES: ReadonlySet<number> = new Set([0, 1]);
+
+/** Full unprovision (firmware model), from any phase: staged setup is dropped too. Absent mode = current. */
+export async function unprovisionFully(fw: Firmware, provisioningMode: number | undefined): Promise<void> {
+  if (provisioningMode !== undefined && !UNPROVISION_MODES.has(provisioningMode)) refuse(PT_STATUS.INVALID_PARAMETER, `ProvisioningMode ${provisioningMode} is not 0 or 1`);
+  await fw.unprovision('full');
+}
+
+/** Partial unprovision (admin account, host and domain name kept): INVALID_PT_MODE unless post-provisioning (decision). */
+export async function unprovisionPartially(fw: Firmware): Promise<void> {
+  if (fw.phase !== 'post') refuse(PT_STATUS.INVALID_PT_MODE, 'partial unprovision needs a provisioned device');
+  await fw.unprovision('partial');
+}

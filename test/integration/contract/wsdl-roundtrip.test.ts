@@ -33,6 +33,8 @@ const EXCHANGES: Record<EoiService, Record<string, Exchange>> = {
     SetAdminAclEntry: { request: { Username: 'admin', DigestPassword: digestHa1 }, response: { StatusCode: 0 } },
     SetMEBxPassword: { request: { Password: 'Mebx-Pa55!' }, response: { StatusCode: PT_STATUS.NOT_PERMITTED } },
     CommitChanges: { request: {}, response: { StatusCode: PT_STATUS.DATA_MISSING } },
+    Unprovision: { request: { ProvisioningMode: 1 }, response: { StatusCode: 0 } },
+    PartialUnprovision: { request: {}, response: { StatusCode: PT_STATUS.INVALID_PT_MODE } },
   },
   NetworkTime: {
     GetLowAccuracyTimeSynch: { request: {}, response: { StatusCode: 0, Ta0: 1_700_000_000 } },

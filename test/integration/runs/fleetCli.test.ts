@@ -87,7 +87,7 @@ describe('amtprov on a fleet of 2,000 computers', () => {
 
     const bad = await f.cli(['status', '--status', 'Done']);
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /--status "Done" is not one of: Unknown, Detected, Not Provisioned, Provisioned, Failed/);
+    assert.match(bad.stderr, /--status "Done" is not one of: Unknown, Not Supported, Detected, Not Provisioned, Provisioned, Externally Provisioned, Failed/);
     const help = await f.cli(['status', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--watch/);

@@ -165,4 +165,28 @@ void (async () => {
       await store.close();
     }
   });
+
+  void it('migration 6 rebuilds the computers table in place: rows and references kept, the discovery statuses allowed', async () => {
+    const file = path.join(fixture.dir, 'v4.sqlite');
+    await openSqliteDb(file, MIGRATIONS.filter((m) => m.version <= 5)).close();
+    const raw = new Database(file);
+    raw.exec(`INSERT INTO secrets VALUES ('s1', 'admin-password', 'k', x'00', x'00', x'00', 't');
+      INSERT INTO computers (uuid, netbios_name, fqdn, amt_status, created_at, updated_at, last_address) VALUES ('${UUID}', 'PC1', 'pc1.amt.test', 'Provisioned', 't', 't', '127.0.0.9');
+      INSERT INTO pending_admin_passwords (computer_id, password_ref, staged_at) VALUES (1, 's1', 't');`);
+    assert.throws(() => raw.prepare("UPDATE computers SET amt_status = 'Externally Provisioned'").run(), /CHECK constraint/);
+    raw.close();
+    const v5 = openSqliteDb(file);
+    try {
+      assert.equal(await v5.schemaVersion(), 6);
+      assert.deepEqual(await v5.all('SELECT uuid, amt_status, last_address, provisioning_held FROM computers'),
+        [{ uuid: UUID, amt_status: 'Provisioned', last_address: '127.0.0.9', provisioning_held: 0 }]);
+      assert.deepEqual(await v5.all('PRAGMA foreign_key_check'), []);
+      // Foreign keys are enforced again, and the pending password references the new table: deleting its computer is refused.
+      await assert.rejects(v5.run('DELETE FROM computers'), /FOREIGN KEY/);
+      for (const status of ['Not Supported', 'Externally Provisioned']) await v5.run('UPDATE computers SET amt_status = ?', [status]);
+      await assert.rejects(v5.run("UPDATE computers SET amt_status = 'Lost'"), /CHECK constraint/);
+    } finally {
+      await v5.close();
+    }
+  });
 });

@@ -18,7 +18,7 @@ test('a name glob has * and ? only, any case, on the NetBIOS name or the FQDN', 
 test('filters combine; mode "none" is a computer never reached', () => {
   assert.deepEqual(selectComputers(fleet, parseFleetFilter({ status: 'provisioned', mode: 'IN-BAND' })).map((c) => c.netbiosName), ['OFFICE-1']);
   assert.deepEqual(selectComputers(fleet, parseFleetFilter({ mode: 'none' })).map((c) => c.netbiosName), ['LAB-2', 'LABX3']);
-  assert.throws(() => parseFleetFilter({ status: 'Done' }), /--status "Done" is not one of: Unknown, Detected, Not Provisioned, Provisioned, Failed/);
+  assert.throws(() => parseFleetFilter({ status: 'Done' }), /--status "Done" is not one of: Unknown, Not Supported, Detected, Not Provisioned, Provisioned, Externally Provisioned, Failed/);
   assert.throws(() => parseFleetFilter({ mode: 'oob' }), /--mode "oob" is not one of: out-of-band, in-band, none/);
 });
 

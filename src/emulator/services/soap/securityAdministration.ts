@@ -1,6 +1,6 @@
 // SecurityAdministration EOI operations (docs/amt-protocol.md section 5, seed steps 7.3-7.6).
 import { PROVISIONING_MODE } from '../../../contract/provisioning';
-import { selectTlsCredential, setAdminAclEntry, setMebxPassword, setTlsEnabled } from '../setupOperations';
+import { selectTlsCredential, setAdminAclEntry, setMebxPassword, setTlsEnabled, unprovisionFully, unprovisionPartially } from '../setupOperations';
 import { eoiOperation, type EoiOperation } from './eoiOperation';
 
 export const securityAdministration: Record<string, EoiOperation> = {
@@ -68,6 +68,25 @@ export const securityAdministration: Record<string, EoiOperation> = {
     emptyResponse: {},
     run: async (_args, fw) => {
       await fw.commit();
+      return {};
+    },
+  }),
+
+  // Unprovision and PartialUnprovision answer as their WS-Man twins do (setupAndConfiguration.ts).
+  Unprovision: eoiOperation({
+    args: { ProvisioningMode: 'uint' },
+    emptyResponse: {},
+    run: async ({ ProvisioningMode }, fw) => {
+      await unprovisionFully(fw, ProvisioningMode);
+      return {};
+    },
+  }),
+
+  PartialUnprovision: eoiOperation({
+    args: {},
+    emptyResponse: {},
+    run: async (_args, fw) => {
+      await unprovisionPartially(fw);
       return {};
     },
   }),

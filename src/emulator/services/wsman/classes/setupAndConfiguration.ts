@@ -5,18 +5,12 @@
 import { WSMAN_SETUP_SINCE } from '../../../../contract/firmwareFamilies';
 import { PROVISIONING_MODE } from '../../../../contract/provisioning';
 import { PT_STATUS } from '../../../../contract/ptStatus';
-import { setMebxPassword } from '../../setupOperations';
+import { setMebxPassword, unprovisionFully, unprovisionPartially } from '../../setupOperations';
 import { amtUri, cimUri, serviceInstance, settingInstance, wsmanMethod, type WsmanClass } from '../classModel';
 
 const SETUP = 'AMT_SetupAndConfigurationService';
 /** ExtendProvisioningPeriod's Duration: hours, "limited to maximum value of 24 in each call" (AMT SDK). */
 const MAX_EXTENSION_HOURS = 24;
-/**
- * Unprovision's ProvisioningMode: 0 current, 1 enterprise; "Starting from Release 6.0 only
- * effective value is ProvisioningModeEnterprise" (wsman-messages), so 2 (small business) and
- * 3 (remote connectivity) answer INVALID_PARAMETER (decision). The device keeps its mode.
- */
-const UNPROVISION_MODES: ReadonlySet<number> = new Set([0, 1]);
 
 /**
  * ProvisioningServerOTP is an octet string in AMT's class, so it travels as base64; the
@@ -77,28 +71,25 @@ export const setupAndConfigurationService: WsmanClass = {
       },
     }),
 
-    /** Full unprovision (firmware model), from any phase: staged setup is dropped too. */
+    /** Full unprovision (setupOperations.ts unprovisionFully). */
     Unprovision: wsmanMethod({
       input: { ProvisioningMode: { type: 'uint' } },
       since: WSMAN_SETUP_SINCE,
       run: async ({ fw }, { ProvisioningMode }) => {
-        if (ProvisioningMode !== undefined && !UNPROVISION_MODES.has(ProvisioningMode)) return { returnValue: PT_STATUS.INVALID_PARAMETER };
-        await fw.unprovision('full');
+        await unprovisionFully(fw, ProvisioningMode);
         return { returnValue: PT_STATUS.SUCCESS };
       },
     }),
 
     /**
-     * Partial unprovision (firmware model: admin account, host and domain name kept). rpc-go
-     * calls it over WS-Man on provisioned devices ("only supported in ACM mode"); the emulator
-     * answers INVALID_PT_MODE unless post-provisioning (decision).
+     * Partial unprovision (setupOperations.ts unprovisionPartially). rpc-go calls it over WS-Man
+     * on provisioned devices ("only supported in ACM mode").
      */
     PartialUnprovision: wsmanMethod({
       input: {},
       since: WSMAN_SETUP_SINCE,
       run: async ({ fw }) => {
-        if (fw.phase !== 'post') return { returnValue: PT_STATUS.INVALID_PT_MODE };
-        await fw.unprovision('partial');
+        await unprovisionPartially(fw);
         return { returnValue: PT_STATUS.SUCCESS };
       },
     }),

@@ -8,27 +8,43 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleDescription } from '@temporalio/client';
 import type { SiteSettings } from '../site/settings';
 import { TASK_QUEUE } from '../workflows/definitions';
+import { discoveryWorkflowId, type DiscoveryInput } from '../workflows/maintenanceDefinitions';
 import { maintenanceWorkflowId, type CertificateRenewalInput, type MaintenanceTask, type PasswordResetInput } from '../workflows/scheduledMaintenance';
 
 type Maintenance = SiteSettings['maintenance'];
 
+/** The per-device maintenance tasks, and status discovery of the whole site. */
+export type ScheduledTask = MaintenanceTask | 'discovery';
+
 interface MaintenanceSchedule {
-  task: MaintenanceTask;
-  workflowType: 'renewCertificates' | 'resetPasswords';
+  task: ScheduledTask;
+  workflowType: 'renewCertificates' | 'resetPasswords' | 'discoverAmtStatus';
+  /** Prefix of the runs' ids (the schedule appends the start time). */
+  workflowId: string;
   settings(maintenance: Maintenance): { enabled: boolean; interval: number };
-  input: CertificateRenewalInput | PasswordResetInput;
+  input(maintenance: Maintenance): CertificateRenewalInput | PasswordResetInput | DiscoveryInput;
 }
 
-/** Status discovery (issue 11 item 4, settings `maintenance.discovery`) joins this list when its workflow lands. */
 export const MAINTENANCE_SCHEDULES: readonly MaintenanceSchedule[] = [
-  { task: 'certificate-renewal', workflowType: 'renewCertificates', settings: (m) => m.certificateRenewal, input: { trigger: 'schedule' } },
-  { task: 'password-reset', workflowType: 'resetPasswords', settings: (m) => m.passwordReset, input: { trigger: 'schedule' } },
+  {
+    task: 'certificate-renewal', workflowType: 'renewCertificates', workflowId: maintenanceWorkflowId('certificate-renewal'),
+    settings: (m) => m.certificateRenewal, input: () => ({ trigger: 'schedule' }),
+  },
+  {
+    task: 'password-reset', workflowType: 'resetPasswords', workflowId: maintenanceWorkflowId('password-reset'),
+    settings: (m) => m.passwordReset, input: () => ({ trigger: 'schedule' }),
+  },
+  // Discovery takes its concurrency in its input (amtprov discover --all passes it the same way).
+  {
+    task: 'discovery', workflowType: 'discoverAmtStatus', workflowId: discoveryWorkflowId(),
+    settings: (m) => m.discovery, input: (m) => ({ concurrency: m.discovery.concurrency }),
+  },
 ];
 
-export const scheduleId = (task: MaintenanceTask): string => `amt-maintenance-${task}`;
+export const scheduleId = (task: ScheduledTask): string => `amt-maintenance-${task}`;
 
 export interface AppliedSchedule {
-  task: MaintenanceTask;
+  task: ScheduledTask;
   scheduleId: string;
   action: 'created' | 'updated';
   paused: boolean;
@@ -47,8 +63,8 @@ function desired(schedule: MaintenanceSchedule, maintenance: Maintenance, taskQu
     scheduleId: scheduleId(schedule.task),
     spec: { intervals: [{ every: interval * 1000 }] },
     action: {
-      type: 'startWorkflow', workflowType: schedule.workflowType, taskQueue, args: [schedule.input],
-      workflowId: maintenanceWorkflowId(schedule.task), staticSummary: `site maintenance: ${schedule.task} (schedule)`,
+      type: 'startWorkflow', workflowType: schedule.workflowType, taskQueue, args: [schedule.input(maintenance)],
+      workflowId: schedule.workflowId, staticSummary: `site maintenance: ${schedule.task} (schedule)`,
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP },
     state: { paused: !enabled, note: enabled ? `every ${interval} s (site settings maintenance)` : 'disabled in the site settings (maintenance.*.enabled: false)' },
@@ -77,7 +93,7 @@ export async function applyMaintenanceSchedules(client: Client, maintenance: Mai
   return applied;
 }
 
-export async function describeMaintenanceSchedules(client: Client): Promise<{ task: MaintenanceTask; description: ScheduleDescription | undefined }[]> {
+export async function describeMaintenanceSchedules(client: Client): Promise<{ task: ScheduledTask; description: ScheduleDescription | undefined }[]> {
   return Promise.all(MAINTENANCE_SCHEDULES.map(async (s) => ({
     task: s.task,
     description: await client.schedule.getHandle(scheduleId(s.task)).describe().catch((err: unknown) => {

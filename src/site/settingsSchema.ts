@@ -123,7 +123,7 @@ const maintenance = z.object({
   }).strict().prefault({}),
   // ConfigMgr's "Reset AMT Computer Passwords": every 28 days.
   passwordReset: z.object(maintenanceTask({ enabled: true, intervalDays: 28 })).strict().prefault({}),
-  // Status discovery (issue 11 item 4): optional, off by default; its workflow joins src/schedules when it lands.
+  // Status discovery (issue 11 item 4): optional, off by default (the whole site, daily when on).
   discovery: z.object(maintenanceTask({ enabled: false, intervalDays: 1 })).strict().prefault({}),
 }).strict();
 

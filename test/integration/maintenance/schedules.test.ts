@@ -18,6 +18,7 @@ import { openSiteStore, type SiteStore } from '../../../src/site/store';
 import type { MaintenanceResult } from '../../../src/workflows/scheduledMaintenance';
 import { startTestTemporal, uniqueTaskQueue } from '../../support/temporal';
 import { codecClient, startWorker } from '../../support/worker';
+import type { DiscoverySummary } from '../../../src/workflows/maintenanceDefinitions';
 
 describe('maintenance schedules', () => {
   let env: TestWorkflowEnvironment;
@@ -50,17 +51,18 @@ describe('maintenance schedules', () => {
     assert.deepEqual(created.map((s) => [s.scheduleId, s.action, s.paused, s.intervalSeconds]), [
       ['amt-maintenance-certificate-renewal', 'created', false, 7 * 86400],
       ['amt-maintenance-password-reset', 'created', false, 28 * 86400],
+      ['amt-maintenance-discovery', 'created', true, 86400],
     ]);
     for (const { task, description } of await describeMaintenanceSchedules(client)) {
       assert.ok(description, `${task} exists`);
       assert.equal(description.policies.overlap, ScheduleOverlapPolicy.SKIP);
       assert.equal(description.action.type, 'startWorkflow');
       assert.equal(description.action.taskQueue, taskQueue);
-      assert.equal(description.action.workflowType, task === 'certificate-renewal' ? 'renewCertificates' : 'resetPasswords');
-      assert.equal(description.state.paused, false);
+      assert.equal(description.action.workflowType, { 'certificate-renewal': 'renewCertificates', 'password-reset': 'resetPasswords', discovery: 'discoverAmtStatus' }[task]);
+      assert.equal(description.state.paused, task === 'discovery', 'discovery is off by default');
     }
     const again = await applyMaintenanceSchedules(client, (await store.settings.get()).maintenance, taskQueue);
-    assert.deepEqual(again.map((s) => s.action), ['updated', 'updated']);
+    assert.deepEqual(again.map((s) => s.action), ['updated', 'updated', 'updated']);
 
     await store.settings.apply({ maintenance: { passwordReset: { enabled: false } } });
     await applyMaintenanceSchedules(client, (await store.settings.get()).maintenance, taskQueue);
@@ -91,6 +93,19 @@ describe('maintenance schedules', () => {
       triggered = (await reset.describe()).info.recentActions[0]?.action.workflow.workflowId;
     }
     assert.deepEqual(await workflowResult(triggered), { task: 'password-reset', done: [], failed: [], skipped: [] });
+
+    // Discovery is paused by default; triggered, it runs the site-wide discovery (nothing to classify here).
+    await triggerMaintenanceSchedule(client, 'discovery');
+    const discovery = client.schedule.getHandle(scheduleId('discovery'));
+    let discovered: string | undefined;
+    for (const deadline = Date.now() + 20_000; discovered === undefined; await new Promise((r) => setTimeout(r, 250))) {
+      if (Date.now() > deadline) assert.fail('the triggered discovery never started');
+      discovered = (await discovery.describe()).info.recentActions[0]?.action.workflow.workflowId;
+    }
+    assert.match(discovered, /^amt-discover-all/);
+    const summary = await client.workflow.getHandle(discovered).result() as DiscoverySummary;
+    assert.equal(summary.counts.total, 0);
+    assert.deepEqual(summary.failures, []);
     await assert.rejects(triggerMaintenanceSchedule(client, 'defragment'), /no maintenance schedule "defragment"/);
   });
 });

@@ -11,11 +11,19 @@ import {
   helloSignal, provisioningWorkflowId, type HelloSignal, retrySignal, searchAttributes, statusQuery, type ProvisionInput,
 } from '../../../src/workflows/definitions';
 import type { provisionDevice } from '../../../src/workflows';
+import { ProvisionerError } from '../../../src/errors';
 import { startTestTemporal, uniqueTaskQueue } from '../../support/temporal';
 import { codecClient, startWorker } from '../../support/worker';
 
+/** A scripted activity failure of the kind real activities raise (failureMapping maps only ProvisionerErrors by type). */
+class ScriptedFailure extends ProvisionerError {
+  constructor(readonly type: string, readonly retryable: boolean, message: string) {
+    super(message);
+  }
+}
+
 function typedError(type: string, retryable: boolean, message: string): Error {
-  return Object.assign(new Error(message), { type, retryable });
+  return new ScriptedFailure(type, retryable, message);
 }
 
 function scriptedActivities(overrides: Partial<ProvisioningActivities>, reports: ReportInput[]): ProvisioningActivities {

@@ -31,7 +31,7 @@ export const VARIABLES = {
   AMTPROV_DATA_DIR: { default: '`data/` in the checkout', roles: ALL, meaning: 'runtime data; the defaults of the key files and the site store are in it' },
   AMTPROV_SITE_DB: {
     default: '`<data dir>/site.sqlite`', roles: ALL,
-    meaning: 'site store: a SQLite path (`sqlite:<path>`) or a `postgres://` URL; every role of a site shares it',
+    meaning: 'site store: a SQLite path (`sqlite:<path>` or a bare path) or a `postgres://` URL; every role of a site shares it',
   },
   AMTPROV_SITE_DB_POOL: { default: '10', roles: ALL, meaning: 'PostgreSQL connections per process (1-1000)' },
   AMTPROV_SITE_DB_CA: { default: 'unset (the URL\'s `sslrootcert`, else system roots)', roles: ALL, meaning: 'CA file (PEM) the PostgreSQL server\'s certificate must chain to, host name checked' },

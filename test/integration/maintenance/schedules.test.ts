@@ -12,7 +12,7 @@ import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../../src/activities';
 import { createLogger } from '../../../src/log';
-import { applyMaintenanceSchedules, describeMaintenanceSchedules, scheduleId, triggerMaintenanceSchedule } from '../../../src/schedules/maintenanceSchedules';
+import { applyMaintenanceSchedules, describeMaintenanceSchedules, scheduleId, triggerMaintenanceSchedule, type ScheduledTask } from '../../../src/schedules/maintenanceSchedules';
 import { parseKeyRing } from '../../../src/secrets/keyFile';
 import { openSiteStore, type SiteStore } from '../../../src/site/store';
 import type { MaintenanceResult } from '../../../src/workflows/scheduledMaintenance';
@@ -41,6 +41,16 @@ describe('maintenance schedules', () => {
     await env.teardown();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  /** The workflow id of the schedule's first action (a run it started), waiting up to ms for it. */
+  async function firstActionOf(task: ScheduledTask, ms: number): Promise<string> {
+    const handle = client.schedule.getHandle(scheduleId(task));
+    for (const deadline = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 250))) {
+      const started = (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId;
+      if (started !== undefined) return started;
+      if (Date.now() > deadline) assert.fail(`the ${task} schedule started no run within ${ms / 1000} s`);
+    }
+  }
 
   async function workflowResult(workflowId: string): Promise<MaintenanceResult> {
     return await client.workflow.getHandle(workflowId).result() as MaintenanceResult;
@@ -75,33 +85,18 @@ describe('maintenance schedules', () => {
   test('a short interval starts the renewal by itself; a paused schedule can be triggered', async () => {
     await store.settings.apply({ maintenance: { certificateRenewal: { interval: '10s' }, passwordReset: { enabled: false } } });
     await applyMaintenanceSchedules(client, (await store.settings.get()).maintenance, taskQueue);
-    const renewal = client.schedule.getHandle(scheduleId('certificate-renewal'));
-    let taken: string | undefined;
-    for (const deadline = Date.now() + 40_000; taken === undefined; await new Promise((r) => setTimeout(r, 500))) {
-      if (Date.now() > deadline) assert.fail('the renewal schedule took no action within 40 s');
-      taken = (await renewal.describe()).info.recentActions[0]?.action.workflow.workflowId;
-    }
+    const taken = await firstActionOf('certificate-renewal', 40_000);
     assert.match(taken, /^amt-maintenance-certificate-renewal/);
     // No provisioned computer in this store: the run plans nothing and says so.
     assert.deepEqual(await workflowResult(taken), { task: 'certificate-renewal', done: [], failed: [], skipped: [] });
 
     await triggerMaintenanceSchedule(client, 'password-reset');
-    const reset = client.schedule.getHandle(scheduleId('password-reset'));
-    let triggered: string | undefined;
-    for (const deadline = Date.now() + 20_000; triggered === undefined; await new Promise((r) => setTimeout(r, 250))) {
-      if (Date.now() > deadline) assert.fail('the triggered password reset never started');
-      triggered = (await reset.describe()).info.recentActions[0]?.action.workflow.workflowId;
-    }
+    const triggered = await firstActionOf('password-reset', 20_000);
     assert.deepEqual(await workflowResult(triggered), { task: 'password-reset', done: [], failed: [], skipped: [] });
 
     // Discovery is paused by default; triggered, it runs the site-wide discovery (nothing to classify here).
     await triggerMaintenanceSchedule(client, 'discovery');
-    const discovery = client.schedule.getHandle(scheduleId('discovery'));
-    let discovered: string | undefined;
-    for (const deadline = Date.now() + 20_000; discovered === undefined; await new Promise((r) => setTimeout(r, 250))) {
-      if (Date.now() > deadline) assert.fail('the triggered discovery never started');
-      discovered = (await discovery.describe()).info.recentActions[0]?.action.workflow.workflowId;
-    }
+    const discovered = await firstActionOf('discovery', 20_000);
     assert.match(discovered, /^amt-discover-all/);
     const summary = await client.workflow.getHandle(discovered).result() as DiscoverySummary;
     assert.equal(summary.counts.total, 0);

@@ -6,7 +6,7 @@ import { EXIT, parseCli, processIo } from './support';
 
 const USAGE = `usage: amtprov schedules apply [--task-queue <name>]
        amtprov schedules list
-       amtprov schedules trigger <certificate-renewal|password-reset>
+       amtprov schedules trigger <certificate-renewal|password-reset|discovery>
 
 apply    creates or updates the maintenance schedules from the site settings (maintenance.*:
          interval, enabled; a disabled task's schedule is paused). npm start applies them too.

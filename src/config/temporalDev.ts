@@ -21,6 +21,8 @@ const schema = z.strictObject({
     dbFile: z.string().min(1),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']),
     logFormat: z.enum(['pretty', 'json']),
+    // The dev server's SQLite (`temporal server start-dev --sqlite-pragma`); the cluster profile has PostgreSQL.
+    sqlitePragmas: z.partialRecord(z.enum(['journal_mode', 'synchronous', 'busy_timeout', 'cache_size']), z.union([z.string().regex(/^[A-Za-z0-9-]+$/), z.number().int()])).default({}),
   }),
   searchAttributes: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an identifier'), searchAttributeType),
   dynamicConfig: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.]*$/, 'a dotted identifier'),

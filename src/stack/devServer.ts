@@ -28,6 +28,7 @@ export function devServerArgs(config: DevStackConfig, dbFile: string, codecEndpo
     '--ui-disable-news-fetch'];
   for (const [name, type] of Object.entries(config.searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
   for (const [key, value] of Object.entries(config.dynamicConfig)) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  for (const [key, value] of Object.entries(s.sqlitePragmas)) args.push('--sqlite-pragma', `${key}=${value}`);
   if (codecEndpoint) args.push('--ui-codec-endpoint', codecEndpoint);
   return args;
 }

@@ -15,6 +15,16 @@ test('the shipped temporal-dev.yaml is valid and becomes the dev server argument
   }
   assert.ok(args.includes('--ui-codec-endpoint'));
   assert.ok(args.includes('history.maximumSignalsPerExecution=10000'));
+  // The CLI turns the search-attribute refresh on unless told otherwise (issue 13: ~50 reads per run).
+  assert.ok(args.includes('system.forceSearchAttributesCacheRefreshOnRead=false'));
+  const pragmas = args.flatMap((arg, i) => (args[i - 1] === '--sqlite-pragma' ? [arg] : []));
+  assert.deepEqual(pragmas, ['journal_mode=wal', 'synchronous=normal']);
+});
+
+test('a SQLite pragma outside the few the dev server is given is refused by name', () => {
+  const text = shipped.replace('    synchronous: normal', '    synchronous: normal\n    locking_mode: exclusive');
+  assert.throws(() => parseDevStackConfig(text, 'x.yaml'), /server\.sqlitePragmas\.locking_mode/);
+  assert.throws(() => parseDevStackConfig(shipped.replace('synchronous: normal', "synchronous: 'off; drop'"), 'x.yaml'), /server\.sqlitePragmas\.synchronous/);
 });
 
 test('the dev server database lives in the data dir, so AMTPROV_DATA_DIR moves it with the codec key', () => {

@@ -10,7 +10,7 @@
 // - Reuse policy ALLOW_DUPLICATE: once a run has closed (Provisioned, Failed, cancelled,
 //   terminated), the next trigger starts a new run under the same id.
 // - Every start sets the same search attributes (AmtUuid, AmtHostname, ProvisioningMode,
-//   AmtStatus=Detected), so a run is findable before its first workflow task, and a static
+//   ProvisioningStage=validate, AmtStatus=Detected), so a run is findable before its first workflow task, and a static
 //   summary and details (host, mode, trigger) the Web UI shows in its run list and run page.
 //   Like every payload they pass through the codec: the UI reads them via the codec endpoint.
 import { WorkflowNotFoundError, type Client, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
@@ -18,7 +18,7 @@ import type { SignalDefinition } from '@temporalio/common';
 import type { provisionDevice } from '../workflows';
 import { diagnoseStuckRun, STUCK_WORKFLOW_TASK_ATTEMPTS, type StuckRun } from './stuckRun';
 import {
-  agentRequestSignal, helloSignal, provisioningWorkflowId, retrySignal, searchAttributes, statusQuery, TASK_QUEUE,
+  agentRequestSignal, helloSignal, provisioningStartAttributes, provisioningWorkflowId, retrySignal, statusQuery, TASK_QUEUE,
   type AgentRequestSignal, type HelloSignal, type ProvisioningMode, type ProvisioningStatus, type ProvisionInput,
 } from '../workflows/definitions';
 
@@ -168,12 +168,7 @@ export class RunControl {
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       args: [input],
-      typedSearchAttributes: [
-        { key: searchAttributes.uuid, value: device.uuid },
-        { key: searchAttributes.hostname, value: device.hostname },
-        { key: searchAttributes.mode, value: input.mode },
-        { key: searchAttributes.status, value: 'Detected' },
-      ],
+      typedSearchAttributes: provisioningStartAttributes({ uuid: device.uuid, hostname: device.hostname, mode: input.mode }),
       ...runMetadata(input, device.hostname, triggerDetail),
     };
   }

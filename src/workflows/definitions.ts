@@ -2,7 +2,7 @@
 // site server, CLI): workflow id, signals, queries, search attributes. No secrets ever travel
 // through these; activities resolve references (computer id, credential id) from the site store.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 
 export const TASK_QUEUE = 'amt-provisioning';
 
@@ -90,3 +90,18 @@ export const searchAttributes = {
   stage: defineSearchAttributeKey('ProvisioningStage', SearchAttributeType.KEYWORD),
   status: defineSearchAttributeKey('AmtStatus', SearchAttributeType.KEYWORD),
 } as const;
+
+/**
+ * What every provisioning run starts with (the listener, the site server, an operator's retry,
+ * an unprovision's reprovision): findable before its first workflow task, and the workflow's
+ * own first publish (validate, Detected) then has nothing left to send.
+ */
+export function provisioningStartAttributes(device: { uuid: string; hostname: string; mode: ProvisioningMode }): SearchAttributePair[] {
+  return [
+    { key: searchAttributes.uuid, value: device.uuid },
+    { key: searchAttributes.hostname, value: device.hostname },
+    { key: searchAttributes.mode, value: device.mode },
+    { key: searchAttributes.stage, value: 'validate' },
+    { key: searchAttributes.status, value: 'Detected' },
+  ];
+}

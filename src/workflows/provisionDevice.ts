@@ -2,8 +2,7 @@
 // is an activity (src/activities/); this file only sequences them, keeps the status operators
 // see, and guarantees a result is reported whatever happens.
 import {
-  ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setCurrentDetails, setHandler, workflowInfo,
-  type ActivityOptions,
+  ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, proxyLocalActivities, setCurrentDetails, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { ProvisioningActivities, ValidatedDevice, DeviceTarget } from '../activities/types';
 import {
@@ -30,6 +29,23 @@ const reporting = proxyActivities<ProvisioningActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
+// The two site-store steps (validate, report) run as local activities: in the worker that runs
+// the workflow task, recorded as a marker in that task's completion, so each saves the server
+// an activity dispatch and a workflow task (about four persistence writes). They may: both are
+// short, touch only the site store and are safe to repeat: a worker killed inside one, or
+// after it wrote but before its workflow task completed, makes the next worker run it again
+// (test/durability/killWorker.test.ts). A repeated report rewrites the same status and adds
+// a second identical audit line naming the same run.
+const localQuick = proxyLocalActivities<ProvisioningActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 1 },
+});
+const localReporting = proxyLocalActivities<ProvisioningActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+/** Runs started before the site steps became local activities replay with the remote ones. */
+const LOCAL_SITE_STEPS_PATCH = 'local-site-steps';
 
 function retryPolicy(validated: ValidatedDevice | undefined): StageRetryPolicy {
   return {
@@ -56,7 +72,9 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
   // The UI shows these details on the run page (the SDK's workflow metadata query).
   const showDetails = (): void => setCurrentDetails(currentDetails(status));
   /** Call options naming the seed step of the current stage and attempt. */
-  const step = (stage: Exclude<Stage, 'done'>, attempt = status.attempt): ActivityOptions => ({ summary: activitySummary(stage, attempt) });
+  const step = (stage: Exclude<Stage, 'done'>, attempt = status.attempt): { summary: string } => ({ summary: activitySummary(stage, attempt) });
+  const local = patched(LOCAL_SITE_STEPS_PATCH);
+  const site = { validate: local ? localQuick : quick, report: local ? localReporting : reporting };
   setHandler(statusQuery, () => status);
   setHandler(helloSignal, (hello) => {
     // A signal nobody vouched for must not move the run's address.
@@ -95,7 +113,7 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
   let validated: ValidatedDevice | undefined;
   try {
     validated = await runStage('validate', retryPolicy(undefined), hooks, () =>
-      quick.validateDevice.executeWithOptions(step('validate'), [{
+      site.validate.validateDevice.executeWithOptions(step('validate'), [{
         uuid: input.uuid, mode: input.mode, address: status.address, trustedRootHashes: input.trustedRootHashes,
         trigger: input.trigger, attempt: status.attempt,
       }]));
@@ -142,10 +160,13 @@ export async function provisionDevice(input: ProvisionInput): Promise<ProvisionR
   }
 
   async function report(outcome: 'Provisioned' | 'Failed', error?: StageError): Promise<void> {
+    // ProvisioningStage keeps the last device stage until the result is recorded (one upsert
+    // fewer per run); the run's details and status query say 'report'. Runs from before the
+    // patch published it, and replay must see the same commands.
     status.stage = 'report';
-    publishSearchAttributes({ stage: 'report' });
+    if (!local) publishSearchAttributes({ stage: 'report' });
     showDetails();
-    await reporting.reportResult.executeWithOptions(step('report', 1), [{
+    await site.report.reportResult.executeWithOptions(step('report', 1), [{
       uuid: input.uuid,
       computerId: validated?.computerId,
       runId: workflowInfo().runId,

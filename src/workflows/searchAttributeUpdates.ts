@@ -1,6 +1,9 @@
 // Upserts the runs' search attributes (definitions.ts searchAttributes) from the facts a
-// workflow learns as it goes; every workflow publishes the same keys the same way.
-import { upsertSearchAttributes } from '@temporalio/workflow';
+// workflow learns as it goes; every workflow publishes the same keys the same way. Only
+// values that differ from the run's current ones are sent: each upsert is a history event and
+// a visibility write on the server, and most facts (uuid, mode, hostname) were set at start.
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { searchAttributes, type AmtStatus } from './definitions';
 
 export interface SearchAttributeUpdate {
@@ -13,11 +16,11 @@ export interface SearchAttributeUpdate {
 }
 
 export function publishSearchAttributes(update: SearchAttributeUpdate): void {
-  const pairs = [];
-  if (update.uuid) pairs.push({ key: searchAttributes.uuid, value: update.uuid });
-  if (update.mode) pairs.push({ key: searchAttributes.mode, value: update.mode });
-  if (update.hostname) pairs.push({ key: searchAttributes.hostname, value: update.hostname });
-  if (update.stage) pairs.push({ key: searchAttributes.stage, value: update.stage });
-  if (update.status) pairs.push({ key: searchAttributes.status, value: update.status });
-  upsertSearchAttributes(pairs);
+  const current = workflowInfo().typedSearchAttributes;
+  const pairs: SearchAttributeUpdatePair[] = [];
+  for (const [field, key] of Object.entries(searchAttributes) as [keyof SearchAttributeUpdate, (typeof searchAttributes)[keyof typeof searchAttributes]][]) {
+    const value = update[field];
+    if (value && current.get(key) !== value) pairs.push({ key, value });
+  }
+  if (pairs.length > 0) upsertSearchAttributes(pairs);
 }

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { MaintenanceActivities, UnprovisionTarget } from '../activities/maintenanceTypes';
-import { provisioningWorkflowId, searchAttributes, type StageError } from './definitions';
+import { provisioningStartAttributes, provisioningWorkflowId, type StageError } from './definitions';
 import {
   unprovisionStatusQuery, type UnprovisionInput, type UnprovisionResult, type UnprovisionStage, type UnprovisionStatus,
 } from './maintenanceDefinitions';
@@ -129,12 +129,7 @@ export async function unprovisionDevice(input: UnprovisionInput): Promise<Unprov
         args: [{ uuid: t.uuid, mode: 'out-of-band', address: t.address, trustedRootHashes: t.trustedRootHashes, trigger: 'operator' }],
         // The provisioning run outlives this one; it reports its own outcome.
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        typedSearchAttributes: [
-          { key: searchAttributes.uuid, value: t.uuid },
-          { key: searchAttributes.hostname, value: t.fqdn },
-          { key: searchAttributes.mode, value: 'out-of-band' },
-          { key: searchAttributes.status, value: 'Detected' },
-        ],
+        typedSearchAttributes: provisioningStartAttributes({ uuid: t.uuid, hostname: t.fqdn, mode: 'out-of-band' }),
       });
       status.reprovisionRunId = child.firstExecutionRunId;
       return { started: true, workflowId, runId: child.firstExecutionRunId };

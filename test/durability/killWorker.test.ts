@@ -15,6 +15,7 @@ import { waitUntil } from '../support/waitUntil';
 import { trustedHashesOfRoot } from '../../src/emulator/fleet';
 import { RunControl } from '../../src/runs/runControl';
 import type { ProvisioningActivities } from '../../src/activities/types';
+import { temporal } from '@temporalio/proto';
 
 interface DeviceView {
   firmware: {
@@ -131,43 +132,110 @@ describe('kill -9 of the worker mid-run', () => {
     await assertCompletedCleanly(s);
   });
 
-  /** Each out-of-band stage and the activity that starts it (src/workflows/provisionDevice.ts). */
+  /**
+   * The out-of-band stages that run as activities on the worker's task queue, and the activity
+   * that starts each (src/workflows/provisionDevice.ts); validate and report are local
+   * activities, with no ActivityTaskScheduled event: the tests after this one kill inside them.
+   */
   const STAGE_ACTIVITIES: [string, keyof ProvisioningActivities][] = [
-    ['validate', 'validateDevice'], ['tls', 'tlsHandshake'], ['digest', 'digestLogin'], ['directory', 'createDirectoryAccount'],
-    ['phase1', 'phase1'], ['phase2', 'phase2Wsman'], ['report', 'reportResult'],
+    ['tls', 'tlsHandshake'], ['digest', 'digestLogin'], ['directory', 'createDirectoryAccount'], ['phase1', 'phase1'], ['phase2', 'phase2Wsman'],
   ];
+  type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-  /** Follows a run's history as Temporal writes it (long poll) and kills the worker the moment `activity` is scheduled. */
-  async function killWhenScheduled(s: ProvisioningStack, index: number, activity: string): Promise<void> {
+  /** Follows a run's history as Temporal writes it (long poll) until `reached` holds for the events so far. */
+  async function waitForHistory(s: ProvisioningStack, index: number, what: string, reached: (events: HistoryEvent[]) => boolean): Promise<void> {
     const deadline = Date.now() + 180_000;
+    const events: HistoryEvent[] = [];
     let nextPageToken: Uint8Array | undefined;
     while (Date.now() < deadline) {
       const page = await s.client.workflowService.getWorkflowExecutionHistory({
         namespace: s.client.options.namespace, execution: { workflowId: s.workflowId(index) }, waitNewEvent: true, ...(nextPageToken ? { nextPageToken } : {}),
       });
-      if ((page.history?.events ?? []).some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity)) {
-        s.killWorker();
-        return;
-      }
-      if (!page.nextPageToken?.length) assert.fail(`run ${index} closed before ${activity} was scheduled`);
+      events.push(...(page.history?.events ?? []));
+      if (reached(events)) return;
+      if (!page.nextPageToken?.length) assert.fail(`run ${index} closed before ${what}`);
       nextPageToken = page.nextPageToken;
     }
-    assert.fail(`run ${index} never scheduled ${activity}`);
+    assert.fail(`run ${index} never reached ${what}`);
   }
+  const scheduled = (activity: string) => (events: HistoryEvent[]): boolean =>
+    events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity);
+  const EventType = temporal.api.enums.v1.EventType;
+  /** The worker that held a workflow task died with it: the task timed out and went to the next worker. */
+  const timedOutTasks = async (s: ProvisioningStack, index: number): Promise<number> =>
+    ((await s.client.workflow.getHandle(s.workflowId(index)).fetchHistory()).events ?? [])
+      .filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT).length;
 
-  test('one kill -9 at every stage boundary, validate to report: every device ends Provisioned, one AD object, the vault\'s password, one run, a full audit', async (t) => {
-    // One device per stage, started one after another by the test (no Hellos), so each kill lands where it is meant to;
-    // the earlier runs, still going, take the later kills wherever they are.
-    const s = await stack(t, { baseIp: '127.0.183.1', devices: STAGE_ACTIVITIES.length, worker: 'child-process', hellos: false });
+  /** Starts device `index`'s run as its Hello would; `hostname` is its FQDN in the store, looked up by the caller. */
+  async function startRun(s: ProvisioningStack, index: number, hostname?: string): Promise<void> {
     const runs = new RunControl(s.client, s.taskQueue);
     // What the device's Hello would offer: the hex of its active root hashes.
     const roots = trustedHashesOfRoot(s.pki.root.certPem).filter((h) => h.active).map((h) => h.hash);
+    const uuid = s.uuids[index];
+    await runs.fromHello({ uuid, hostname: hostname ?? (await s.store.computers.findByUuid(uuid))!.fqdn, address: s.fleet.devices[index].config.ip, trustedRootHashes: roots }, 0);
+  }
+
+  test('one kill -9 at every remote stage boundary, tls to phase2: every device ends Provisioned, one AD object, the vault\'s password, one run, a full audit', async (t) => {
+    // One device per stage, started one after another by the test (no Hellos), so each kill lands where it is meant to;
+    // the earlier runs, still going, take the later kills wherever they are.
+    const s = await stack(t, { baseIp: '127.0.183.1', devices: STAGE_ACTIVITIES.length, worker: 'child-process', hellos: false });
     for (const [index, [, activity]] of STAGE_ACTIVITIES.entries()) {
-      const uuid = s.uuids[index];
-      await runs.fromHello({ uuid, hostname: (await s.store.computers.findByUuid(uuid))!.fqdn, address: s.fleet.devices[index].config.ip, trustedRootHashes: roots }, 0);
-      await killWhenScheduled(s, index, activity);
+      await startRun(s, index);
+      await waitForHistory(s, index, `${activity} scheduled`, scheduled(activity));
+      s.killWorker();
       await s.startWorker();
     }
     for (const index of STAGE_ACTIVITIES.keys()) await assertCompletedCleanly(s, 'modern', index);
+  });
+
+  test('killed inside the local validate step (it waits on the site store\'s write lock): the restarted worker validates again and the run completes', async (t) => {
+    const s = await stack(t, { baseIp: '127.0.184.1', devices: 1, worker: 'child-process', hellos: false });
+    const computer = (await s.store.computers.findByUuid(s.uuids[0]))!;
+    // The test holds the store's write lock, so validate's first write (Detected, provisioning.started) waits inside the
+    // worker's workflow task. Nothing in the block may use the test's store: its calls queue behind this transaction.
+    await s.store.transaction(async () => {
+      await startRun(s, 0, computer.fqdn);
+      await waitForHistory(s, 0, 'its first workflow task started', (events) => events.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED));
+      await new Promise((r) => setTimeout(r, 500));
+      s.killWorker();
+    });
+    const startedRows = async (): Promise<number> => (await s.store.audit.forComputer(computer.uuid)).filter((a) => a.action === 'provisioning.started').length;
+    assert.equal(await startedRows(), 0, 'the killed attempt wrote nothing');
+    await s.startWorker();
+    await assertCompletedCleanly(s);
+    assert.ok(await timedOutTasks(s, 0) >= 1, 'the killed worker held the workflow task running validate');
+    assert.equal(await startedRows(), 1, 'validated once, by the restarted worker');
+  });
+
+  test('killed right after the local report step wrote the outcome, before its workflow task completed: the report is written again and the run completes', async (t) => {
+    // The kill races the worker's completion of the workflow task by a few milliseconds: the
+    // history says whether it landed in that window; up to three devices are tried until one does.
+    const s = await stack(t, { baseIp: '127.0.185.1', devices: 3, worker: 'child-process', hellos: false });
+    for (const index of s.uuids.keys()) {
+      const uuid = s.uuids[index];
+      await startRun(s, index);
+      await waitForHistory(s, index, 'phase2 scheduled', scheduled('phase2Wsman'));
+      const deadline = Date.now() + 120_000;
+      const finished = async (): Promise<number> => (await s.store.audit.forComputer(uuid)).filter((a) => a.action === 'provisioning.finished').length;
+      while (await finished() === 0) {
+        if (Date.now() > deadline) assert.fail('the report never reached the store');
+        await new Promise((r) => setImmediate(r));
+      }
+      s.killWorker();
+      await s.startWorker();
+      await assertCompletedCleanly(s, 'modern', index);
+      const landed = await timedOutTasks(s, index) >= 1;
+      const reports = (await s.store.audit.forComputer(uuid)).filter((a) => a.action === 'provisioning.finished');
+      // Each report names the same run: a repeat is the same fact written twice, never a second run's.
+      assert.equal(new Set(reports.map((a) => a.actor)).size, 1, 'every report names the one run');
+      if (!landed) {
+        assert.equal(reports.length, 1, 'the workflow task completed before the kill: reported once');
+        t.diagnostic(`device ${index}: the workflow task completed before the kill landed; trying the next device`);
+        continue;
+      }
+      assert.equal(reports.length, 2, 'the restarted worker reran the report step');
+      return;
+    }
+    assert.fail('no kill landed between the report\'s write and its workflow task\'s completion on three devices');
   });
 });

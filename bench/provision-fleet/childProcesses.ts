@@ -26,10 +26,26 @@ export interface BenchTemporal {
   stop(): Promise<void>;
 }
 
-/** The project's Temporal config (search attributes, dynamic config, plus any extra) on free ports of host, its data in dir. */
-export async function startBenchTemporal(profile: BenchProfile, host: string, dir: string, logDir: string, dynamicConfig: Record<string, string | number | boolean>, log: Logger): Promise<BenchTemporal> {
+/** A run's changes to the project's Temporal settings (temporal-dev.yaml), for lever experiments. */
+export interface TemporalOverrides {
+  dynamicConfig?: Record<string, string | number | boolean>;
+  /** Dev server only: replaces temporal-dev.yaml's server.sqlitePragmas key by key. */
+  sqlitePragmas?: Record<string, string>;
+}
+
+/** The settings a run's Temporal actually had: the project's with the run's overrides. */
+export function effectiveTemporalSettings(overrides: TemporalOverrides): { dynamicConfig: Record<string, string | number | boolean>; sqlitePragmas: Record<string, string | number> } {
   const config = loadDevStackConfig();
-  const allDynamicConfig = { ...config.dynamicConfig, ...dynamicConfig };
+  return {
+    dynamicConfig: { ...config.dynamicConfig, ...overrides.dynamicConfig },
+    sqlitePragmas: { ...config.server.sqlitePragmas, ...overrides.sqlitePragmas },
+  };
+}
+
+/** The project's Temporal config (search attributes, dynamic config, SQLite pragmas, with the overrides) on free ports of host, its data in dir. */
+export async function startBenchTemporal(profile: BenchProfile, host: string, dir: string, logDir: string, overrides: TemporalOverrides, log: Logger): Promise<BenchTemporal> {
+  const config = loadDevStackConfig();
+  const { dynamicConfig: allDynamicConfig, sqlitePragmas } = effectiveTemporalSettings(overrides);
   if (profile.kind === 'cluster') {
     const cluster = await startTemporalCluster({
       dir: path.join(dir, 'cluster'), host, ports: await freeServerPorts(host), historyShards: profile.historyShards,
@@ -46,7 +62,7 @@ export async function startBenchTemporal(profile: BenchProfile, host: string, di
   const dev = await startDevServer({
     ...config,
     dynamicConfig: allDynamicConfig,
-    server: { ...config.server, ip: host, port, uiPort, uiCodecPort, dbFile: path.join(dir, 'temporal.sqlite'), logLevel: 'warn' },
+    server: { ...config.server, ip: host, port, uiPort, uiCodecPort, dbFile: path.join(dir, 'temporal.sqlite'), logLevel: 'warn', sqlitePragmas },
   }, { logDir });
   return {
     address: dev.address, namespace: dev.namespace, historyShards: 1, pids: { server: dev.pid }, logFile: dev.logFile,
@@ -62,8 +78,8 @@ export interface MeasuredChild {
   stop(): Promise<void>;
 }
 
-function spawnLogged(args: string[], env: NodeJS.ProcessEnv, logFile: string, onLine?: (line: string) => void): MeasuredChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: projectRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnLogged(args: string[], env: NodeJS.ProcessEnv, logFile: string, onLine?: (line: string) => void, nodeArgs: string[] = []): MeasuredChild {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], { cwd: projectRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logFile);
   let pending = '';
   const collect = (chunk: Buffer): void => {
@@ -96,6 +112,10 @@ export interface WorkerEnv {
   dataDir: string;
   /** Extra `amtprov worker` flags (workflow-task tuning). */
   args?: string[];
+  /** AMTPROV_LOG_LEVEL (default info, the product's default). */
+  logLevel?: string;
+  /** Write a V8 CPU profile of the worker's main thread into this directory when it exits (node --cpu-prof). */
+  cpuProfileDir?: string;
 }
 
 /** `amtprov worker` on the default task queue of the benchmark's own server; resolves once it polls. */
@@ -105,8 +125,9 @@ export async function startWorkerProcess(env: WorkerEnv, logFile: string, timeou
   const worker = spawnLogged([path.join(projectRoot(), 'src', 'cli.ts'), 'worker', ...(env.args ?? [])], {
     ...process.env,
     TEMPORAL_ADDRESS: env.temporalAddress, TEMPORAL_NAMESPACE: env.namespace, AMTPROV_SITE_DB: env.siteDb,
-    AMTPROV_MASTER_KEY: env.masterKeyRing, AMTPROV_CODEC_KEY: env.codecKeyRing, AMTPROV_DATA_DIR: env.dataDir, AMTPROV_LOG_LEVEL: 'info',
-  }, logFile, (line) => { if (line.includes('worker running')) ready(); });
+    AMTPROV_MASTER_KEY: env.masterKeyRing, AMTPROV_CODEC_KEY: env.codecKeyRing, AMTPROV_DATA_DIR: env.dataDir, AMTPROV_LOG_LEVEL: env.logLevel ?? 'info',
+  }, logFile, (line) => { if (line.includes('worker running')) ready(); },
+  env.cpuProfileDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', env.cpuProfileDir] : []);
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
     running.then(() => 'running' as const),

@@ -4,6 +4,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FirmwareFamily } from '../../src/contract/firmwareFamilies';
 import type { ListenerStats } from '../../src/listener/helloListener';
+import type { TemporalOverrides } from './childProcesses';
+import type { ThreadProfile } from './cpuProfile';
 import type { WindowCost } from './procSampler';
 import type { Distribution, PhaseSummary } from './runAnalysis';
 import type { WorkflowTaskTuning } from '../../src/worker';
@@ -33,6 +35,8 @@ export interface PhaseResult {
   logLines: Record<string, number>;
   /** Worker threads' CPU during the phase, by thread name, busiest first. */
   workerThreads?: { thread: string; cpuSeconds: number; averageCores: number }[];
+  /** --cpu-prof: where the worker's CPU went, per thread. */
+  workerCpuProfile?: ThreadProfile[];
   serverMetrics?: ServerMetrics;
 }
 
@@ -44,8 +48,12 @@ export interface BenchResults {
   firmwareFamily: FirmwareFamily;
   /** Activity slots the plain baseline had: those of the worker (DEFAULT_MAX_CONCURRENT_ACTIVITIES) unless --plain-concurrency says otherwise. */
   plainConcurrency: number;
-  /** Dynamic config added to the project's for this run's Temporal server (experiments); empty for the reference runs. */
-  temporalDynamicConfig: Record<string, string | number | boolean>;
+  /** What the run names itself by (--label), e.g. the lever it measures. */
+  label?: string;
+  /** The run's changes to temporal-dev.yaml (--dynamic-config, --sqlite-pragma); empty for the reference runs. */
+  temporalOverrides: TemporalOverrides;
+  /** The Temporal settings the run had (temporal-dev.yaml with the overrides). */
+  temporalSettings: { dynamicConfig: Record<string, string | number | boolean>; sqlitePragmas: Record<string, string | number> };
   /** One Temporal phase per profile (--temporal), in the order they ran. */
   temporal: PhaseResult[];
   plain: PhaseResult;
@@ -90,7 +98,8 @@ export function printSummary(r: BenchResults): void {
   const each = (f: (t: PhaseResult) => string | number, plain: string | number): (string | number)[] => [...ts.map(f), plain];
   out.push(
     `provision-fleet: ${r.devices} devices, ${r.date}, ${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}`,
-    ...(Object.keys(r.temporalDynamicConfig).length > 0 ? [`EXPERIMENT: Temporal dynamic config ${JSON.stringify(r.temporalDynamicConfig)}`] : []),
+    ...(overridden(r.temporalOverrides)
+      ? [`EXPERIMENT${r.label !== undefined ? ` (${r.label})` : ''}: Temporal settings changed from temporal-dev.yaml: ${JSON.stringify(r.temporalOverrides)}`] : []),
     row('', each((t) => `Temporal ${label(t)}`, `plain (no Temporal, ${r.plainConcurrency} slots)`)),
     row('workflow-task slots/pollers/ratio', each((t) => tuningText(t.workerTuning ?? {}), '-')),
     row('provisioned', each((t) => `${t.summary.provisioned}/${t.summary.devices}`, `${p.summary.provisioned}/${p.summary.devices}`)),
@@ -106,6 +115,10 @@ export function printSummary(r: BenchResults): void {
     row('machine busy cores', each((t) => `${t.costs.system.busyCores} of ${t.costs.system.cores}`, `${p.costs.system.busyCores} of ${p.costs.system.cores}`)),
     row('  of which other processes', each((t) => t.costs.system.othersBusyCores, p.costs.system.othersBusyCores)),
     row('peak concurrent activities', each((t) => t.summary.peakConcurrentActivities, p.summary.peakConcurrentActivities)),
+    row('per run: events / wf tasks / upserts / markers', each((t) => {
+      const h = t.summary.historyPerRun;
+      return h ? `${h.events} / ${h.workflowTasks} / ${h.upserts} / ${h.markers}` : '-';
+    }, '-')),
     row('overhead (Temporal / plain wall)', each((t) => t.overheadRatio ?? '-', '')),
     '',
     row('activity: wait / run p50 / p99 (s)', each((t) => label(t), 'plain')),
@@ -116,6 +129,9 @@ export function printSummary(r: BenchResults): void {
   }
   out.push(row('  workflow task wait', each((t) => (t.workflowTaskWaitSeconds ? pair(t.workflowTaskWaitSeconds) : '-'), '-')));
   for (const t of ts) {
+    for (const thread of (t.workerCpuProfile ?? []).slice(0, 2)) {
+      out.push(`${label(t)}: CPU profile ${thread.file} (${thread.sampledSeconds} s sampled): ${thread.owners.slice(0, 8).map((o) => `${o.owner} ${o.seconds}`).join(', ')}`);
+    }
     if (t.workerThreads) out.push(`${label(t)}: worker threads (CPU s): ${t.workerThreads.slice(0, 6).map((th) => `${th.thread} ${th.cpuSeconds}`).join(', ')}`);
     const m = t.serverMetrics;
     if (!m) continue;
@@ -129,12 +145,16 @@ export function printSummary(r: BenchResults): void {
   console.log(out.join('\n'));
 }
 
+function overridden(o: TemporalOverrides): boolean {
+  return Object.keys(o.dynamicConfig ?? {}).length + Object.keys(o.sqlitePragmas ?? {}).length > 0;
+}
+
 export function writeResults(r: BenchResults): string {
   const dir = path.join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  const experiment = Object.keys(r.temporalDynamicConfig).length > 0 ? '-experiment' : '';
+  const suffix = r.label !== undefined ? `-${r.label}` : overridden(r.temporalOverrides) ? '-experiment' : '';
   const profiles = r.temporal.map((t) => t.profile).join('-');
-  const file = path.join(dir, `${r.date.slice(0, 10)}-${r.devices}-${r.firmwareFamily}-${profiles}${experiment}.json`);
+  const file = path.join(dir, `${r.date.slice(0, 10)}-${r.devices}-${r.firmwareFamily}-${profiles}${suffix}.json`);
   writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
   return file;
 }

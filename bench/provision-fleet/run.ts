@@ -25,7 +25,7 @@ import { dataConverter } from '../../src/temporal/connection';
 import { testAdDir } from '../../test/support/ad';
 import { benchStateRoot, fleetDevicePassword, fleetLayout, helloRootHashes, resetFleetToFactory, startBenchFleet, type FleetSpec } from './benchFleet';
 import { benchPki, createBenchSite, createOu, type BenchOu } from './benchSite';
-import { startBenchTemporal, startPlainProcess, startWorkerProcess, type BenchProfile, type MeasuredChild } from './childProcesses';
+import { effectiveTemporalSettings, startBenchTemporal, startPlainProcess, startWorkerProcess, type BenchProfile, type MeasuredChild, type TemporalOverrides } from './childProcesses';
 import { peakRssMiB, ProcSampler, round, threadCpuBetween, threadCpuSeconds } from './procSampler';
 import { readServerMetrics } from './temporalMetrics';
 import { printSummary, writeResults, type BenchResults, type PhaseResult } from './report';
@@ -33,6 +33,7 @@ import { countOpenRuns, distribution, summarisePhase, temporalDeviceRecords, typ
 import { CLUSTER_WORKFLOW_TASK_TUNING, DEFAULT_MAX_CONCURRENT_ACTIVITIES, type WorkflowTaskTuning } from '../../src/worker';
 import { DEFAULT_FIRMWARE_VERSION, firmwareFamily } from '../../src/contract/firmwareFamilies';
 import { runMain } from './runMain';
+import { summariseCpuProfiles } from './cpuProfile';
 
 // Loopback plan (brief): devices 127.2.0.0/16 (Temporal set) and 127.3.0.0/16 (plain set),
 // listener and control APIs on 127.2.255.x. The Temporal dev server stays on 127.0.0.1 (free
@@ -56,6 +57,14 @@ const { values } = parseArgs({
     shards: { type: 'string', default: '16' },
     /** Extra dynamic config for the benchmark's Temporal server, KEY=JSON (repeatable), for experiments. */
     'dynamic-config': { type: 'string', multiple: true, default: [] },
+    /** Dev server SQLite pragma KEY=VALUE over temporal-dev.yaml's (repeatable), for experiments. */
+    'sqlite-pragma': { type: 'string', multiple: true, default: [] },
+    /** The worker's AMTPROV_LOG_LEVEL (the product's default is info). */
+    'worker-log-level': { type: 'string', default: 'info' },
+    /** Profiles the worker's main thread (node --cpu-prof) into the logs dir, and prints where its time went. */
+    'cpu-prof': { type: 'boolean', default: false },
+    /** Names the run's results file (`<date>-<N>-<family>-<profiles>-<label>.json`), e.g. the lever it measures. */
+    label: { type: 'string' },
   },
 });
 const count = Number(values.devices);
@@ -63,11 +72,18 @@ if (!Number.isInteger(count) || count < 1 || count > 60_000) throw new Error(`--
 const timeoutMs = Number(values['timeout-minutes']) * 60_000;
 const plainConcurrency = Number(values['plain-concurrency']);
 if (!Number.isInteger(plainConcurrency) || plainConcurrency < 1) throw new Error(`--plain-concurrency must be a positive integer, got ${values['plain-concurrency']}`);
-const dynamicConfig = Object.fromEntries(values['dynamic-config'].map((pair) => {
-  const at = pair.indexOf('=');
-  if (at < 1) throw new Error(`--dynamic-config wants KEY=JSON, got ${pair}`);
-  return [pair.slice(0, at), JSON.parse(pair.slice(at + 1)) as string | number | boolean];
-}));
+function keyValues(option: string, pairs: string[]): [string, string][] {
+  return pairs.map((pair) => {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`--${option} wants KEY=VALUE, got ${pair}`);
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  });
+}
+const overrides: TemporalOverrides = {
+  dynamicConfig: Object.fromEntries(keyValues('dynamic-config', values['dynamic-config']).map(([key, json]) => [key, JSON.parse(json) as string | number | boolean])),
+  sqlitePragmas: Object.fromEntries(keyValues('sqlite-pragma', values['sqlite-pragma'])),
+};
+if (values.label !== undefined && !/^[a-z0-9][a-z0-9-]{0,40}$/.test(values.label)) throw new Error(`--label wants lowercase letters, digits and dashes, got ${values.label}`);
 const historyShards = Number(values.shards);
 if (!Number.isInteger(historyShards) || historyShards < 1 || historyShards > 16384) throw new Error(`--shards must be a whole number from 1 to 16384, got ${values.shards}`);
 const profiles: BenchProfile[] = values.temporal.split(',').map((name) => {
@@ -156,7 +172,7 @@ async function temporalPhase(shared: Shared, profile: BenchProfile): Promise<Pha
   onCleanup(async () => store.close());
   const phaseDir = path.join(shared.tmp, profile.kind);
   mkdirSync(phaseDir, { recursive: true });
-  const server = await startBenchTemporal(profile, TEMPORAL_HOST, phaseDir, shared.logDir, dynamicConfig, log.child(`temporal-${profile.kind}`));
+  const server = await startBenchTemporal(profile, TEMPORAL_HOST, phaseDir, shared.logDir, overrides, log.child(`temporal-${profile.kind}`));
   const stopServer = onCleanup(() => server.stop());
   // Each phase's own sampler groups, so the dev and cluster figures never mix.
   shared.sampler.watch(`temporal-server-${profile.kind}`, { pid: server.pids.server, tree: true });
@@ -167,7 +183,8 @@ async function temporalPhase(shared: Shared, profile: BenchProfile): Promise<Pha
   const workerLog = path.join(shared.logDir, `worker-${profile.kind}.log`);
   const worker = await startWorkerProcess({
     temporalAddress: server.address, namespace: server.namespace, siteDb, masterKeyRing: shared.masterKeyRing, codecKeyRing, dataDir: shared.tmp,
-    args: tuningArgs(tuning),
+    args: tuningArgs(tuning), logLevel: values['worker-log-level'],
+    ...(values['cpu-prof'] ? { cpuProfileDir: path.join(shared.logDir, `cpu-${profile.kind}`) } : {}),
   }, workerLog);
   const stopWorker = onCleanup(() => worker.stop());
   shared.sampler.watch(`worker-${profile.kind}`, { pid: worker.pid, tree: false });
@@ -238,7 +255,9 @@ async function temporalPhase(shared: Shared, profile: BenchProfile): Promise<Pha
   const helloTimes = [...firstForward.values()];
   await stopWorker();
   await stopServer();
+  const cpuProfile = values['cpu-prof'] ? summariseCpuProfiles(path.join(shared.logDir, `cpu-${profile.kind}`)) : undefined;
   return {
+    ...(cpuProfile ? { workerCpuProfile: cpuProfile } : {}),
     profile: profile.kind, historyShards: server.historyShards, workerTuning: tuning,
     summary, costs, extraRuns,
     peakRssMiB: { worker: workerPeakRss },
@@ -331,7 +350,9 @@ async function main(): Promise<void> {
     firmwareVersion,
     firmwareFamily: firmwareFamily(firmwareVersion),
     plainConcurrency,
-    temporalDynamicConfig: dynamicConfig,
+    ...(values.label !== undefined ? { label: values.label } : {}),
+    temporalOverrides: overrides,
+    temporalSettings: effectiveTemporalSettings(overrides),
     temporal: temporal.map((phase) => ({ ...phase, overheadRatio: plain.summary.wallSeconds > 0 ? round(phase.summary.wallSeconds / plain.summary.wallSeconds, 2) : 0 })),
     plain,
   };

@@ -60,6 +60,16 @@ export interface DeviceRecord {
   /** Temporal only: Hellos the run absorbed as signals; workflow tasks and their queue waits. */
   signals?: number;
   workflowTaskWaitsMs?: number[];
+  /** Temporal only: what the run's history holds (each event and task is server work). */
+  history?: HistoryCounts;
+}
+
+/** Per run: events, workflow tasks, search attribute upserts, markers (a local activity's result is one). */
+export interface HistoryCounts {
+  events: number;
+  workflowTasks: number;
+  upserts: number;
+  markers: number;
 }
 
 interface RunInfo {
@@ -83,13 +93,14 @@ export async function countOpenRuns(client: Client): Promise<number> {
   return (await client.workflow.count("WorkflowType = 'provisionDevice' AND ExecutionStatus = 'Running'")).count;
 }
 
-function attemptsFromHistory(events: temporal.api.history.v1.IHistoryEvent[]): Pick<DeviceRecord, 'attempts' | 'signals' | 'workflowTaskWaitsMs'> {
+function attemptsFromHistory(events: temporal.api.history.v1.IHistoryEvent[]): Pick<DeviceRecord, 'attempts' | 'signals' | 'workflowTaskWaitsMs' | 'history'> {
   const scheduled = new Map<string, { activity: string; at: number }>();
   const started = new Map<string, number>();
   const attempts: ActivityAttempt[] = [];
   const taskScheduled = new Map<string, number>();
   const workflowTaskWaitsMs: number[] = [];
   let signals = 0;
+  const history: HistoryCounts = { events: events.length, workflowTasks: 0, upserts: 0, markers: 0 };
   for (const event of events) {
     const at = tsToMs(event.eventTime);
     const id = String(event.eventId);
@@ -116,6 +127,13 @@ function attemptsFromHistory(events: temporal.api.history.v1.IHistoryEvent[]): P
       }
       case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
         taskScheduled.set(id, at);
+        history.workflowTasks += 1;
+        break;
+      case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+        history.upserts += 1;
+        break;
+      case EventType.EVENT_TYPE_MARKER_RECORDED:
+        history.markers += 1;
         break;
       case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED: {
         const from = taskScheduled.get(String(event.workflowTaskStartedEventAttributes?.scheduledEventId));
@@ -128,7 +146,7 @@ function attemptsFromHistory(events: temporal.api.history.v1.IHistoryEvent[]): P
       default:
     }
   }
-  return { attempts, signals, workflowTaskWaitsMs };
+  return { attempts, signals, workflowTaskWaitsMs, history };
 }
 
 async function failureOf(client: Client, workflowId: string): Promise<string> {
@@ -182,6 +200,8 @@ export interface PhaseSummary {
   /** Per activity: time waiting for a slot and time running, over every attempt. */
   activities: Record<string, { wait: Distribution; run: Distribution }>;
   peakConcurrentActivities: number;
+  /** Temporal only: mean per run of what its history holds. */
+  historyPerRun?: HistoryCounts;
   firstStart: number;
   lastFinish: number;
 }
@@ -213,7 +233,15 @@ export function summarisePhase(devices: DeviceRecord[]): PhaseSummary {
     latencySeconds: distribution(done.filter((d) => d.startedAt > 0).map((d) => d.finishedAt - d.startedAt)),
     activities,
     peakConcurrentActivities: peakOverlap(attempts.map((a) => ({ from: a.startedAt, to: a.closedAt }))),
+    ...historyMeans(devices),
     firstStart,
     lastFinish,
   };
+}
+
+function historyMeans(devices: DeviceRecord[]): Pick<PhaseSummary, 'historyPerRun'> {
+  const counted = devices.flatMap((d) => (d.history ? [d.history] : []));
+  if (counted.length === 0) return {};
+  const mean = (key: keyof HistoryCounts): number => round(counted.reduce((n, h) => n + h[key], 0) / counted.length, 1);
+  return { historyPerRun: { events: mean('events'), workflowTasks: mean('workflowTasks'), upserts: mean('upserts'), markers: mean('markers') } };
 }

@@ -145,7 +145,12 @@ export class ConnectionPool<C> {
   }
 
   private release(connection: C): void {
-    if (this.closed || !this.factory.usable(connection)) {
+    if (this.closed) {
+      this.open -= 1;
+      void this.factory.close(connection);
+      return;
+    }
+    if (!this.factory.usable(connection)) {
       this.discard(connection);
       return;
     }

@@ -3,47 +3,20 @@
 // connection the transport loses is discarded and the next operation gets a fresh one, a
 // full pool makes a waiter fail with a retryable error that names the wait, and changed
 // credentials never ride on a connection bound with the old ones. Open connections are
-// counted twice: by the pool, and as ESTABLISHED sockets to the DC's port in this process's
-// network namespace (/proc/net/tcp; test/run.ts gives each run its own). No addresses bound.
+// counted twice: by the pool, and as this process's ESTABLISHED sockets to the DC's port
+// (test/support/establishedSockets.ts). No addresses bound.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import type { Client } from 'ldapts';
 import { DirectoryClient, DirectoryConnections, DirectoryError, type DirectorySettings } from '../../../src/directory';
 import { useTestDirectory } from '../../support/ad';
+import { establishedTo, peakEstablishedDuring } from '../../support/establishedSockets';
 
 const ad = useTestDirectory();
 const SIZE = 8;
 const BURST = 200;
-
-/** ESTABLISHED TCP connections to `port` from this namespace (/proc/net/tcp: hex ports, state 01). */
-function establishedTo(port: number): number {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((file) => {
-    try {
-      return readFileSync(file, 'utf8').split('\n').slice(1);
-    } catch {
-      return [];
-    }
-  }).filter((line) => {
-    const fields = line.trim().split(/\s+/);
-    return fields[2]?.endsWith(`:${hexPort}`) && fields[3] === '01';
-  }).length;
-}
-
-/** Samples the sockets to the DC every few ms while `work` runs; the most seen at once. */
-async function peakSocketsDuring<T>(port: number, work: () => Promise<T>): Promise<{ result: T; peak: number }> {
-  let peak = establishedTo(port);
-  const timer = setInterval(() => { peak = Math.max(peak, establishedTo(port)); }, 5);
-  try {
-    const result = await work();
-    return { result, peak };
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 function portOf(settings: DirectorySettings): number {
   return Number(new URL(settings.url).port || 636);
@@ -70,7 +43,7 @@ describe('LDAPS connection pool', () => {
     // A few creations among the reads, so the burst writes (and sets passwords) too.
     const created = Array.from({ length: 10 }, () => `P${randomBytes(5).toString('hex').toUpperCase()}`);
     const before = establishedTo(portOf(facts));
-    const { result, peak } = await peakSocketsDuring(portOf(facts), () => Promise.allSettled(Array.from({ length: BURST }, (_, i) => {
+    const { result, peak } = await peakEstablishedDuring(portOf(facts), () => Promise.allSettled(Array.from({ length: BURST }, (_, i) => {
       const name = created[i];
       return name
         ? client.ensureComputerAccount({ ou, netbiosName: name, fqdn: `${name.toLowerCase()}.amt.test`, password: `Pw-${randomBytes(12).toString('base64url')}` })
@@ -83,7 +56,7 @@ describe('LDAPS connection pool', () => {
     assert.ok(stats.peakOpen <= SIZE, `the pool had ${stats.peakOpen} connections open`);
     assert.ok(stats.opened <= SIZE, `the pool opened ${stats.opened} connections for ${BURST} operations`);
     assert.equal(stats.discarded, 0);
-    // The admin connections of uniqueOu are not running during the burst; `before` counts any other.
+    // uniqueOu's admin connection is closed by then; `before` counts any other of this process.
     assert.ok(peak - before <= SIZE, `${peak - before} sockets to the DC were open at once`);
     for (const name of created) assert.ok(await client.findComputerAccount(name), `${name} was not created`);
   });

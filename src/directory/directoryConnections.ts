@@ -4,10 +4,11 @@
 // of those settings under a key made at start, so no password is held as a readable (or
 // guessable) key.
 //
-// Why 8 connections: Samba's DC serves LDAP from one process (`-M single`) and AD DCs queue
-// per connection anyway, so a few connections keep it busy while each waits on its round
-// trip; more only add handshakes and binds, and 200 at once was what made Samba reset them
-// (performance issue 13). Several workers multiply it: AMTPROV_DIRECTORY_POOL per worker.
+// Why 8 connections: Samba's DC serves LDAP from one process (`-M single`), so a few
+// connections keep it busy while each waits on its round trip; more only add handshakes and
+// binds (bench/directory-pool: 4 were as fast, 16 slower), and 200 at once made it reset or
+// drop them (performance issue 13). A DC that serves in parallel has room for more:
+// AMTPROV_DIRECTORY_POOL, per worker, so the DC sees workers x size.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Client } from 'ldapts';
 import { directoryPoolSize } from '../config/environment';
@@ -18,7 +19,7 @@ import type { DirectorySettings } from './settings';
 
 /**
  * The wait covers a worker's 200 activity slots queued behind 8 connections: 200 account
- * creations at once took 24 s through the pool on a loaded 2-core machine
+ * creations at once took 20-24 s through the pool on a loaded 2-core machine
  * (bench/directory-pool); it is short against the activities' 5 minutes. The idle close lets
  * a restarted DC or a rotated password take effect within half a minute.
  */

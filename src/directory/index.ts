@@ -3,7 +3,6 @@ export { DirectoryClient, AES_ENCRYPTION_TYPES, type ComputerAccountSpec } from 
 export type { ComputerAccount, EnsuredComputerAccount } from './computerAccount';
 export { amtSpns } from './computerAccount';
 export { DirectoryConnections, closeSharedDirectoryConnections } from './directoryConnections';
-export type { PoolStats as DirectoryPoolStats } from './connectionPool';
 export { DirectoryError, type DirectoryErrorType } from './errors';
 export type { DirectorySettings } from './settings';
 export * from './kerberos/amtKerberos';

@@ -100,6 +100,12 @@ export function shutdownGraceSeconds(env: Env = process.env): number {
     .int('must be whole seconds').min(0, 'must be 0 or more').max(3600, 'must be at most 3600 (an hour)').optional()) ?? 30;
 }
 
+/** Bound LDAPS connections a worker keeps to the DC (src/directory/directoryConnections.ts says why 8). */
+export function directoryPoolSize(env: Env = process.env): number {
+  return read(env, 'AMTPROV_DIRECTORY_POOL', z.coerce.number({ message: 'must be a number of connections' })
+    .int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').optional()) ?? 8;
+}
+
 export function logLevel(env: Env = process.env): LogLevel {
   return read(env, 'AMTPROV_LOG_LEVEL', z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).optional()) ?? 'info';
 }
@@ -259,6 +265,7 @@ const EFFECTIVE: Record<VariableName, (env: Env, role: Role) => string> = {
   AMTPROV_SITE_DB: (env) => withoutPassword(raw(env, 'AMTPROV_SITE_DB') ?? path.join(dataDir(env), 'site.sqlite')),
   AMTPROV_SITE_DB_POOL: (env) => raw(env, 'AMTPROV_SITE_DB_POOL') ?? 'unset (the store\'s default)',
   AMTPROV_SITE_DB_CA: (env) => raw(env, 'AMTPROV_SITE_DB_CA') ?? 'unset',
+  AMTPROV_DIRECTORY_POOL: (env) => `${directoryPoolSize(env)}`,
   AMTPROV_MASTER_KEY: (env) => (masterKeyVariables(env).inline ? 'set' : 'unset'),
   AMTPROV_MASTER_KEY_FILE: (env) => keyFileShown(masterKeyVariables(env)),
   AMTPROV_CODEC_KEY: (env) => (codecKeyVariables(env).inline ? 'set' : 'unset'),

@@ -35,6 +35,10 @@ export const VARIABLES = {
   },
   AMTPROV_SITE_DB_POOL: { default: '10', roles: ALL, meaning: 'PostgreSQL connections per process (1-1000)' },
   AMTPROV_SITE_DB_CA: { default: 'unset (the URL\'s `sslrootcert`, else system roots)', roles: ALL, meaning: 'CA file (PEM) the PostgreSQL server\'s certificate must chain to, host name checked' },
+  AMTPROV_DIRECTORY_POOL: {
+    default: '8', roles: ['worker', 'start'],
+    meaning: 'LDAPS connections per worker process to the domain controller (1-100), bound once and reused',
+  },
   AMTPROV_MASTER_KEY: { default: 'unset', roles: ALL, meaning: 'vault key ring `id:base64[,id:base64...]` (first = active); instead of the file', secret: true },
   AMTPROV_MASTER_KEY_FILE: { default: '`<data dir>/keys/master.key` (made 0600 when missing)', roles: ALL, meaning: 'vault key ring file' },
   AMTPROV_CODEC_KEY: { default: 'unset', roles: ALL, meaning: 'payload codec key ring, same format; instead of the file', secret: true },

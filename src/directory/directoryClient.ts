@@ -1,9 +1,11 @@
-// The directory as the provisioning activities see it: each method validates its input,
-// binds once, does its reads and writes, and unbinds. Failures are DirectoryErrors.
+// The directory as the provisioning activities see it: each method validates its input and
+// does its reads and writes on one bound connection from the process's pool (verifyBind on a
+// connection of its own). Failures are DirectoryErrors.
 import {
   deleteComputerAccount, ensureComputerAccount, findComputerAccount,
   type ComputerAccount, type EnsuredComputerAccount,
 } from './computerAccount';
+import { sharedDirectoryConnections, type DirectoryConnections } from './directoryConnections';
 import { withDirectorySession } from './session';
 import { validateSettings, type DirectorySettings } from './settings';
 import { validateEncryptionTypes, validateFqdn, validateNetbiosName, validateOu, validatePassword } from './validate';
@@ -27,19 +29,22 @@ export interface ComputerAccountSpec {
 export class DirectoryClient {
   private readonly settings: DirectorySettings;
 
-  /** Throws DirectoryError DirectoryInputInvalid naming the bad field; connects to nothing. */
-  constructor(settings: DirectorySettings) {
+  /**
+   * Throws DirectoryError DirectoryInputInvalid naming the bad field; connects to nothing.
+   * `connections` null: every call opens and closes a connection of its own.
+   */
+  constructor(settings: DirectorySettings, private readonly connections: DirectoryConnections | null = sharedDirectoryConnections()) {
     this.settings = validateSettings(settings);
   }
 
-  /** Binds and unbinds: proves the URL, the certificate and the credentials. */
+  /** Connects, binds and unbinds on a connection of its own: proves the URL, the certificate and the credentials now. */
   async verifyBind(): Promise<void> {
-    await withDirectorySession(this.settings, [], () => Promise.resolve());
+    await withDirectorySession(this.settings, [], null, () => Promise.resolve());
   }
 
   async findComputerAccount(netbiosName: string): Promise<ComputerAccount | undefined> {
     const name = validateNetbiosName(netbiosName);
-    return withDirectorySession(this.settings, [], (client) => findComputerAccount(client, this.settings.baseDn, name));
+    return withDirectorySession(this.settings, [], this.connections, (client) => findComputerAccount(client, this.settings.baseDn, name));
   }
 
   /**
@@ -56,13 +61,13 @@ export class DirectoryClient {
       password: validatePassword(spec.password),
       supportedEncryptionTypes: validateEncryptionTypes(spec.supportedEncryptionTypes ?? AES_ENCRYPTION_TYPES),
     };
-    return withDirectorySession(this.settings, [wanted.password], (client) => ensureComputerAccount(client, wanted));
+    return withDirectorySession(this.settings, [wanted.password], this.connections, (client) => ensureComputerAccount(client, wanted));
   }
 
   /** Deletes the account from ou; { deleted: false } when there is none. */
   async deleteComputerAccount(spec: { ou: string; netbiosName: string }): Promise<{ deleted: boolean; dn?: string }> {
     const ou = validateOu(spec.ou, this.settings.baseDn);
     const name = validateNetbiosName(spec.netbiosName);
-    return withDirectorySession(this.settings, [], (client) => deleteComputerAccount(client, this.settings.baseDn, ou, name));
+    return withDirectorySession(this.settings, [], this.connections, (client) => deleteComputerAccount(client, this.settings.baseDn, ou, name));
   }
 }

@@ -2,6 +2,7 @@
 export { DirectoryClient, AES_ENCRYPTION_TYPES, type ComputerAccountSpec } from './directoryClient';
 export type { ComputerAccount, EnsuredComputerAccount } from './computerAccount';
 export { amtSpns } from './computerAccount';
+export { DirectoryConnections, closeSharedDirectoryConnections } from './directoryConnections';
 export { DirectoryError, type DirectoryErrorType } from './errors';
 export type { DirectorySettings } from './settings';
 export * from './kerberos/amtKerberos';

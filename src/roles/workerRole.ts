@@ -2,6 +2,7 @@
 // the site store. Stateless: run as many as the load needs; a run's state is Temporal's.
 import type { NativeConnection, WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { closeSharedDirectoryConnections } from '../directory';
 import type { Logger } from '../log';
 import type { KeyRing } from '../secrets/keyFile';
 import type { SiteStore } from '../site/store';
@@ -44,7 +45,12 @@ export async function startWorkerRole(options: WorkerRoleOptions): Promise<Runni
     stopped,
     drain: async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
-      await stopped;
+      try {
+        await stopped;
+      } finally {
+        // The activities are done: the pooled LDAPS connections they shared go with them.
+        await closeSharedDirectoryConnections();
+      }
     },
   };
 }

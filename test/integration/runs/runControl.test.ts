@@ -63,7 +63,7 @@ describe('run control: every starter through one module', () => {
     return Object.keys(started.searchAttributes?.indexedFields ?? {}).sort();
   }
 
-  const START_ATTRIBUTES = ['AmtHostname', 'AmtStatus', 'AmtUuid', 'ProvisioningMode'];
+  const START_ATTRIBUTES = ['AmtHostname', 'AmtStatus', 'AmtUuid', 'ProvisioningMode', 'ProvisioningStage'];
 
   test('a Hello starts the run with search attributes and a static summary; the next Hello and an agent request reach the same run', async () => {
     const pc = await importComputer();

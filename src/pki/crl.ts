@@ -2,7 +2,9 @@
 // certificate the site revoked (an unprovision revokes the one its device served, reason
 // superseded), signed SHA-256 with RSA by the issuing CA. node-forge reads and writes
 // certificates but has no CRL support, so the structure is written with its ASN.1 module.
+import { sign } from 'node:crypto';
 import forge from 'node-forge';
+import { nativePrivateKey } from './x509';
 import type { RevokedDeviceCertificate, RevocationReason } from '../site/certificateRevocations';
 
 const { asn1 } = forge;
@@ -63,9 +65,7 @@ export function createCrl(issuer: CrlIssuer, revoked: readonly RevokedDeviceCert
       extension('2.5.29.20', integerHex(options.crlNumber.toString(16))),
     ])]),
   ]);
-  const md = forge.md.sha256.create();
-  md.update(asn1.toDer(tbs).getBytes());
-  const signature = caKey.sign(md);
+  const signature = sign('sha256', Buffer.from(asn1.toDer(tbs).getBytes(), 'binary'), nativePrivateKey(caKey)).toString('binary');
   const crl = sequence([tbs, sha256WithRsa, asn1.create(Class.UNIVERSAL, Type.BITSTRING, false, `\x00${signature}`)]);
   const der = asn1.toDer(crl).getBytes();
   return forge.pem.encode({ type: 'X509 CRL', body: der }, { maxline: 64 });

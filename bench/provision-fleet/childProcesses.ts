@@ -78,20 +78,13 @@ export interface MeasuredChild {
   stop(): Promise<void>;
 }
 
-function spawnLogged(args: string[], env: NodeJS.ProcessEnv, logFile: string, onLine?: (line: string) => void, nodeArgs: string[] = []): MeasuredChild {
+function spawnLogged(args: string[], env: NodeJS.ProcessEnv, logFile: string, nodeArgs: string[] = []): MeasuredChild {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], { cwd: projectRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logFile);
-  let pending = '';
-  const collect = (chunk: Buffer): void => {
-    log.write(chunk);
-    if (!onLine) return;
-    const lines = (pending + chunk.toString()).split('\n');
-    pending = lines.pop() ?? '';
-    lines.forEach(onLine);
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { log.end(); resolve(code); }));
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
+  // 'close', not 'exit': the pipes have drained into the log by then.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => { log.end(); resolve(code); }));
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
@@ -118,28 +111,30 @@ export interface WorkerEnv {
   cpuProfileDir?: string;
 }
 
-/** `amtprov worker` on the default task queue of the benchmark's own server; resolves once it polls. */
+/**
+ * `amtprov worker` on the default task queue of the benchmark's own server; resolves once its
+ * GET /readyz answers 200 (whatever its log level), on a free metrics port of 127.0.0.1.
+ */
 export async function startWorkerProcess(env: WorkerEnv, logFile: string, timeoutMs = 180_000): Promise<MeasuredChild> {
-  let ready: () => void = () => undefined;
-  const running = new Promise<void>((resolve) => { ready = resolve; });
-  const worker = spawnLogged([path.join(projectRoot(), 'src', 'cli.ts'), 'worker', ...(env.args ?? [])], {
+  const metrics = `127.0.0.1:${await freePort('127.0.0.1')}`;
+  const worker = spawnLogged([path.join(projectRoot(), 'src', 'cli.ts'), 'worker', '--metrics', metrics, ...(env.args ?? [])], {
     ...process.env,
     TEMPORAL_ADDRESS: env.temporalAddress, TEMPORAL_NAMESPACE: env.namespace, AMTPROV_SITE_DB: env.siteDb,
     AMTPROV_MASTER_KEY: env.masterKeyRing, AMTPROV_CODEC_KEY: env.codecKeyRing, AMTPROV_DATA_DIR: env.dataDir, AMTPROV_LOG_LEVEL: env.logLevel ?? 'info',
-  }, logFile, (line) => { if (line.includes('worker running')) ready(); },
-  env.cpuProfileDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', env.cpuProfileDir] : []);
-  let timer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([
-    running.then(() => 'running' as const),
-    worker.exited.then((code) => `exited with code ${code}` as const),
-    new Promise<string>((resolve) => { timer = setTimeout(() => resolve(`not running after ${timeoutMs} ms`), timeoutMs); }),
-  ]);
-  clearTimeout(timer);
-  if (outcome !== 'running') {
-    await worker.stop();
-    throw new Error(`amtprov worker ${outcome} (see ${logFile})`);
+  }, logFile, env.cpuProfileDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', env.cpuProfileDir] : []);
+  let exited: string | undefined;
+  void worker.exited.then((code) => { exited = `exited with code ${code}`; });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await fetch(`http://${metrics}/readyz`).then((r) => r.status === 200, () => false);
+    if (ready) return worker;
+    const failure = exited ?? (Date.now() > deadline ? `not ready after ${timeoutMs} ms` : undefined);
+    if (failure) {
+      await worker.stop();
+      throw new Error(`amtprov worker ${failure} (see ${logFile})`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
   }
-  return worker;
 }
 
 export function startPlainProcess(inputFile: string, outputFile: string, masterKeyRing: string, logFile: string): MeasuredChild {

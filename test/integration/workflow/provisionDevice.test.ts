@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import type { DeviceTarget, ProvisioningActivities, ReportInput } from '../../../src/activities/types';
 import {
-  helloSignal, provisioningWorkflowId, type HelloSignal, retrySignal, searchAttributes, statusQuery, type ProvisionInput,
+  helloSignal, provisioningStartAttributes, provisioningWorkflowId, type HelloSignal, retrySignal, searchAttributes, statusQuery, type ProvisionInput,
 } from '../../../src/workflows/definitions';
 import type { provisionDevice } from '../../../src/workflows';
 import { ProvisionerError } from '../../../src/errors';
@@ -97,6 +97,28 @@ describe('provisionDevice workflow', () => {
       assert.equal(attrs.get(searchAttributes.hostname), 'pc7.amt.test');
       assert.equal(attrs.get(searchAttributes.stage), 'done');
       assert.equal(attrs.get(searchAttributes.mode), 'out-of-band');
+    });
+  });
+
+  test('started as every starter starts it, a run upserts only what changes: each stage once, then the outcome', async () => {
+    await run({}, async ({ taskQueue }) => {
+      const args = input();
+      const handle = await client.workflow.start<typeof provisionDevice>('provisionDevice', {
+        taskQueue, workflowId: provisioningWorkflowId(args.uuid), args: [args],
+        typedSearchAttributes: provisioningStartAttributes({ uuid: args.uuid, hostname: 'pc7.amt.test', mode: args.mode }),
+      });
+      await handle.result();
+      const history = await handle.fetchHistory();
+      const upserts = (history.events ?? []).flatMap((e) => {
+        const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+        return fields ? [Object.entries(fields).map(([key, payload]) => `${key}=${JSON.parse(Buffer.from(payload.data!).toString()) as string}`).sort().join(' ')] : [];
+      });
+      assert.deepEqual(upserts, [
+        // The SDK's own, for patched('local-site-steps'): it lets operators find runs by code version.
+        'TemporalChangeVersion=local-site-steps',
+        'ProvisioningStage=tls', 'ProvisioningStage=digest', 'ProvisioningStage=directory', 'ProvisioningStage=phase1', 'ProvisioningStage=phase2',
+        'AmtStatus=Provisioned ProvisioningStage=done',
+      ]);
     });
   });
 

@@ -54,15 +54,24 @@ export interface IntakeLimits {
 }
 
 /**
- * 32 calls at once: in the storm benchmark (bench/provision-fleet/README.md, --storm) the dev
- * server's start rate stops rising past ~16-32 concurrent calls, while more only lengthen each
- * call. 20,000 waiting devices (about 1 KB each) is a storm of a large site; waiting beats
- * shedding, since a shed device waits for its next Hello (a minute, later five).
+ * 16 calls at once: in the storm benchmark (bench/provision-fleet/README.md, "Hello storm") the
+ * dev server started runs no faster with 32 or 128 calls under way than with 8, and its shard
+ * semaphore waits grew with every call added (404 s at 8, 4,422 s at 32, 16,940 s at 128, for
+ * 2,000 devices); 16 still gives 16 / latency calls per second to a sharded or distant server
+ * (at 50 ms a call, 320 per second). 20,000 waiting devices (about 1 KB each) is a storm of a
+ * large site; waiting beats shedding, since a shed device waits for its next Hello (a minute,
+ * later five).
  */
-export const DEFAULT_INTAKE: IntakeLimits = { concurrency: 32, capacity: 20_000 };
+export const DEFAULT_INTAKE: IntakeLimits = { concurrency: 16, capacity: 20_000 };
 
 /** A Hello is under 1 KB in one write; ten seconds from accept is generous, and bounds a trickle. */
 export const DEFAULT_CONNECTION_DEADLINE_MS = 10_000;
+/**
+ * The accept queue: Node's default of 511 overflows in a Hello storm (the storm benchmark saw
+ * 1,609 dropped SYNs in a burst of 1,300 connections), and each dropped SYN costs its device a
+ * 1 s, then 3 s retransmit. The kernel caps it at net.core.somaxconn (4096 on current kernels).
+ */
+export const LISTEN_BACKLOG = 4096;
 /** A device sends one Hello at a time; 32 leaves room for retransmissions, while one address can never hold the listener. */
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { perAddress: 32, total: 2_000 };
 
@@ -217,7 +226,7 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(
       err.code === 'EADDRINUSE' ? new Error(`hello listener: ${options.host}:${options.port} is already in use`, { cause: err }) : err));
-    server.listen({ host: options.host, port: options.port }, resolve);
+    server.listen({ host: options.host, port: options.port, backlog: LISTEN_BACKLOG }, resolve);
   });
   const bound = server.address() as net.AddressInfo;
   log.info('hello listener ready', { address: `${bound.address}:${bound.port}` });

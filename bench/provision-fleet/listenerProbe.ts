@@ -11,7 +11,11 @@ export interface ProbeSummary {
   replyMs: Distribution;
   /** Probes without the page, by error code (or `no-page`, `timeout`). */
   failed: Record<string, number>;
+  /** Probes slower than SLOW_MS: when each started (ms after the probe began) and how long it took, to place them in the storm. */
+  slow: { atMs: number; ms: number }[];
 }
+
+const SLOW_MS = 500;
 
 const PROBE_TIMEOUT_MS = 5_000;
 
@@ -36,12 +40,19 @@ function probeOnce(host: string, port: number, from: string): Promise<{ ms: numb
 export function startProbe(host: string, port: number, addresses: string[], everyMs = 100): { stop(): Promise<ProbeSummary> } {
   const times: number[] = [];
   const failed: Record<string, number> = {};
+  const slow: ProbeSummary['slow'] = [];
+  const begun = Date.now();
   const pending = new Set<Promise<void>>();
   let n = 0;
   const timer = setInterval(() => {
+    const atMs = Date.now() - begun;
     const probe = probeOnce(host, port, addresses[n++ % addresses.length]).then((result) => {
-      if ('ms' in result) times.push(result.ms);
-      else failed[result.failure] = (failed[result.failure] ?? 0) + 1;
+      if ('failure' in result) {
+        failed[result.failure] = (failed[result.failure] ?? 0) + 1;
+        return;
+      }
+      times.push(result.ms);
+      if (result.ms > SLOW_MS) slow.push({ atMs, ms: Math.round(result.ms) });
     });
     pending.add(probe);
     void probe.finally(() => pending.delete(probe));
@@ -50,7 +61,7 @@ export function startProbe(host: string, port: number, addresses: string[], ever
     stop: async () => {
       clearInterval(timer);
       await Promise.all(pending);
-      return { probes: n, replyMs: distribution(times), failed };
+      return { probes: n, replyMs: distribution(times), failed, slow };
     },
   };
 }

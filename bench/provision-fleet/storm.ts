@@ -1,8 +1,8 @@
 // `run.ts --storm`: the Hello storm of performance issue 13. N known devices' Hellos in one
 // burst (plus unknown UUIDs and repeats) at the hello listener, in front of a private Temporal
 // with NO worker: the runs stay at their first workflow task, so this measures intake (Hello
-// to a started run) and nothing after it. A second wave (each device's next scheduled Hello)
-// shows that a device shed in the first gets in. See README.md, "Hello storm".
+// to a started run) and nothing after it. Later waves (each device's next scheduled Hello)
+// show that a device shed in one wave gets in with a later one. See README.md, "Hello storm".
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -46,8 +46,10 @@ interface StormOptions {
   unknownShare: number;
   /** Hellos each known device sends in the burst, from min to max (spread evenly). */
   repeats: { min: number; max: number };
-  /** When the second wave goes: once the first has settled, or this many seconds after the burst started. */
-  secondWave: 'settle' | number;
+  /** Waves in all: the burst, then each known device's next scheduled Hello, once per wave (AMT's first phase has five, a minute apart). */
+  waves: number;
+  /** When each later wave goes: once the one before has settled, or this many seconds after the one before started. */
+  waveInterval: 'settle' | number;
   intake: IntakeLimits;
   sockets: number;
   dynamicConfig: Record<string, string | number | boolean>;
@@ -69,7 +71,8 @@ function parseStormArgs(argv: string[]): StormOptions {
       shards: { type: 'string', default: '16' },
       'unknown-share': { type: 'string', default: '0.1' },
       repeats: { type: 'string', default: '2-3' },
-      'second-wave': { type: 'string', default: 'settle' },
+      waves: { type: 'string', default: '2' },
+      'wave-interval': { type: 'string', default: 'settle' },
       'intake-concurrency': { type: 'string', default: String(DEFAULT_INTAKE.concurrency) },
       'intake-capacity': { type: 'string', default: String(DEFAULT_INTAKE.capacity) },
       sockets: { type: 'string', default: '1000' },
@@ -85,14 +88,14 @@ function parseStormArgs(argv: string[]): StormOptions {
   const match = /^(\d+)(?:-(\d+))?$/.exec(values.repeats);
   const repeats = match ? { min: Number(match[1]), max: Number(match[2] ?? match[1]) } : undefined;
   if (!repeats || repeats.min < 1 || repeats.max < repeats.min || repeats.max > 30) throw new Error(`--repeats wants N or MIN-MAX from 1 to 30, got ${values.repeats}`);
-  const secondWave = values['second-wave'] === 'settle' ? 'settle' : positiveInt(values['second-wave'], '--second-wave (settle or seconds)', 3600);
+  const waveInterval = values['wave-interval'] === 'settle' ? 'settle' : positiveInt(values['wave-interval'], '--wave-interval (settle or seconds)', 3600);
   const dynamicConfig = Object.fromEntries(values['dynamic-config'].map((pair) => {
     const at = pair.indexOf('=');
     if (at < 1) throw new Error(`--dynamic-config wants KEY=JSON, got ${pair}`);
     return [pair.slice(0, at), JSON.parse(pair.slice(at + 1)) as string | number | boolean];
   }));
   return {
-    devices, profile, unknownShare, repeats, secondWave, dynamicConfig,
+    devices, profile, unknownShare, repeats, waveInterval, dynamicConfig, waves: positiveInt(values.waves, '--waves', 5),
     intake: { concurrency: positiveInt(values['intake-concurrency'], '--intake-concurrency'), capacity: positiveInt(values['intake-capacity'], '--intake-capacity') },
     sockets: positiveInt(values.sockets, '--sockets', 10_000),
   };
@@ -156,7 +159,8 @@ export interface StormResults {
   /** Per known device: burst start to its run's StartTime (visibility). */
   startSeconds: Distribution;
   startedWithin60s: number;
-  startedInSecondWave: number;
+  /** Devices whose run first started during each wave (from that wave's first send to the next's). */
+  startedPerWave: number[];
   /** Distinct runs started per second, first to last start. */
   startsPerSecond: number;
   runsPerDevice: { one: number; none: number; more: number };
@@ -164,9 +168,12 @@ export interface StormResults {
   dropped: Record<string, number>;
   forwarded: Record<string, number>;
   probe: ProbeSummary;
-  /** CPU and memory from the burst's start to the second wave's settling (the sender's own is in waves). */
+  /** CPU and memory from the burst's start to the last wave's settling (the sender's own is in waves). */
   costs: WindowCost;
   benchEventLoopDelayP99Ms: number;
+  benchEventLoopDelayMaxMs: number;
+  /** The probe's start relative to the burst's (slow probes' atMs count from it). */
+  probeStartedBeforeBurstMs: number;
   serverMetrics?: ServerMetrics;
 }
 
@@ -183,17 +190,17 @@ function printStorm(r: StormResults): void {
     ...r.waves.map((wave, i) => row(`wave ${i + 1}: Hellos sent, send time`, `${wave.hellos} in ${wave.sendSeconds} s (sender ${wave.senderCpuSeconds} CPU-s); failed: ${pairs(wave.sendFailed)}; listen-queue overflows ${wave.tcp.listenOverflows}, SYN retransmits ${wave.tcp.synRetransmits}; settled after ${wave.settleSeconds} s`)),
     row('run started after burst start p50/p99/max', `${d.p50} / ${d.p99} / ${d.max} s (${d.count} devices)`),
     row(`started within ${NEXT_HELLO_SECONDS} s`, `${r.startedWithin60s} of ${r.devices}`),
-    row('started only by the second wave', r.startedInSecondWave),
+    row('runs first started, per wave', r.startedPerWave.join(' / ')),
     row('starts per second', r.startsPerSecond),
     row('runs per device: one / none / more', `${r.runsPerDevice.one} / ${r.runsPerDevice.none} / ${r.runsPerDevice.more}`),
     row('dropped by reason', pairs(r.dropped)),
     row('forwarded by result', pairs(r.forwarded)),
-    row('probe reply p50/p99/max (s)', `${r.probe.replyMs.p50} / ${r.probe.replyMs.p99} / ${r.probe.replyMs.max} (${r.probe.probes} probes, failed: ${pairs(r.probe.failed)})`),
+    row('probe reply p50/p99/max (s)', `${r.probe.replyMs.p50} / ${r.probe.replyMs.p99} / ${r.probe.replyMs.max} (${r.probe.probes} probes, ${r.probe.slow.length} over 0.5 s, failed: ${pairs(r.probe.failed)})`),
     row('bench process (listener, probe) CPU', cpu('bench (listener, probe)')),
     row('Temporal server CPU', cpu('temporal-server')),
     row('PostgreSQL CPU', cpu('postgres')),
     row('machine busy cores; of which other processes', `${r.costs.system.busyCores} of ${r.costs.system.cores}; ${r.costs.system.othersBusyCores}`),
-    row('bench event-loop delay p99', `${r.benchEventLoopDelayP99Ms} ms`),
+    row('bench event-loop delay p99 / max', `${r.benchEventLoopDelayP99Ms} / ${r.benchEventLoopDelayMaxMs} ms`),
   ];
   if (r.serverMetrics) lines.push(row('Temporal persistence', `${r.serverMetrics.persistenceRequests} calls, ${r.serverMetrics.persistenceTotalSeconds} s; semaphore waits ${r.serverMetrics.semaphoreWaitSeconds} s`));
   console.log(lines.join('\n'));
@@ -243,6 +250,7 @@ export async function runStorm(argv: string[], onCleanup: Cleanup): Promise<void
   onCleanup(() => listener.close());
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
+  const probeStarted = Date.now();
   const probe = startProbe(listener.host, listener.port, deviceAddresses('127.6.0.1', 2_000));
 
   const wave = async (label: string, hellos: SenderInput['hellos']): Promise<WaveResult & { startedAt: number }> => {
@@ -283,12 +291,14 @@ export async function runStorm(argv: string[], onCleanup: Cleanup): Promise<void
   const unknownCount = Math.round(o.devices * o.unknownShare);
   const unknownAddresses = deviceAddresses('127.5.0.1', unknownCount);
   const unknown = Array.from({ length: unknownCount }, (_, i) => ({ uuid: deviceUuid(`bench-storm-unknown-${o.devices}`, i), retryCount: 0, from: unknownAddresses[i] }));
-  const first = await wave('wave1', shuffle([...known, ...unknown], 13));
-  const burstStart = first.startedAt;
-  if (o.secondWave !== 'settle') await sleep(Math.max(0, burstStart + o.secondWave * 1000 - Date.now()));
-  // Wave 2: each known device's next scheduled Hello (retry count 1).
-  const second = await wave('wave2', shuffle(uuids.map((uuid, i) => ({ uuid, retryCount: 1, from: addresses[i] })), 14));
-  const secondWaveStart = second.startedAt;
+  const waves = [await wave('wave1', shuffle([...known, ...unknown], 13))];
+  const burstStart = waves[0].startedAt;
+  // Later waves: each known device's next scheduled Hello (retry count = Hellos sent before).
+  for (let k = 1; k < o.waves; k++) {
+    if (o.waveInterval !== 'settle') await sleep(Math.max(0, waves[k - 1].startedAt + o.waveInterval * 1000 - Date.now()));
+    waves.push(await wave(`wave${k + 1}`, shuffle(uuids.map((uuid, i) => ({ uuid, retryCount: k, from: addresses[i] })), 13 + k)));
+  }
+  const last = waves[waves.length - 1];
   const probeSummary = await probe.stop();
   loop.disable();
   const costs = sampler.cost(burstStart, Date.now());
@@ -303,7 +313,7 @@ export async function runStorm(argv: string[], onCleanup: Cleanup): Promise<void
       if (uuid) starts.set(uuid, [...(starts.get(uuid) ?? []), run.startTime.getTime()]);
     }
     // Visibility is eventually consistent: wait until it lists a run for every device a call reached.
-    if (starts.size >= Math.min(o.devices, second.listener.forwarded)) break;
+    if (starts.size >= Math.min(o.devices, last.listener.forwarded)) break;
     await sleep(1_000);
   }
   const firstStarts = [...starts.values()].map((list) => Math.min(...list));
@@ -316,12 +326,12 @@ export async function runStorm(argv: string[], onCleanup: Cleanup): Promise<void
       node: process.version, platform: `${os.platform()} ${os.release()}`, loadAverageAtStart, loadAverageAtEnd: os.loadavg().map((l) => round(l, 1)),
     },
     devices: o.devices, profile: o.profile,
-    options: { unknownShare: o.unknownShare, repeats: o.repeats, secondWave: o.secondWave, intake: o.intake, sockets: o.sockets, dynamicConfig: o.dynamicConfig },
+    options: { unknownShare: o.unknownShare, repeats: o.repeats, waves: o.waves, waveInterval: o.waveInterval, intake: o.intake, sockets: o.sockets, dynamicConfig: o.dynamicConfig },
     siteImportSeconds,
-    waves: [first, second].map(({ startedAt: _startedAt, ...rest }) => rest),
+    waves: waves.map(({ startedAt: _startedAt, ...rest }) => rest),
     startSeconds,
     startedWithin60s: firstStarts.filter((at) => at - burstStart <= NEXT_HELLO_SECONDS * 1000).length,
-    startedInSecondWave: firstStarts.filter((at) => at >= secondWaveStart).length,
+    startedPerWave: waves.map((w, k) => firstStarts.filter((at) => at >= (k === 0 ? 0 : w.startedAt) && at < (waves[k + 1]?.startedAt ?? Infinity)).length),
     startsPerSecond: firstStarts.length > 1 ? round(firstStarts.length / ((Math.max(...firstStarts) - Math.min(...firstStarts)) / 1000), 1) : 0,
     runsPerDevice: {
       one: [...starts.values()].filter((list) => list.length === 1).length,
@@ -332,6 +342,8 @@ export async function runStorm(argv: string[], onCleanup: Cleanup): Promise<void
     forwarded: await counterValues('amtprov_hellos_forwarded_total', 'result'),
     probe: probeSummary, costs,
     benchEventLoopDelayP99Ms: round(loop.percentile(99) / 1e6, 1),
+    benchEventLoopDelayMaxMs: round(loop.max / 1e6, 1),
+    probeStartedBeforeBurstMs: burstStart - probeStarted,
     serverMetrics,
   };
   printStorm(results);

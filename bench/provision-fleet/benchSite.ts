@@ -35,23 +35,39 @@ export interface SiteDevice {
   uuid: string;
 }
 
-export interface BenchSiteOptions {
+export interface ListenerSiteOptions {
   file: string;
   keyRing: KeyRing;
   pki: DemoPki;
-  samba: SambaHandle;
-  ou: string;
-  /** The factory admin (MEBx) password the devices were set up with. */
-  devicePassword: string;
   devices: SiteDevice[];
   /** Two letters that keep the phases' NetBIOS names apart (sAMAccountName is domain-wide). */
   namePrefix: string;
 }
 
-export async function createBenchSite(options: BenchSiteOptions): Promise<SiteStore> {
-  const { samba } = options;
+export interface BenchSiteOptions extends ListenerSiteOptions {
+  samba: SambaHandle;
+  ou: string;
+  /** The factory admin (MEBx) password the devices were set up with. */
+  devicePassword: string;
+}
+
+/** What the hello listener reads of a site: the demo PKI's provisioning roots and the imported devices (the storm needs no more). */
+export async function createListenerSite(options: ListenerSiteOptions): Promise<SiteStore> {
   const store = await openSiteStore({ location: options.file, keyRing: options.keyRing });
   await registerDemoPki(store, options.pki, 'bench');
+  // A per-run tag in every name: a run that died before deleting its OU leaves accounts
+  // whose sAMAccountNames must not collide with the next run's.
+  const tag = randomBytes(2).toString('hex').toUpperCase();
+  await importComputers(store, options.devices.map((device, i) => {
+    const name = `${options.namePrefix}${tag}${i}`;
+    return { line: i + 1, netbiosName: name, fqdn: `${name.toLowerCase()}.${BENCH_DOMAIN}`, uuid: device.uuid, mac: null, mebxPassword: null, adminPassword: null };
+  }), 'bench');
+  return store;
+}
+
+export async function createBenchSite(options: BenchSiteOptions): Promise<SiteStore> {
+  const { samba } = options;
+  const store = await createListenerSite(options);
   await store.settings.apply({
     directory: {
       url: samba.url, bindDn: samba.bindDn, bindPassword: new SecretValue('directory-bind-password', samba.bindPassword),
@@ -62,12 +78,5 @@ export async function createBenchSite(options: BenchSiteOptions): Promise<SiteSt
     amt: {},
     provisioningDeadline: '10m',
   });
-  // A per-run tag in every name: a run that died before deleting its OU leaves accounts
-  // whose sAMAccountNames must not collide with the next run's.
-  const tag = randomBytes(2).toString('hex').toUpperCase();
-  await importComputers(store, options.devices.map((device, i) => {
-    const name = `${options.namePrefix}${tag}${i}`;
-    return { line: i + 1, netbiosName: name, fqdn: `${name.toLowerCase()}.${BENCH_DOMAIN}`, uuid: device.uuid, mac: null, mebxPassword: null, adminPassword: null };
-  }), 'bench');
   return store;
 }

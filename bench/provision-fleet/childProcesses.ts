@@ -142,3 +142,8 @@ export function startPlainProcess(inputFile: string, outputFile: string, masterK
     ...process.env, AMTPROV_MASTER_KEY: masterKeyRing, AMTPROV_LOG_LEVEL: 'info',
   }, logFile);
 }
+
+/** The storm's Hello sender (helloSender.ts): one burst from the input file, its outcome in the output file. */
+export function startHelloSenderProcess(inputFile: string, outputFile: string, logFile: string): MeasuredChild {
+  return spawnLogged([path.join(__dirname, 'helloSender.ts'), inputFile, outputFile], process.env, logFile);
+}

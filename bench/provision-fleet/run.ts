@@ -7,6 +7,7 @@
 // the cluster profile's real server with --shards history shards), beside one plain baseline.
 //   npx tsx bench/provision-fleet/run.ts --devices 100 [--temporal dev|cluster|dev,cluster] [--shards 16]
 //     [--firmware modern|early | --firmware-version 11.8.50] [--timeout-minutes 30]
+// --storm is the Hello storm instead (storm.ts, its own options; README.md, "Hello storm").
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -34,6 +35,7 @@ import { CLUSTER_WORKFLOW_TASK_TUNING, DEFAULT_MAX_CONCURRENT_ACTIVITIES, type W
 import { DEFAULT_FIRMWARE_VERSION, firmwareFamily } from '../../src/contract/firmwareFamilies';
 import { runMain } from './runMain';
 import { summariseCpuProfiles } from './cpuProfile';
+import { runStorm } from './storm';
 
 // Loopback plan (brief): devices 127.2.0.0/16 (Temporal set) and 127.3.0.0/16 (plain set),
 // listener and control APIs on 127.2.255.x. The Temporal dev server stays on 127.0.0.1 (free
@@ -42,7 +44,10 @@ import { summariseCpuProfiles } from './cpuProfile';
 const SERVICE_HOST = '127.2.255.1';
 const TEMPORAL_HOST = '127.0.0.1';
 
+/** --storm is its own benchmark with its own options (storm.ts); the rest of this file's options then keep their defaults. */
+const storm = process.argv.includes('--storm');
 const { values } = parseArgs({
+  ...(storm ? { args: [] } : {}),
   options: {
     devices: { type: 'string', default: '100' },
     /** A firmware family's default version (src/contract/firmwareFamilies.ts); --firmware-version names one exactly. */
@@ -361,4 +366,4 @@ async function main(): Promise<void> {
   step(`results written to ${path.relative(process.cwd(), file)}; logs in ${path.relative(process.cwd(), logDir)}`);
 }
 
-runMain(main, cleanups);
+runMain(storm ? () => runStorm(process.argv.slice(2), onCleanup) : main, cleanups);

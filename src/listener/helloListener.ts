@@ -3,6 +3,8 @@
 // to the provisioning run of that device. Bad input never takes the listener down, and slow
 // or hostile peers cannot hold it: every socket has a total deadline, not only an idle timer,
 // and connection caps evict the idlest socket rather than refuse a newcomer (connectionBudget.ts).
+// Valid Hellos go through a bounded intake (startQueue.ts) so a storm never becomes thousands
+// of concurrent Temporal calls, and a device's repeats coalesce into one call.
 import net from 'node:net';
 import { HelloRejected, type HelloRejectionReason } from '../amt/errors';
 import { parseHello } from '../amt/helloCodec';
@@ -13,6 +15,8 @@ import { productMetrics } from '../metrics/productMetrics';
 import { ConnectionBudget, type ConnectionLimits, type EvictionReason, type TrackedConnection } from '../net/connectionBudget';
 import { decideHello, type DropReason, type HelloLookups } from './helloPolicy';
 import { AddressRateLimiter, type RateLimit } from './rateLimiter';
+import { forwardFailure } from './startProvisioning';
+import { StartQueue, type StartQueueStats } from './startQueue';
 
 export interface ProvisionRequest {
   uuid: string;
@@ -38,10 +42,36 @@ export interface HelloListenerOptions {
   connectionLimits?: ConnectionLimits;
   /** How many drop lines per reason are logged per window (the counters keep every drop). */
   dropLogRate?: LogRate;
+  /** The intake between valid Hellos and Temporal (DEFAULT_INTAKE). */
+  intake?: Partial<IntakeLimits>;
 }
+
+export interface IntakeLimits {
+  /** signalWithStart calls under way at once. */
+  concurrency: number;
+  /** Devices waiting for a call; a Hello for another device beyond this is shed (queue-full). */
+  capacity: number;
+}
+
+/**
+ * 16 calls at once: in the storm benchmark (bench/provision-fleet/README.md, "Hello storm") the
+ * dev server started runs no faster with 32 or 128 calls under way than with 8, and its shard
+ * semaphore waits grew with every call added (404 s at 8, 4,422 s at 32, 16,940 s at 128, for
+ * 2,000 devices); 16 still gives 16 / latency calls per second to a sharded or distant server
+ * (at 50 ms a call, 320 per second). 20,000 waiting devices (about 1 KB each) is a storm of a
+ * large site; waiting beats shedding, since a shed device waits for its next Hello (a minute,
+ * later five).
+ */
+export const DEFAULT_INTAKE: IntakeLimits = { concurrency: 16, capacity: 20_000 };
 
 /** A Hello is under 1 KB in one write; ten seconds from accept is generous, and bounds a trickle. */
 export const DEFAULT_CONNECTION_DEADLINE_MS = 10_000;
+/**
+ * The accept queue: Node's default of 511 overflows in a Hello storm (the storm benchmark saw
+ * 1,609 dropped SYNs in a burst of 1,300 connections), and each dropped SYN costs its device a
+ * 1 s, then 3 s retransmit. The kernel caps it at net.core.somaxconn (4096 on current kernels).
+ */
+export const LISTEN_BACKLOG = 4096;
 /** A device sends one Hello at a time; 32 leaves room for retransmissions, while one address can never hold the listener. */
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { perAddress: 32, total: 2_000 };
 
@@ -53,22 +83,24 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { perAddress: 32, tot
  */
 export type HelloDropReason =
   | DropReason | `malformed:${HelloRejectionReason}` | EvictionReason
-  | 'rate-limited' | 'read-timeout' | 'read-deadline' | 'server-full' | 'connection-error' | 'too-large' | 'http-request' | 'internal-error';
+  | 'rate-limited' | 'read-timeout' | 'read-deadline' | 'server-full' | 'connection-error' | 'too-large' | 'http-request' | 'internal-error'
+  | 'coalesced' | 'queue-full';
 
 export interface ListenerStats {
   connections: number;
   forwarded: number;
   /** Drops by reason: policy reasons, Hello parse reasons, and transport reasons. */
   dropped: Record<string, number>;
-  /** Hellos that were valid but could not be handed to Temporal (the device will send another). */
-  forwardFailed: number;
+  /** Calls Temporal did not take, by reason (ForwardFailure); the device's next Hello retries. */
+  forwardFailed: Record<string, number>;
+  intake: StartQueueStats;
 }
 
 export interface HelloListener {
   host: string;
   port: number;
   stats(): ListenerStats;
-  /** Stops accepting; resolves once open connections are done (each is bounded by its deadline) and every accepted Hello was handed on. */
+  /** Stops accepting; resolves once open connections are done (each is bounded by its deadline) and every accepted Hello was handed on (or coalesced or shed, and counted). */
   close(): Promise<void>;
 }
 
@@ -77,7 +109,7 @@ const HTTP_PAGE = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: cl
 export async function startHelloListener(options: HelloListenerOptions): Promise<HelloListener> {
   const { log } = options;
   const limiter = new AddressRateLimiter(options.rateLimit ?? { perSecond: 2, burst: 30 });
-  const stats: ListenerStats = { connections: 0, forwarded: 0, dropped: {}, forwardFailed: 0 };
+  const stats: Omit<ListenerStats, 'intake'> = { connections: 0, forwarded: 0, dropped: {}, forwardFailed: {} };
   const dropLog = new RateBoundedLog(log, options.dropLogRate);
   const drop = (reason: HelloDropReason, fields: Record<string, string | number | undefined>, level: 'info' | 'error' = 'info'): void => {
     stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
@@ -89,7 +121,27 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
   const idleMs = options.readTimeoutMs ?? 5_000;
   const deadlineMs = options.connectionDeadlineMs ?? DEFAULT_CONNECTION_DEADLINE_MS;
 
-  /** Hellos read and being handed on: a graceful close waits for them. */
+  const intake = new StartQueue<ProvisionRequest>({
+    ...DEFAULT_INTAKE, ...options.intake,
+    send: options.provision,
+    settled: (request, err) => {
+      const fields = { peer: request.peerAddress, uuid: request.uuid, retryCount: request.retryCount };
+      if (err === undefined) {
+        stats.forwarded += 1;
+        productMetrics.helloForwarded('ok');
+        log.info('hello forwarded to provisioning run', fields);
+        return;
+      }
+      const reason = forwardFailure(err);
+      stats.forwardFailed[reason] = (stats.forwardFailed[reason] ?? 0) + 1;
+      productMetrics.helloForwarded(reason);
+      dropLog.write(`forward:${reason}`, 'error', 'could not start or signal the provisioning run; the device\'s next Hello retries', {
+        ...fields, reason, error: err instanceof Error ? err.message : `a ${typeof err} rejection`,
+      });
+    },
+  });
+
+  /** Hellos being read and decided: a graceful close waits for them, then for the intake. */
   const inFlight = new Set<Promise<void>>();
 
   const handle = async (data: Buffer, peer: string): Promise<void> => {
@@ -106,18 +158,8 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
       drop(decision.reason, { peer, uuid: hello.uuid, retryCount: hello.retryCount });
       return;
     }
-    try {
-      await options.provision({ uuid: decision.uuid, hostname: decision.hostname, trustedRootHashes: decision.trustedRootHashes, retryCount: hello.retryCount, peerAddress: peer });
-      stats.forwarded += 1;
-      productMetrics.helloForwarded('ok');
-      log.info('hello forwarded to provisioning run', { peer, uuid: hello.uuid, retryCount: hello.retryCount });
-    } catch (err) {
-      stats.forwardFailed += 1;
-      productMetrics.helloForwarded('failed');
-      log.error('could not start or signal the provisioning run; the device will send another Hello', {
-        peer, uuid: hello.uuid, error: err instanceof Error ? err.message : String(err),
-      });
-    }
+    const outcome = intake.offer({ uuid: decision.uuid, hostname: decision.hostname, trustedRootHashes: decision.trustedRootHashes, retryCount: hello.retryCount, peerAddress: peer });
+    if (outcome !== 'queued') drop(outcome, { peer, uuid: hello.uuid, retryCount: hello.retryCount });
   };
 
   const server = net.createServer((socket) => {
@@ -184,17 +226,18 @@ export async function startHelloListener(options: HelloListenerOptions): Promise
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(
       err.code === 'EADDRINUSE' ? new Error(`hello listener: ${options.host}:${options.port} is already in use`, { cause: err }) : err));
-    server.listen({ host: options.host, port: options.port }, resolve);
+    server.listen({ host: options.host, port: options.port, backlog: LISTEN_BACKLOG }, resolve);
   });
   const bound = server.address() as net.AddressInfo;
   log.info('hello listener ready', { address: `${bound.address}:${bound.port}` });
   return {
     host: bound.address,
     port: bound.port,
-    stats: () => structuredClone(stats),
+    stats: () => ({ ...structuredClone(stats), intake: intake.stats() }),
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all(inFlight);
+      await intake.drained();
       dropLog.close();
     },
   };

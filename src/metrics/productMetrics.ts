@@ -4,6 +4,7 @@
 // host name or anything secret as a label value: those belong in logs and the audit trail.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DirectoryErrorType } from '../directory/errors';
+import type { ForwardFailure } from '../listener/startProvisioning';
 import type { LdapResultName } from '../directory/ldapResults';
 import type { ProvisioningMode, ProvisionInput, Stage } from '../workflows/definitions';
 
@@ -33,7 +34,7 @@ const hellosDropped = counter(
 );
 const hellosForwarded = counter(
   'amtprov_hellos_forwarded_total',
-  'Valid Hellos handed to the device\'s run (signalWithStart): result ok, or failed when Temporal could not be reached', ['result'],
+  'Valid Hellos handed to the device\'s run (signalWithStart): result ok, or why Temporal did not take it (resource-exhausted, unavailable, deadline-exceeded, failed)', ['result'],
 );
 const runsStarted = counter(
   'amtprov_runs_started_total',
@@ -101,7 +102,7 @@ export const productMetrics = {
   helloReceived(): void { hellosReceived.inc(); },
   /** `reason` is the listener's HelloDropReason (a fixed set there, so the label stays bounded). */
   helloDropped(reason: string): void { hellosDropped.inc({ reason }); },
-  helloForwarded(result: 'ok' | 'failed'): void { hellosForwarded.inc({ result }); },
+  helloForwarded(result: 'ok' | ForwardFailure): void { hellosForwarded.inc({ result }); },
   runStarted(mode: ProvisioningMode, trigger: ProvisionInput['trigger']): void { runsStarted.inc({ mode, trigger }); },
   runFinished(outcome: RunOutcome, mode: ProvisioningMode): void { runsFinished.inc({ outcome, mode }); },
   stageAttempt(stage: Stage, outcome: StageOutcome, seconds: number, errorType?: string): void {

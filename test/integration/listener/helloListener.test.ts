@@ -120,13 +120,18 @@ describe('hello listener', () => {
     assert.ok(logLines.some((l) => l.includes('hello dropped') && l.includes('reason=unknown-uuid') && l.includes(unknown)));
   });
 
-  test('twenty Hellos in a burst make one run that absorbs them all', async () => {
+  test('twenty Hellos in a burst make one run; repeats while its call is waiting or under way coalesce instead of calling again', async () => {
     const uuid = await importComputer();
+    const before = listener.stats();
     const hello = (n: number): Buffer => helloBytes({ uuid, retryCount: n, hashes: [{ algorithm: 2, hex: trustedSha256 }] });
     await Promise.all(Array.from({ length: 20 }, (_, n) => send(hello(n), '127.0.40.13', listener.port)));
     const handle = client.workflow.getHandle(provisioningWorkflowId(uuid));
-    await waitFor(async () => (await workflowExists(uuid)) &&
-      (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionSignaledEventAttributes).length === 20, '20 signals');
+    const coalesced = (): number => (listener.stats().dropped.coalesced ?? 0) - (before.dropped.coalesced ?? 0);
+    const calls = (): number => listener.stats().forwarded - before.forwarded;
+    await waitFor(() => calls() + coalesced() === 20, 'every Hello to be sent or coalesced');
+    const signals = (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+    assert.equal(signals, calls(), 'one signal per call');
+    assert.ok(coalesced() >= 1, 'twenty Hellos at once overlap their own call');
     const runs = [];
     for await (const wf of client.workflow.list({ query: `WorkflowId = "${provisioningWorkflowId(uuid)}"` })) runs.push(wf.runId);
     assert.equal(runs.length, 1);

@@ -7,6 +7,7 @@ import type net from 'node:net';
 import { PowerLossError } from '../firmware/errors';
 import type { Firmware } from '../firmware/firmware';
 import type { DigestAuthority } from '../digest/digestAuthority';
+import { firmwareDelay } from '../firmware/timing';
 import { ServiceRouter, type ServiceRequest } from './serviceRouter';
 
 export interface HttpDevice {
@@ -151,7 +152,9 @@ export class DeviceHttpFrontend {
         req.socket.destroy();
         return;
       }
-      if (fw.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, fw.faults.latencyMs));
+      // The latency fault adds to the timing profile's round trip; only the profile's part counts as the device's own time.
+      fw.counters.timingDelayMs += fw.timing.requestMs;
+      await firmwareDelay(fw.faults.latencyMs + fw.timing.requestMs);
       let body: Buffer;
       try {
         body = await readBody(req, this.limits.maxBodyBytes);

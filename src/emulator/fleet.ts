@@ -57,6 +57,8 @@ export interface FleetOptions {
    * keeps the emulator's CPU off the measured window at thousands of devices. First boot then makes two keys per device.
    */
   preparedKeys?: boolean;
+  /** Power each device on as it boots (default); false = every device booted and off, for a caller that powers them on together. */
+  powerOn?: boolean;
 }
 
 export interface Fleet {
@@ -144,7 +146,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         frontend,
       );
       devices[index] = device;
-      await device.powerOn();
+      if (options.powerOn ?? true) await device.powerOn();
     });
     const find = (id: string): EmulatedDevice | undefined =>
       devices.find((d) => d.firmware.uuid === id.toLowerCase() || d.config.ip === id || String(d.config.index) === id);

@@ -142,7 +142,8 @@ export class DeviceHttpFrontend {
     connection.response = res;
     res.once('finish', () => (fw.counters.requestsServed += 1));
     res.once('close', () => {
-      connection.response = null;
+      // A kept-alive session's next request may already be in: clear only this response.
+      if (connection.response === res) connection.response = null;
       // `Connection: close` makes Node end the socket; this covers responses whose headers were out before.
       if (connection.retired) req.socket.end();
     });

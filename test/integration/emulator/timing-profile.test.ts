@@ -6,12 +6,15 @@
 // Addresses: 127.200.0.x.
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
+import { once } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TIMING_PROFILES } from '../../../src/emulator/firmware/timing';
 import { registerServices } from '../../../src/emulator/services';
 import { digestPassword, methodOutput, okBody, wsmanPoster, type WsmanPost } from './services-client';
+import { authorization, parseChallenge, rawRequest } from './support/deviceClient';
 import { MEBX_PASSWORD, startHarness, type Harness } from './support/emulatorHarness';
 import { validProvisioningChain } from './support/testPki';
 import { request } from './support/wsmanPhase1';
@@ -36,11 +39,11 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
 before(async () => {
   provisioning = validProvisioningChain(SUFFIX);
   harness = await startHarness({
-    count: 3, baseIp: IP(0), controlHost: '127.200.0.250', domainSuffix: SUFFIX, trustedRootHashes: provisioning.trustedRootHashes,
+    count: 4, baseIp: IP(0), controlHost: '127.200.0.250', domainSuffix: SUFFIX, trustedRootHashes: provisioning.trustedRootHashes,
     registerServices, provisioningMode: 'small-business', preparedKeys: true,
   });
-  // Device 0 stays on the default; devices 1 and 2 answer like real firmware.
-  for (const index of [1, 2]) assert.equal((await harness.control.post<{ name: string }>(`/devices/${index}/timing`, { profile: 'real-firmware' })).name, 'real-firmware');
+  // Device 0 stays on the default; devices 1 to 3 answer like real firmware.
+  for (const index of [1, 2, 3]) assert.equal((await harness.control.post<{ name: string }>(`/devices/${index}/timing`, { profile: 'real-firmware' })).name, 'real-firmware');
 });
 
 after(async () => {
@@ -80,6 +83,30 @@ void describe('timing profile', () => {
     assert.ok(heldMs >= REAL.tlsApplyMs - 200, `closed after ${heldMs.toFixed(0)} ms`);
     const counters = await harness.control.get<{ tlsRefusals: { reason: string }[] }>('/devices/2/counters');
     assert.equal(counters.tlsRefusals.at(-1)?.reason, 'tls-disabled');
+  });
+
+  // Defect found by the benchmark: on a kept-alive session the previous answer's late 'close'
+  // cleared the request in flight, so the TLS restart after commit reset the socket instead of
+  // answering CommitChanges, and the client retried the commit with the old password. Two
+  // pipelined requests make that order certain: the second starts before the first closes.
+  void it('real-firmware: a pipelined CommitChanges is answered before its session closes', async () => {
+    const first = await rawRequest({ host: IP(3), port: 16993, tls: { keyPem: provisioning.keyPem, chainPems: provisioning.chainPems }, path: '/wsman', body: request.enumerate('AMT_GeneralSettings') });
+    const challenge = parseChallenge(first.headers['www-authenticate']);
+    const realm = harness.fleet.devices[3].firmware.state.digestRealm;
+    const post = (xml: string, nc: number): string => {
+      const auth = authorization({ username: 'admin', password: MEBX_PASSWORD, challenge, method: 'POST', uri: '/wsman', nc });
+      return `POST /wsman HTTP/1.1\r\nHost: ${IP(3)}\r\nAuthorization: ${auth}\r\nContent-Type: application/soap+xml\r\nContent-Length: ${Buffer.byteLength(xml)}\r\n\r\n${xml}`;
+    };
+    const socket = tls.connect({ host: IP(3), port: 16993, key: provisioning.keyPem, cert: provisioning.chainPems.join('\n'), rejectUnauthorized: false });
+    await once(socket, 'secureConnect');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.write(post(request.setAdminAclEntryEx('admin', digestPassword('admin', realm, 'Adm1n!Timing#2')), 1) + post(request.commitChanges(), 2));
+    await once(socket, 'close');
+    assert.equal(received.match(/HTTP\/1\.1 200/g)?.length, 2, received.slice(0, 300));
+    assert.match(received, /CommitChanges_OUTPUT/);
+    assert.equal(harness.fleet.devices[3].firmware.phase, 'post');
   });
 
   void it('prepared keys: GenerateKeyPair hands out the device\'s own prepared key once, then generates', async () => {

@@ -1,10 +1,12 @@
 // The benchmark's output: a summary table on stdout (failures first and loud) and the
-// results file bench/provision-fleet/results/<date>-<N>-<family>.json.
+// results file bench/provision-fleet/results/<date>-<N>-<family>-<profiles>.json
+// (--latency: <date>-<N>-latency[-<profiles>].json, the profiles named unless only dev).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FirmwareFamily } from '../../src/contract/firmwareFamilies';
 import type { ListenerStats } from '../../src/listener/helloListener';
 import type { WindowCost } from './procSampler';
+import type { LatencyFigures } from './latencyMode';
 import type { Distribution, PhaseSummary } from './runAnalysis';
 import type { WorkflowTaskTuning } from '../../src/worker';
 import type { OperationTime, ServerMetrics } from './temporalMetrics';
@@ -34,6 +36,10 @@ export interface PhaseResult {
   /** Worker threads' CPU during the phase, by thread name, busiest first. */
   workerThreads?: { thread: string; cpuSeconds: number; averageCores: number }[];
   serverMetrics?: ServerMetrics;
+  /** Temporal phases: the most runs open at once (first Hello to close). */
+  peakRunsInFlight?: number;
+  /** --latency: per device, what the emulator's timing profile made it wait (its counters). */
+  firmwareDelaySeconds?: Distribution;
 }
 
 export interface BenchResults {
@@ -48,7 +54,10 @@ export interface BenchResults {
   temporalDynamicConfig: Record<string, string | number | boolean>;
   /** One Temporal phase per profile (--temporal), in the order they ran. */
   temporal: PhaseResult[];
+  /** With --latency, the baseline: the plain script on a few real-firmware devices (the device's own time). */
   plain: PhaseResult;
+  /** --latency: each Temporal phase against the device's own time. */
+  latency?: LatencyFigures[];
 }
 
 const pad = (text: string | number, width: number): string => String(text).padEnd(width);
@@ -134,7 +143,8 @@ export function writeResults(r: BenchResults): string {
   mkdirSync(dir, { recursive: true });
   const experiment = Object.keys(r.temporalDynamicConfig).length > 0 ? '-experiment' : '';
   const profiles = r.temporal.map((t) => t.profile).join('-');
-  const file = path.join(dir, `${r.date.slice(0, 10)}-${r.devices}-${r.firmwareFamily}-${profiles}${experiment}.json`);
+  const kind = r.latency ? `latency${profiles === 'dev' ? '' : `-${profiles}`}` : `${r.firmwareFamily}-${profiles}`;
+  const file = path.join(dir, `${r.date.slice(0, 10)}-${r.devices}-${kind}${experiment}.json`);
   writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
   return file;
 }

@@ -6,17 +6,24 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startFleet, trustedHashesOfRoot, type Fleet } from '../../src/emulator/fleet';
 import { deviceAddresses, deviceUuid } from '../../src/emulator/fleetAddressing';
+import type { TimingProfileName } from '../../src/emulator/firmware/timing';
 import type { HelloTarget } from '../../src/emulator/hello/helloSender';
 import { generateAmtPassword } from '../../src/site/amtPassword';
 import { projectRoot } from '../../src/config/paths';
 import { BENCH_DOMAIN } from './benchSite';
 
 export interface FleetSpec {
-  label: 'temporal' | 'plain' | 'chaos';
+  label: 'temporal' | 'plain' | 'chaos' | 'baseline';
   count: number;
   baseIp: string;
   controlHost: string;
   firmwareVersion?: string;
+  /** Where the fleet's state dir lives; default .tools/bench-fleet-<count> (the --latency baseline lives under its N's). */
+  stateRoot?: string;
+  /** The emulator's timing profile (--latency: real-firmware); default instant. */
+  timing?: TimingProfileName;
+  /** Keys made once ahead of GenerateKeyPair (src/emulator/firmware/preparedKeys.ts): no keygen CPU in the measured window. */
+  preparedKeys?: boolean;
 }
 
 export interface FleetLayout {
@@ -33,7 +40,7 @@ export function benchStateRoot(count: number): string {
 export function fleetLayout(spec: FleetSpec): FleetLayout {
   const uuidSeed = `bench-${spec.label}-${spec.count}`;
   return {
-    stateDir: path.join(benchStateRoot(spec.count), spec.label),
+    stateDir: path.join(spec.stateRoot ?? benchStateRoot(spec.count), spec.label),
     uuidSeed,
     uuids: Array.from({ length: spec.count }, (_, i) => deviceUuid(uuidSeed, i)),
     addresses: deviceAddresses(spec.baseIp, spec.count),
@@ -62,8 +69,20 @@ export interface FleetStart {
   helloTarget: HelloTarget | null;
 }
 
+/** A measured fleet whose devices all power on together once every one has booted, so their Hellos (and runs) start at once. */
+export async function startBenchFleetTogether(options: FleetStart): Promise<Fleet> {
+  const fleet = await startBenchFleet(options, false);
+  try {
+    await Promise.all(fleet.devices.map((d) => d.powerOn()));
+  } catch (err) {
+    await fleet.stop();
+    throw err;
+  }
+  return fleet;
+}
+
 /** A fleet for a measured phase (Hellos on) or for the reset (Hellos off). */
-export function startBenchFleet(options: FleetStart): Promise<Fleet> {
+export function startBenchFleet(options: FleetStart, powerOn = true): Promise<Fleet> {
   const { spec } = options;
   const layout = fleetLayout(spec);
   return startFleet({
@@ -79,6 +98,9 @@ export function startBenchFleet(options: FleetStart): Promise<Fleet> {
     uuidSeed: layout.uuidSeed,
     control: { host: spec.controlHost, port: 0 },
     ...(spec.firmwareVersion ? { firmwareVersion: spec.firmwareVersion } : {}),
+    ...(spec.timing ? { timing: spec.timing } : {}),
+    preparedKeys: spec.preparedKeys ?? false,
+    powerOn,
   });
 }
 
@@ -118,6 +140,11 @@ export async function resetFleetToFactory(options: Omit<FleetStart, 'helloTarget
     await fleet.stop();
   }
   return { bootMs, firstBoot };
+}
+
+/** Every device's emulator counters (requests, Digest and TLS refusals with reasons, timing delays), for the logs. */
+export function writeFleetCounters(fleet: Fleet, file: string): void {
+  writeFileSync(file, JSON.stringify(fleet.devices.map((d) => ({ ip: d.config.ip, uuid: d.firmware.uuid, ...d.firmware.counters.view() }))));
 }
 
 /** Root hashes a device of this fleet trusts, as its Hello lists them (lowercase hex). */

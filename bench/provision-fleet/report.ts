@@ -1,5 +1,6 @@
 // The benchmark's output: a summary table on stdout (failures first and loud) and the
-// results file bench/provision-fleet/results/<date>-<N>-<family>.json.
+// results file bench/provision-fleet/results/<date>-<N>-<family>-<profiles>.json
+// (--latency: <date>-<N>-latency[-<profiles>].json, the profiles named unless only dev).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FirmwareFamily } from '../../src/contract/firmwareFamilies';
@@ -7,6 +8,7 @@ import type { ListenerStats } from '../../src/listener/helloListener';
 import type { TemporalOverrides } from './childProcesses';
 import type { ThreadProfile } from './cpuProfile';
 import type { WindowCost } from './procSampler';
+import type { LatencyFigures } from './latencyMode';
 import type { Distribution, PhaseSummary } from './runAnalysis';
 import type { WorkflowTaskTuning } from '../../src/worker';
 import type { OperationTime, ServerMetrics } from './temporalMetrics';
@@ -38,6 +40,10 @@ export interface PhaseResult {
   /** --cpu-prof: where the worker's CPU went, per thread. */
   workerCpuProfile?: ThreadProfile[];
   serverMetrics?: ServerMetrics;
+  /** Temporal phases: the most runs open at once (first Hello to close). */
+  peakRunsInFlight?: number;
+  /** --latency: per device, what the emulator's timing profile made it wait (its counters). */
+  firmwareDelaySeconds?: Distribution;
 }
 
 export interface BenchResults {
@@ -56,7 +62,10 @@ export interface BenchResults {
   temporalSettings: { dynamicConfig: Record<string, string | number | boolean>; sqlitePragmas: Record<string, string | number> };
   /** One Temporal phase per profile (--temporal), in the order they ran. */
   temporal: PhaseResult[];
+  /** With --latency, the baseline: the plain script on a few real-firmware devices (the device's own time). */
   plain: PhaseResult;
+  /** --latency: each Temporal phase against the device's own time. */
+  latency?: LatencyFigures[];
 }
 
 const pad = (text: string | number, width: number): string => String(text).padEnd(width);
@@ -154,7 +163,8 @@ export function writeResults(r: BenchResults): string {
   mkdirSync(dir, { recursive: true });
   const suffix = r.label !== undefined ? `-${r.label}` : overridden(r.temporalOverrides) ? '-experiment' : '';
   const profiles = r.temporal.map((t) => t.profile).join('-');
-  const file = path.join(dir, `${r.date.slice(0, 10)}-${r.devices}-${r.firmwareFamily}-${profiles}${suffix}.json`);
+  const kind = r.latency ? `latency${profiles === 'dev' ? '' : `-${profiles}`}` : `${r.firmwareFamily}-${profiles}`;
+  const file = path.join(dir, `${r.date.slice(0, 10)}-${r.devices}-${kind}${suffix}.json`);
   writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
   return file;
 }

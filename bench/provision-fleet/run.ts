@@ -5,7 +5,9 @@
 // (Temporal wall time / plain wall time) and every failure by type. See README.md.
 // With --temporal dev,cluster the Temporal phase runs once per profile (the dev server, then
 // the cluster profile's real server with --shards history shards), beside one plain baseline.
-//   npx tsx bench/provision-fleet/run.ts --devices 100 [--temporal dev|cluster|dev,cluster] [--shards 16]
+// With --latency the devices answer like real firmware, all power on at once, and the baseline
+// is the device's own time (latencyMode.ts).
+//   npx tsx bench/provision-fleet/run.ts --devices 100 [--temporal dev|cluster|dev,cluster] [--shards 16] [--latency]
 //     [--firmware modern|early | --firmware-version 11.8.50] [--timeout-minutes 30]
 // --storm is the Hello storm instead (storm.ts, its own options; README.md, "Hello storm").
 import { randomBytes } from 'node:crypto';
@@ -24,7 +26,8 @@ import { parseKeyRing } from '../../src/secrets/keyFile';
 import { ensureSamba, type SambaHandle } from '../../src/stack/samba';
 import { dataConverter } from '../../src/temporal/connection';
 import { testAdDir } from '../../test/support/ad';
-import { benchStateRoot, fleetDevicePassword, fleetLayout, helloRootHashes, resetFleetToFactory, startBenchFleet, type FleetSpec } from './benchFleet';
+import { benchStateRoot, fleetDevicePassword, fleetLayout, helloRootHashes, resetFleetToFactory, startBenchFleet, startBenchFleetTogether, writeFleetCounters, type FleetSpec } from './benchFleet';
+import { firmwareDelays, LATENCY_BASELINE_DEVICES, LATENCY_DEVICES, LATENCY_TIMING, latencyFigures, latencyWorkerArgs, peakRunsInFlight, printLatencySummary } from './latencyMode';
 import { benchPki, createBenchSite, createOu, type BenchOu } from './benchSite';
 import { effectiveTemporalSettings, startBenchTemporal, startPlainProcess, startWorkerProcess, type BenchProfile, type MeasuredChild, type TemporalOverrides } from './childProcesses';
 import { peakRssMiB, ProcSampler, round, threadCpuBetween, threadCpuSeconds } from './procSampler';
@@ -49,7 +52,10 @@ const storm = process.argv.includes('--storm');
 const { values } = parseArgs({
   ...(storm ? { args: [] } : {}),
   options: {
-    devices: { type: 'string', default: '100' },
+    /** Default 100; with --latency 5,000. */
+    devices: { type: 'string' },
+    /** Real-firmware timing, all devices powered on at once, latency against the device's own time (latencyMode.ts). */
+    latency: { type: 'boolean', default: false },
     /** A firmware family's default version (src/contract/firmwareFamilies.ts); --firmware-version names one exactly. */
     firmware: { type: 'string', default: 'modern' },
     'firmware-version': { type: 'string' },
@@ -72,7 +78,8 @@ const { values } = parseArgs({
     label: { type: 'string' },
   },
 });
-const count = Number(values.devices);
+const latency = values.latency;
+const count = Number(values.devices ?? (latency ? LATENCY_DEVICES : 100));
 if (!Number.isInteger(count) || count < 1 || count > 60_000) throw new Error(`--devices must be a positive integer, got ${values.devices}`);
 const timeoutMs = Number(values['timeout-minutes']) * 60_000;
 const plainConcurrency = Number(values['plain-concurrency']);
@@ -109,9 +116,12 @@ function tuningArgs(tuning: WorkflowTaskTuning): string[] {
 if (values.firmware !== 'modern' && values.firmware !== 'early') throw new Error(`--firmware must be modern or early, got ${values.firmware}`);
 const firmwareVersion = values['firmware-version'] ?? DEFAULT_FIRMWARE_VERSION[values.firmware];
 const firmware = { firmwareVersion };
+const timing = latency ? { timing: LATENCY_TIMING, preparedKeys: true } : {};
 const specs: Record<'temporal' | 'plain', FleetSpec> = {
-  temporal: { label: 'temporal', count, baseIp: '127.2.0.1', controlHost: '127.2.255.2', ...firmware },
-  plain: { label: 'plain', count, baseIp: '127.3.0.1', controlHost: '127.2.255.3', ...firmware },
+  temporal: { label: 'temporal', count, baseIp: '127.2.0.1', controlHost: '127.2.255.2', ...firmware, ...timing },
+  plain: latency
+    ? { label: 'baseline', count: Math.min(count, LATENCY_BASELINE_DEVICES), stateRoot: benchStateRoot(count), baseIp: '127.3.0.1', controlHost: '127.2.255.3', ...firmware, ...timing }
+    : { label: 'plain', count, baseIp: '127.3.0.1', controlHost: '127.2.255.3', ...firmware },
 };
 
 const log = createLogger('bench', { level: 'warn' });
@@ -188,7 +198,7 @@ async function temporalPhase(shared: Shared, profile: BenchProfile): Promise<Pha
   const workerLog = path.join(shared.logDir, `worker-${profile.kind}.log`);
   const worker = await startWorkerProcess({
     temporalAddress: server.address, namespace: server.namespace, siteDb, masterKeyRing: shared.masterKeyRing, codecKeyRing, dataDir: shared.tmp,
-    args: tuningArgs(tuning), logLevel: values['worker-log-level'],
+    args: [...tuningArgs(tuning), ...(latency ? latencyWorkerArgs(count) : [])], logLevel: values['worker-log-level'],
     ...(values['cpu-prof'] ? { cpuProfileDir: path.join(shared.logDir, `cpu-${profile.kind}`) } : {}),
   }, workerLog);
   const stopWorker = onCleanup(() => worker.stop());
@@ -225,7 +235,8 @@ async function temporalPhase(shared: Shared, profile: BenchProfile): Promise<Pha
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   step(`powering on ${count} devices (${specs.temporal.baseIp}...); their Hellos start the runs`);
-  const fleet: Fleet = await startBenchFleet({ spec: specs.temporal, rootPem: shared.rootPem, devicePassword: shared.devicePassword, helloTarget: listener });
+  const fleetStart = { spec: specs.temporal, rootPem: shared.rootPem, devicePassword: shared.devicePassword, helloTarget: listener };
+  const fleet: Fleet = await (latency ? startBenchFleetTogether(fleetStart) : startBenchFleet(fleetStart));
   const stopFleet = onCleanup(() => fleet.stop());
   const deadline = Date.now() + timeoutMs;
   let lastReport = 0;
@@ -246,6 +257,8 @@ async function temporalPhase(shared: Shared, profile: BenchProfile): Promise<Pha
   const workerThreads = threadCpuBetween(workerThreadsAtStart.cpu, threadCpuSeconds(worker.pid), (Date.now() - workerThreadsAtStart.at) / 1000);
   const workerPeakRss = peakRssMiB(worker.pid);
   const serverMetrics = await readServerMetrics(server.metricsUrl);
+  const firmwareDelaySeconds = latency ? firmwareDelays(fleet) : undefined;
+  writeFleetCounters(fleet, path.join(shared.logDir, `fleet-counters-temporal-${profile.kind}.json`));
   const logLines = {
     workerErrors: countLines(workerLog, / (ERROR|WARN) /),
     sqliteBusy: countLines(workerLog, /SQLITE_BUSY|database is locked/i) + countLines(server.logFile, /SQLITE_BUSY|database is locked/i),
@@ -272,6 +285,8 @@ async function temporalPhase(shared: Shared, profile: BenchProfile): Promise<Pha
     workflowTaskWaitSeconds: distribution(devices.flatMap((d) => d.workflowTaskWaitsMs ?? [])),
     benchEventLoopDelayP99Ms: round(loop.percentile(99) / 1e6, 1),
     logLines, workerThreads, serverMetrics,
+    peakRunsInFlight: peakRunsInFlight(devices),
+    ...(firmwareDelaySeconds ? { firmwareDelaySeconds } : {}),
   };
 }
 
@@ -288,7 +303,7 @@ async function plainPhase(shared: Shared, concurrency: number): Promise<PhaseRes
   }));
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
-  step(`plain baseline: ${count} devices (${specs.plain.baseIp}...), at most ${concurrency} activities at once`);
+  step(`plain ${latency ? "baseline of the device's own time" : 'baseline'}: ${specs.plain.count} devices (${specs.plain.baseIp}...), at most ${concurrency} activities at once`);
   const plainLog = path.join(shared.logDir, 'plain.log');
   const plain: MeasuredChild = startPlainProcess(inputFile, outputFile, shared.masterKeyRing, plainLog);
   onCleanup(() => plain.stop());
@@ -299,6 +314,8 @@ async function plainPhase(shared: Shared, concurrency: number): Promise<PhaseRes
   clearInterval(rssWatch);
   loop.disable();
   if (code !== 0) throw new Error(`plain baseline ${code === 'timeout' ? 'timed out' : `exited with code ${code}`} (see ${plainLog})`);
+  const firmwareDelaySeconds = latency ? firmwareDelays(fleet) : undefined;
+  writeFleetCounters(fleet, path.join(shared.logDir, 'fleet-counters-plain.json'));
   await stopFleet();
   const { devices } = JSON.parse(readFileSync(outputFile, 'utf8')) as { devices: DeviceRecord[] };
   writeFileSync(path.join(shared.logDir, 'devices-plain.json'), JSON.stringify(devices));
@@ -307,6 +324,7 @@ async function plainPhase(shared: Shared, concurrency: number): Promise<PhaseRes
     summary, costs: shared.sampler.cost(summary.firstStart, summary.lastFinish), extraRuns: 0,
     peakRssMiB: { plain: peak }, benchEventLoopDelayP99Ms: round(loop.percentile(99) / 1e6, 1),
     logLines: { workerErrors: countLines(plainLog, / (ERROR|WARN) /), sqliteBusy: countLines(plainLog, /SQLITE_BUSY|database is locked/i) },
+    ...(firmwareDelaySeconds ? { firmwareDelaySeconds } : {}),
   };
 }
 
@@ -330,7 +348,7 @@ async function main(): Promise<void> {
   const resetFleet = async (spec: FleetSpec): Promise<void> => {
     step(`resetting the ${spec.label} fleet (${fleetLayout(spec).stateDir}) to factory state`);
     const prepared = await resetFleetToFactory({ spec, rootPem: shared.rootPem, devicePassword: shared.devicePassword });
-    step(`  ${prepared.firstBoot ? 'first boot (RSA keys made)' : 'warm boot'} in ${prepared.bootMs} ms; all ${count} devices unprovisioned`);
+    step(`  ${prepared.firstBoot ? 'first boot (RSA keys made)' : 'warm boot'} in ${prepared.bootMs} ms; all ${spec.count} devices unprovisioned`);
   };
   for (const spec of Object.values(specs)) await resetFleet(spec);
   shared.sampler.watch('samba', { pid: samba.pid, tree: true });
@@ -358,10 +376,12 @@ async function main(): Promise<void> {
     ...(values.label !== undefined ? { label: values.label } : {}),
     temporalOverrides: overrides,
     temporalSettings: effectiveTemporalSettings(overrides),
-    temporal: temporal.map((phase) => ({ ...phase, overheadRatio: plain.summary.wallSeconds > 0 ? round(phase.summary.wallSeconds / plain.summary.wallSeconds, 2) : 0 })),
+    temporal: latency ? temporal : temporal.map((phase) => ({ ...phase, overheadRatio: plain.summary.wallSeconds > 0 ? round(phase.summary.wallSeconds / plain.summary.wallSeconds, 2) : 0 })),
     plain,
+    ...(latency ? { latency: temporal.map((phase) => latencyFigures(phase, plain)) } : {}),
   };
   printSummary(results);
+  if (results.latency) printLatencySummary(results.latency);
   const file = writeResults(results);
   step(`results written to ${path.relative(process.cwd(), file)}; logs in ${path.relative(process.cwd(), logDir)}`);
 }

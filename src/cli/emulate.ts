@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_FIRMWARE_VERSION, EOI_REMOVED_IN_MAJOR, WSMAN_SETUP_SINCE_MAJOR } from '../contract/firmwareFamilies';
 import { HELLO_PORT } from '../contract/ports';
 import { startFleet, trustedHashesOfRoot, type FleetOptions } from '../emulator/fleet';
+import { timingProfile } from '../emulator/firmware/timing';
 import type { TrustedRootHash } from '../emulator/firmware/types';
 import { dataDir } from '../config/paths';
 
@@ -48,6 +49,11 @@ Options:
                               have one. Without either flag each device keeps what its state
                               file says (a new device has a radio; see POST .../radio)
   --nonce-lifetime <seconds>  Digest nonce lifetime before answers say stale=true (default 300)
+  --timing <profile>          how long devices take to answer: instant (default) or real-firmware
+                              (per-request latency, TLS handshake, key generation, commit and TLS
+                              restart as real firmware takes them; docs/amt-protocol.md)
+  --prepared-keys             each device makes its GenerateKeyPair key once, kept in the state dir
+                              (keeps the emulator's CPU low at thousands of devices)
   -h, --help                  this text
 
 Hello schedule (docs/amt-protocol.md section 2): from power-on in pre-provisioning, minutes 0-4,
@@ -71,6 +77,7 @@ Control API (HTTP JSON on --control-host:--control-port; {id} = device UUID, IP 
                                            {"losePowerDuringCommit":{"point":"before-write"|"after-write",
                                                                      "restoreAfterMs":n}}  (omit restore: stays off)
   DELETE /devices/{id}/faults              clear all faults
+  POST   /devices/{id}/timing              {"profile":"instant"|"real-firmware"}  this device's timing
   POST   /devices/{id}/unprovision         {"mode":"full"|"partial"}
   POST   /devices/{id}/otp                 {"otp":"..."|null}  the OTP the device presents (in-band tests)
   POST   /devices/{id}/heci                {"present":true|false}
@@ -156,6 +163,8 @@ function parseOptions(argv: string[]): FleetOptions | 'help' {
       'no-radio': { type: 'boolean' },
       'no-radio-devices': { type: 'string' },
       'nonce-lifetime': { type: 'string' },
+      timing: { type: 'string' },
+      'prepared-keys': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -193,6 +202,8 @@ function parseOptions(argv: string[]): FleetOptions | 'help' {
     ...(withoutRadio ? { withoutRadio } : {}),
     control: { host: values['control-host'] ?? '127.0.0.1', port: controlPort },
     nonceLifetimeMs: positiveNumber('nonce-lifetime', values['nonce-lifetime'], 300) * 1000,
+    timing: timingProfile(values.timing ?? 'instant').name,
+    preparedKeys: values['prepared-keys'] ?? false,
   };
 }
 

@@ -3,7 +3,7 @@
 import { checkConfig, METRICS_PORTS, temporalConfig } from '../config/environment';
 import { startWorkerRole } from '../roles/workerRole';
 import { loadCodecKeyRing, temporalSettings } from '../temporal/connection';
-import { connectWorkerConnection, type WorkflowTaskTuning } from '../worker';
+import { connectWorkerConnection, DEFAULT_MAX_CONCURRENT_ACTIVITIES, type WorkflowTaskTuning } from '../worker';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { runRoleProcess } from './roleProcess';
 import { EXIT, METRICS_OPTION, metricsUsage, parseCli, processIo, resolveMetricsListen } from './support';
@@ -17,6 +17,9 @@ devices and the directory.
 
 Options:
   --task-queue <name>     the queue to poll (default ${TASK_QUEUE})
+  --activity-slots <n>         activities at once (default ${DEFAULT_MAX_CONCURRENT_ACTIVITIES}); each waits on a
+                               device most of its time, so thousands of runs in flight
+                               against slow firmware need thousands of slots
   --workflow-task-slots <n>    workflow tasks at once (SDK default 40)
   --workflow-task-pollers <n>  workflow-task pollers (SDK default 10)
   --non-sticky-ratio <x>       share of those pollers on the normal (not sticky) queue,
@@ -39,14 +42,17 @@ AMTPROV_SITE_DB the site store, AMTPROV_DATA_DIR, AMTPROV_LOG_LEVEL
 export async function runWorkerCommand(argv: string[]): Promise<number> {
   const parsed = parseCli(argv, {
     'task-queue': { type: 'string', default: TASK_QUEUE },
+    'activity-slots': { type: 'string' },
     'workflow-task-slots': { type: 'string' }, 'workflow-task-pollers': { type: 'string' }, 'non-sticky-ratio': { type: 'string' },
     ...METRICS_OPTION,
   }, processIo, USAGE);
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
   let workflowTasks: WorkflowTaskTuning;
+  let activitySlots: number | undefined;
   try {
     workflowTasks = parseWorkflowTaskTuning(values);
+    activitySlots = wholeFlag('activity-slots', values['activity-slots'], 1);
   } catch (err) {
     processIo.err(`${(err as Error).message}\n\n${USAGE}`);
     return EXIT.usage;
@@ -62,6 +68,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
       defer('worker connection', () => connection.close());
       const role = await startWorkerRole({
         connection, namespace: temporal.namespace, codecKeys: loadCodecKeyRing(), store, taskQueue: values['task-queue'], workflowTasks, shutdownGraceMs, log,
+        ...(activitySlots !== undefined ? { activitySlots } : {}),
       });
       log.info('worker running', { address: temporal.address, namespace: temporal.namespace, taskQueue: values['task-queue'] });
       return role;
@@ -69,17 +76,19 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   });
 }
 
+/** A whole-number flag from min to 10000, or undefined when absent; a bad value throws naming its flag. */
+export function wholeFlag(flag: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > 10_000) throw new Error(`--${flag} must be a whole number from ${min} to 10000, got "${text}"`);
+  return n;
+}
+
 /** The tuning flags; a bad value throws naming its flag. */
 export function parseWorkflowTaskTuning(values: { 'workflow-task-slots'?: string; 'workflow-task-pollers'?: string; 'non-sticky-ratio'?: string }): WorkflowTaskTuning {
-  const whole = (flag: string, text: string | undefined, min: number): number | undefined => {
-    if (text === undefined) return undefined;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > 10_000) throw new Error(`--${flag} must be a whole number from ${min} to 10000, got "${text}"`);
-    return n;
-  };
   const tuning: WorkflowTaskTuning = {};
-  const slots = whole('workflow-task-slots', values['workflow-task-slots'], 2);
-  const pollers = whole('workflow-task-pollers', values['workflow-task-pollers'], 1);
+  const slots = wholeFlag('workflow-task-slots', values['workflow-task-slots'], 2);
+  const pollers = wholeFlag('workflow-task-pollers', values['workflow-task-pollers'], 1);
   if (slots !== undefined) tuning.slots = slots;
   if (pollers !== undefined) tuning.pollers = pollers;
   if (values['non-sticky-ratio'] !== undefined) {

@@ -7,6 +7,8 @@ import { DigestAuthority } from './digest/digestAuthority';
 import type { DeviceSpec } from './firmware/factory';
 import { Firmware } from './firmware/firmware';
 import { FlashFile } from './firmware/flash';
+import { PreparedKeys } from './firmware/preparedKeys';
+import type { TimingProfile } from './firmware/timing';
 import type { ProvisioningPhase } from './firmware/types';
 import { encodeHello } from './hello/helloMessage';
 import { HelloSender, type HelloTarget } from './hello/helloSender';
@@ -25,6 +27,10 @@ export interface DeviceConfig {
   heciPresent: boolean;
   nonceLifetimeMs: number;
   ports: { http: number; https: number };
+  /** How long the device takes to answer (firmware/timing.ts); absent = instant. */
+  timing?: TimingProfile;
+  /** Make a key ahead of GenerateKeyPair, kept beside the flash file (firmware/preparedKeys.ts). */
+  preparedKeys?: boolean;
 }
 
 export interface DeviceSummary {
@@ -115,7 +121,10 @@ export class EmulatedDevice {
   /** Loads (or creates at first boot) the device's flash; the device stays off until powerOn. */
   static async boot(config: DeviceConfig, frontend: DeviceHttpFrontend): Promise<EmulatedDevice> {
     const flash = new FlashFile(path.join(config.stateDir, `${config.spec.uuid}.json`));
-    return new EmulatedDevice(config, await Firmware.boot(flash, config.spec), frontend);
+    const firmware = await Firmware.boot(flash, config.spec);
+    if (config.timing) firmware.timing = config.timing;
+    if (config.preparedKeys) firmware.preparedKeys = await PreparedKeys.load(path.join(config.stateDir, `${config.spec.uuid}.keys.json`));
+    return new EmulatedDevice(config, firmware, frontend);
   }
 
   get powered(): boolean {

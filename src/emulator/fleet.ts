@@ -8,6 +8,7 @@ import { AMT_HTTP_PORT, AMT_HTTPS_PORT } from '../contract/ports';
 import { startControlApi, type ControlApi } from './control/controlApi';
 import { EmulatedDevice } from './device';
 import { deviceAddresses, deviceUuid } from './fleetAddressing';
+import { timingProfile, type TimingProfileName } from './firmware/timing';
 import type { FirmwareState, TrustedRootHash } from './firmware/types';
 import type { HelloTarget } from './hello/helloSender';
 import { DEFAULT_HTTP_LIMITS, DeviceHttpFrontend, type HttpLimits } from './http/deviceHttp';
@@ -49,6 +50,15 @@ export interface FleetOptions {
   ports?: { http: number; https: number };
   /** Devices booted at once (first boot generates an RSA key per device). */
   bootConcurrency?: number;
+  /** How long every device takes to answer (firmware/timing.ts); default 'instant'. Per device: control API `timing`. */
+  timing?: TimingProfileName;
+  /**
+   * Each device makes its GenerateKeyPair key ahead, once per state directory (firmware/preparedKeys.ts):
+   * keeps the emulator's CPU off the measured window at thousands of devices. First boot then makes two keys per device.
+   */
+  preparedKeys?: boolean;
+  /** Power each device on as it boots (default); false = every device booted and off, for a caller that powers them on together. */
+  powerOn?: boolean;
 }
 
 export interface Fleet {
@@ -99,6 +109,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const frontend = new DeviceHttpFrontend(router, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits });
   const addresses = deviceAddresses(options.baseIp, options.count);
   const seed = options.uuidSeed ?? 'amtprov';
+  const timing = timingProfile(options.timing ?? 'instant');
   const withoutRadio = options.withoutRadio;
   const indexes = addresses.map((_, i) => i);
   const devices: EmulatedDevice[] = [];
@@ -129,11 +140,13 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
           heciPresent: options.heci ?? true,
           nonceLifetimeMs: options.nonceLifetimeMs ?? 5 * 60_000,
           ports: options.ports ?? { http: AMT_HTTP_PORT, https: AMT_HTTPS_PORT },
+          timing,
+          preparedKeys: options.preparedKeys ?? false,
         },
         frontend,
       );
       devices[index] = device;
-      await device.powerOn();
+      if (options.powerOn ?? true) await device.powerOn();
     });
     const find = (id: string): EmulatedDevice | undefined =>
       devices.find((d) => d.firmware.uuid === id.toLowerCase() || d.config.ip === id || String(d.config.index) === id);

@@ -17,6 +17,8 @@ export interface WorkerRoleOptions {
   codecKeys: KeyRing;
   store: SiteStore;
   taskQueue?: string;
+  /** Activities at once; DEFAULT_MAX_CONCURRENT_ACTIVITIES when absent. */
+  activitySlots?: number;
   /** Workflow-task concurrency; SDK defaults when absent. */
   workflowTasks?: WorkflowTaskTuning;
   /** In-flight activities get this long after a stop before they are cancelled (Temporal retries them elsewhere). */
@@ -32,6 +34,7 @@ export async function startWorkerRole(options: WorkerRoleOptions): Promise<Runni
   const worker = await createProvisioningWorker({
     connection, namespace, codecKeys: options.codecKeys, taskQueue, shutdownGraceMs: options.shutdownGraceMs,
     ...(options.workflowTasks ? { workflowTasks: options.workflowTasks } : {}),
+    ...(options.activitySlots !== undefined ? { maxConcurrentActivityTaskExecutions: options.activitySlots } : {}),
     activities: createActivities({ store, log: log.child('activity') }), log: log.child('worker'),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
   });

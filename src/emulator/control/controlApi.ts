@@ -8,6 +8,7 @@
 //                                            "dropConnectionAfterRequests":n, "latencyMs":n,
 //                                            "losePowerDuringCommit":{"point":"before-write"|"after-write","restoreAfterMs"?}|null}
 //   DELETE /devices/{id}/faults              clears every fault
+//   POST   /devices/{id}/timing              {"profile":"instant"|"real-firmware"}: how long the device takes (firmware/timing.ts)
 //   POST   /devices/{id}/unprovision         {"mode":"full"|"partial"}
 //   POST   /devices/{id}/otp                 {"otp":string|null}: the OTP the device presents (in-band mismatch tests)
 //   POST   /devices/{id}/heci                {"present":bool}
@@ -19,6 +20,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import { z } from 'zod';
 import type { EmulatedDevice } from '../device';
+import { TIMING_PROFILES, TIMING_PROFILE_NAMES } from '../firmware/timing';
 import { firmwareView } from './firmwareView';
 
 export interface ControlApiOptions {
@@ -56,6 +58,7 @@ const schemas = {
       .optional(),
   }),
   unprovision: z.object({ mode: z.enum(['full', 'partial']) }),
+  timing: z.object({ profile: z.enum(TIMING_PROFILE_NAMES) }),
   otp: z.object({ otp: z.string().min(1).max(64).nullable() }),
   present: z.object({ present: z.boolean() }),
   checkAdmin: z.object({ username: z.string(), password: z.string() }),
@@ -96,6 +99,7 @@ async function route(req: http.IncomingMessage, options: ControlApiOptions): Pro
         ...device.summary(),
         firmware: firmwareView(fw, url.searchParams.get('secrets') === 'reveal'),
         faults: fw.faults.view(),
+        timing: fw.timing,
         counters: fw.counters.view(),
       };
     case 'GET counters':
@@ -121,6 +125,9 @@ async function route(req: http.IncomingMessage, options: ControlApiOptions): Pro
     case 'DELETE faults':
       fw.faults.clear();
       return fw.faults.view();
+    case 'POST timing':
+      fw.timing = TIMING_PROFILES[(await readJson(req, schemas.timing)).profile];
+      return fw.timing;
     case 'POST unprovision':
       await fw.unprovision((await readJson(req, schemas.unprovision)).mode);
       return device.summary();

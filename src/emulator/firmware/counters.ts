@@ -38,6 +38,7 @@ export interface DeviceCountersView {
   hellosSent: number;
   helloSendErrors: number;
   droppedConnections: number;
+  timingDelayMs: number;
   tlsRefusals: TlsRefusal[];
   digestFailureLog: DigestFailure[];
 }
@@ -60,6 +61,8 @@ export class DeviceCounters {
   hellosSent = 0;
   helloSendErrors = 0;
   droppedConnections = 0;
+  /** Milliseconds the timing profile made this device wait in all (requests, handshakes, key generation, commit, TLS restart). */
+  timingDelayMs = 0;
   private readonly tlsRefusals: TlsRefusal[] = [];
   private readonly digestFailureLog: DigestFailure[] = [];
 
@@ -86,6 +89,7 @@ export class DeviceCounters {
       hellosSent: this.hellosSent,
       helloSendErrors: this.helloSendErrors,
       droppedConnections: this.droppedConnections,
+      timingDelayMs: this.timingDelayMs,
       tlsRefusals: [...this.tlsRefusals],
       digestFailureLog: [...this.digestFailureLog],
     };

@@ -14,6 +14,8 @@ import { FaultPlan } from './faults';
 import type { FlashFile } from './flash';
 import { rootHashAlgorithms, rsaKeyLengths } from './releaseRules';
 import { addCertificateEntry, findCertificate, findKeyPair, generateKeyPairEntry, issuerChain } from './keyStore';
+import type { PreparedKeys } from './preparedKeys';
+import { firmwareDelay, TIMING_PROFILES, type TimingProfile } from './timing';
 import type { CertificateEntry, FirmwareState, KeyPairEntry, ProvisioningPhase, SetupSettings, TrustedRootHash } from './types';
 
 export type DeepReadonly<T> = T extends (infer U)[]
@@ -48,6 +50,10 @@ export interface TlsIdentity {
 export class Firmware extends EventEmitter<FirmwareEvents> {
   readonly faults = new FaultPlan();
   readonly counters = new DeviceCounters();
+  /** How long the device takes (timing.ts); 'instant' unless a fleet option or the control API says otherwise. */
+  timing: TimingProfile = TIMING_PROFILES.instant;
+  /** Keys made ahead of GenerateKeyPair (preparedKeys.ts), or null: each call generates one. */
+  preparedKeys: PreparedKeys | null = null;
   private currentPhase: ProvisioningPhase;
   private staged: Partial<SetupSettings> = {};
 
@@ -204,6 +210,7 @@ export class Firmware extends EventEmitter<FirmwareEvents> {
       if (!next.tlsEnabled) missing.push('TLS enabled');
     }
     if (missing.length > 0) throw new FirmwareError(PT_STATUS.DATA_MISSING, `cannot commit, missing: ${missing.join(', ')}`);
+    await this.wait(this.timing.commitMs);
 
     const powerLoss = this.faults.takePowerLoss();
     if (powerLoss?.point === 'before-write') this.losePower(powerLoss.restoreAfterMs);
@@ -231,7 +238,11 @@ export class Firmware extends EventEmitter<FirmwareEvents> {
     if (!lengths.includes(bits)) {
       throw new FirmwareError(PT_STATUS.INVALID_PARAMETER, `key length ${bits} not supported by firmware ${this.data.firmwareVersion} (${lengths.join(' or ')})`);
     }
-    const entry = await generateKeyPairEntry(this.data.keyStore, bits);
+    // The device's wait and the emulator's key (prepared, or made in the libuv pool meanwhile) overlap.
+    const [entry] = await Promise.all([
+      generateKeyPairEntry(this.data.keyStore, bits, this.preparedKeys?.take(bits, this.data.keyStore)),
+      this.wait(this.timing.keyGenerationMs[bits] ?? 0),
+    ]);
     await this.persist();
     return { ...entry };
   }
@@ -347,6 +358,12 @@ export class Firmware extends EventEmitter<FirmwareEvents> {
     this.emit('power-loss', restoreAfterMs);
     this.loseVolatileState();
     throw new PowerLossError('device lost power during CommitChanges');
+  }
+
+  /** A delay of the timing profile, counted. */
+  private wait(ms: number): Promise<void> {
+    this.counters.timingDelayMs += ms;
+    return firmwareDelay(ms);
   }
 
   private setPhase(phase: ProvisioningPhase): void {

@@ -2,12 +2,13 @@
 // certificates it was given, each under a handle. Functions over the state; Firmware persists.
 import crypto from 'node:crypto';
 import { PT_STATUS } from '../../contract/ptStatus';
-import { certificatePublicKeyDer, generateRsaKeyPair } from '../crypto/deviceKeys';
+import { certificatePublicKeyDer, generateRsaKeyPair, type DeviceKeyPair } from '../crypto/deviceKeys';
 import { FirmwareError } from './errors';
 import type { CertificateEntry, KeyPairEntry, KeyStore } from './types';
 
-export async function generateKeyPairEntry(store: KeyStore, bits: number): Promise<KeyPairEntry> {
-  const pair = await generateRsaKeyPair(bits);
+/** A new key pair under the next handle: `prepared` if given (made ahead, see preparedKeys.ts), else generated now. */
+export async function generateKeyPairEntry(store: KeyStore, bits: number, prepared?: DeviceKeyPair): Promise<KeyPairEntry> {
+  const pair = prepared ?? (await generateRsaKeyPair(bits));
   const entry: KeyPairEntry = { handle: store.nextHandle, privateKeyPem: pair.privateKeyPem, publicKeyDer: pair.publicKeyDer };
   store.nextHandle += 1;
   store.keyPairs.push(entry);

@@ -7,6 +7,7 @@ import type net from 'node:net';
 import { PowerLossError } from '../firmware/errors';
 import type { Firmware } from '../firmware/firmware';
 import type { DigestAuthority } from '../digest/digestAuthority';
+import { firmwareDelay } from '../firmware/timing';
 import { ServiceRouter, type ServiceRequest } from './serviceRouter';
 
 export interface HttpDevice {
@@ -141,7 +142,8 @@ export class DeviceHttpFrontend {
     connection.response = res;
     res.once('finish', () => (fw.counters.requestsServed += 1));
     res.once('close', () => {
-      connection.response = null;
+      // A kept-alive session's next request may already be in: clear only this response.
+      if (connection.response === res) connection.response = null;
       // `Connection: close` makes Node end the socket; this covers responses whose headers were out before.
       if (connection.retired) req.socket.end();
     });
@@ -151,7 +153,9 @@ export class DeviceHttpFrontend {
         req.socket.destroy();
         return;
       }
-      if (fw.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, fw.faults.latencyMs));
+      // The latency fault adds to the timing profile's round trip; only the profile's part counts as the device's own time.
+      fw.counters.timingDelayMs += fw.timing.requestMs;
+      await firmwareDelay(fw.faults.latencyMs + fw.timing.requestMs);
       let body: Buffer;
       try {
         body = await readBody(req, this.limits.maxBodyBytes);

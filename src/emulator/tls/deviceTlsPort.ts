@@ -74,6 +74,8 @@ export class DeviceTlsPort {
   private current: TlsFront | null = null;
   /** Established sessions: the front and certificate they were set up under. */
   private readonly sessions = new Map<tls.TLSSocket, { front: TlsFront; fingerprint: string }>();
+  /** New handshakes wait until then while the firmware restarts its TLS stack (timing profile tlsApplyMs). */
+  private restartingUntil = 0;
 
   constructor(private readonly options: DeviceTlsPortOptions) {}
 
@@ -96,8 +98,13 @@ export class DeviceTlsPort {
    */
   refresh(): void {
     if (!this.listener) return;
+    const before = this.current && { front: this.current, fingerprint: this.current.fingerprint };
     this.select();
     const current = this.current;
+    const applyMs = this.options.firmware.timing.tlsApplyMs;
+    if (applyMs > 0 && (before?.front !== current || before?.fingerprint !== current?.fingerprint)) {
+      this.restartingUntil = Date.now() + applyMs;
+    }
     for (const [socket, session] of this.sessions) {
       if (session.front !== current || session.fingerprint !== current.fingerprint) {
         this.sessions.delete(socket);
@@ -142,6 +149,21 @@ export class DeviceTlsPort {
   private accept(socket: net.Socket): void {
     this.options.onRawSocket(socket);
     if (socket.destroyed) return;
+    // The ClientHello waits in the socket's buffer while the firmware is slow to answer it.
+    const fw = this.options.firmware;
+    const waitMs = Math.max(0, this.restartingUntil - Date.now()) + fw.timing.tlsHandshakeMs;
+    if (waitMs === 0) {
+      this.handOver(socket);
+      return;
+    }
+    fw.counters.timingDelayMs += waitMs;
+    setTimeout(() => {
+      if (!socket.destroyed) this.handOver(socket);
+    }, waitMs);
+  }
+
+  /** Gives the socket to the TLS front of the identity current now. */
+  private handOver(socket: net.Socket): void {
     const front = this.current;
     if (!front) {
       this.options.firmware.counters.recordTlsRefusal(peerOf(socket), 'tls-disabled', 'TLS is disabled on this device');

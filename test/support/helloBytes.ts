@@ -1,5 +1,7 @@
 // Builds Hello messages byte by byte for listener tests (docs/amt-protocol.md section 2), written
-// independently of both the server's parser and the emulator's sender.
+// independently of both the server's parser and the emulator's sender, and sends them as a device would.
+import net from 'node:net';
+
 export function helloBytes(options: { uuid: string; hashes: { algorithm: 1 | 2 | 3; hex: string }[]; retryCount?: number; adminSet?: boolean }): Buffer {
   const hex = options.uuid.replace(/-/g, '');
   const raw = Buffer.from(hex, 'hex');
@@ -17,4 +19,13 @@ export function helloBytes(options: { uuid: string; hashes: { algorithm: 1 | 2 |
     return Buffer.concat([Buffer.from([h.algorithm, bytes.length]), bytes]);
   });
   return Buffer.concat([header, smbios, Buffer.from([options.hashes.length]), ...entries]);
+}
+
+/** One connection from `from` to the listener: the bytes, then end; resolves when the listener closed it. */
+export function sendHelloBytes(data: Buffer, to: { host: string; port: number }, from: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: to.host, port: to.port, localAddress: from }, () => socket.end(data));
+    socket.on('close', () => resolve());
+    socket.on('error', reject);
+  });
 }

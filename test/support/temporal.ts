@@ -1,10 +1,12 @@
 // A real Temporal dev server for one test file: the project's resolved CLI binary, on free
 // ports, with the search attributes declared in temporal-dev.yaml.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadDevStackConfig, type DevStackConfig } from '../../src/config/temporalDev';
 import { resolveTemporalCli } from '../../src/stack/temporalCli';
+import { provisioningWorkflowId } from '../../src/workflows/definitions';
 
 const types: Record<DevStackConfig['searchAttributes'][string], SearchAttributeType> = {
   Text: SearchAttributeType.TEXT,
@@ -44,4 +46,15 @@ export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
 /** A task queue name no other test uses, so each test's worker sees only its own tasks. */
 export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** Whether the device's provisioning workflow id has a run (open or closed). */
+export async function hasProvisioningRun(client: Client, uuid: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(provisioningWorkflowId(uuid)).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }

@@ -5,12 +5,11 @@
 // signalWithStart, so a call stays under way while the burst arrives. Addresses: 127.200.*.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startHelloListener, type ProvisionRequest } from '../../../src/listener/helloListener';
 import { siteHelloLookups } from '../../../src/listener/siteLookups';
@@ -22,27 +21,14 @@ import { registerDemoPki } from '../../../src/pki/register';
 import { parseKeyRing } from '../../../src/secrets/keyFile';
 import { openSiteStore, type SiteStore } from '../../../src/site/store';
 import { provisioningWorkflowId } from '../../../src/workflows/definitions';
-import { helloBytes } from '../../support/helloBytes';
-import { startTestTemporal, uniqueTaskQueue } from '../../support/temporal';
+import { helloBytes, sendHelloBytes } from '../../support/helloBytes';
+import { waitUntil } from '../../support/waitUntil';
+import { hasProvisioningRun, startTestTemporal, uniqueTaskQueue } from '../../support/temporal';
 import { codecClient } from '../../support/worker';
 
 const LISTENER_IP = '127.200.0.1';
 
-function send(data: Buffer, from: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: LISTENER_IP, port, localAddress: from }, () => socket.end(data));
-    socket.on('close', () => resolve());
-    socket.on('error', reject);
-  });
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+const send = (data: Buffer, from: string, port: number): Promise<void> => sendHelloBytes(data, { host: LISTENER_IP, port }, from);
 
 async function metric(name: string, labels: Record<string, string>): Promise<number> {
   const values = (await productRegistry.getSingleMetric(name)!.get()).values;
@@ -80,7 +66,7 @@ describe('hello listener intake', () => {
   /** Every run of the device's workflow id (visibility), waiting until `expected` are listed. */
   async function runsOf(uuid: string, expected: number): Promise<string[]> {
     let runs: string[] = [];
-    await waitFor(async () => {
+    await waitUntil(async () => {
       runs = [];
       for await (const wf of client.workflow.list({ query: `WorkflowId = "${provisioningWorkflowId(uuid)}"` })) runs.push(wf.runId);
       return runs.length >= expected;
@@ -88,15 +74,7 @@ describe('hello listener intake', () => {
     return runs;
   }
 
-  async function hasRun(uuid: string): Promise<boolean> {
-    try {
-      await client.workflow.getHandle(provisioningWorkflowId(uuid)).describe();
-      return true;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return false;
-      throw err;
-    }
-  }
+  const hasRun = (uuid: string): Promise<boolean> => hasProvisioningRun(client, uuid);
 
   test('a burst coalesces repeats, sheds past the queue with a counted reason, and the shed device\'s next Hello starts its run', async (t) => {
     const real = helloToWorkflow(client, uniqueTaskQueue('intake'));
@@ -124,7 +102,7 @@ describe('hello listener intake', () => {
     for (const [uuid, retry, from] of burst) {
       const before = takenIn();
       await send(hello(uuid, retry), from, listener.port);
-      await waitFor(() => takenIn() > before, `the Hello of ${uuid} (retry ${retry}) to be taken in`);
+      await waitUntil(() => takenIn() > before, `the Hello of ${uuid} (retry ${retry}) to be taken in`);
     }
     assert.deepEqual(listener.stats().dropped, { coalesced: 2, 'queue-full': 1 });
     assert.deepEqual(listener.stats().intake, { waiting: 2, sending: 1, peakWaiting: 2, peakSending: 1 });
@@ -132,7 +110,7 @@ describe('hello listener intake', () => {
     assert.equal(await metric('amtprov_hellos_dropped_total', { reason: 'coalesced' }) - coalescedBefore, 2);
     assert.ok(lines.some((l) => l.includes('hello dropped') && l.includes('reason=queue-full') && l.includes(d)));
     open();
-    await waitFor(() => listener.stats().forwarded === 3, 'the three calls');
+    await waitUntil(() => listener.stats().forwarded === 3, 'the three calls');
     assert.deepEqual(sent.map((r) => [r.uuid, r.retryCount, r.peerAddress]), [[a, 0, '127.200.1.1'], [b, 7, '127.200.1.12'], [c, 0, '127.200.1.3']],
       'one call per device; b\'s waiting entry took its newer Hello');
     for (const uuid of [a, b, c]) assert.equal((await runsOf(uuid, 1)).length, 1);
@@ -141,7 +119,7 @@ describe('hello listener intake', () => {
     assert.equal(await hasRun(d), false, 'the shed device has no run yet');
     // d's next scheduled Hello: the queue has room again.
     await send(hello(d, 1), '127.200.1.4', listener.port);
-    await waitFor(() => listener.stats().forwarded === 4, 'd\'s next Hello to be handed on');
+    await waitUntil(() => listener.stats().forwarded === 4, 'd\'s next Hello to be handed on');
     assert.equal((await runsOf(d, 1)).length, 1);
     assert.equal(listener.stats().dropped['queue-full'], 1, 'nothing else was shed');
   });
@@ -158,7 +136,7 @@ describe('hello listener intake', () => {
     });
     const uuids = [await importComputer(), await importComputer(), await importComputer()];
     for (const [i, uuid] of uuids.entries()) await send(hello(uuid, 0), `127.200.2.${i + 1}`, listener.port);
-    await waitFor(() => Object.values(listener.stats().forwardFailed).reduce((n, v) => n + v, 0) === 3, 'three refused calls');
+    await waitUntil(() => Object.values(listener.stats().forwardFailed).reduce((n, v) => n + v, 0) === 3, 'three refused calls');
     await listener.close();
     const failed = listener.stats().forwardFailed;
     assert.ok(Object.keys(failed).every((reason) => reason === 'unavailable' || reason === 'deadline-exceeded'), JSON.stringify(failed));

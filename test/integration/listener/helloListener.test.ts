@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startHelloListener, type HelloListener } from '../../../src/listener/helloListener';
 import { siteHelloLookups } from '../../../src/listener/siteLookups';
@@ -18,27 +18,14 @@ import { registerDemoPki } from '../../../src/pki/register';
 import { parseKeyRing } from '../../../src/secrets/keyFile';
 import { openSiteStore, type SiteStore } from '../../../src/site/store';
 import { helloSignal, provisioningWorkflowId, searchAttributes } from '../../../src/workflows/definitions';
-import { helloBytes } from '../../support/helloBytes';
-import { startTestTemporal, uniqueTaskQueue } from '../../support/temporal';
+import { helloBytes, sendHelloBytes } from '../../support/helloBytes';
+import { waitUntil } from '../../support/waitUntil';
+import { hasProvisioningRun, startTestTemporal, uniqueTaskQueue } from '../../support/temporal';
 import { codecClient } from '../../support/worker';
 
 const LISTENER_IP = '127.0.40.1';
 
-function send(data: Buffer, from: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: LISTENER_IP, port, localAddress: from }, () => socket.end(data));
-    socket.on('close', () => resolve());
-    socket.on('error', reject);
-  });
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+const send = (data: Buffer, from: string, port: number): Promise<void> => sendHelloBytes(data, { host: LISTENER_IP, port }, from);
 
 describe('hello listener', () => {
   let env: TestWorkflowEnvironment;
@@ -79,20 +66,12 @@ describe('hello listener', () => {
     return uuid;
   }
 
-  async function workflowExists(uuid: string): Promise<boolean> {
-    try {
-      await client.workflow.getHandle(provisioningWorkflowId(uuid)).describe();
-      return true;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return false;
-      throw err;
-    }
-  }
+  const workflowExists = (uuid: string): Promise<boolean> => hasProvisioningRun(client, uuid);
 
   test('a Hello from an imported device with a trusted root starts its run, carrying the Hello as a signal', async () => {
     const uuid = await importComputer();
     await send(helloBytes({ uuid, retryCount: 4, hashes: [{ algorithm: 1, hex: 'aa'.repeat(20) }, { algorithm: 2, hex: trustedSha256 }] }), '127.0.40.11', listener.port);
-    await waitFor(() => workflowExists(uuid), 'the run to exist');
+    await waitUntil(() => workflowExists(uuid), 'the run to exist');
     const handle = client.workflow.getHandle(provisioningWorkflowId(uuid));
     const history = await handle.fetchHistory();
     const started = history.events!.find((e) => e.workflowExecutionStartedEventAttributes)!;
@@ -111,7 +90,7 @@ describe('hello listener', () => {
     await send(helloBytes({ uuid: unknown, hashes: [{ algorithm: 2, hex: trustedSha256 }] }), '127.0.40.12', listener.port);
     await send(helloBytes({ uuid: untrusted, hashes: [{ algorithm: 2, hex: 'bb'.repeat(32) }] }), '127.0.40.12', listener.port);
     await send(helloBytes({ uuid: inBand, hashes: [{ algorithm: 2, hex: trustedSha256 }] }), '127.0.40.12', listener.port);
-    await waitFor(() => (listener.stats().dropped['in-band-managed'] ?? 0) > (before['in-band-managed'] ?? 0), 'the drops to be counted');
+    await waitUntil(() => (listener.stats().dropped['in-band-managed'] ?? 0) > (before['in-band-managed'] ?? 0), 'the drops to be counted');
     const after = listener.stats().dropped;
     for (const reason of ['unknown-uuid', 'root-not-trusted', 'in-band-managed']) {
       assert.equal((after[reason] ?? 0) - (before[reason] ?? 0), 1, reason);
@@ -128,7 +107,7 @@ describe('hello listener', () => {
     const handle = client.workflow.getHandle(provisioningWorkflowId(uuid));
     const coalesced = (): number => (listener.stats().dropped.coalesced ?? 0) - (before.dropped.coalesced ?? 0);
     const calls = (): number => listener.stats().forwarded - before.forwarded;
-    await waitFor(() => calls() + coalesced() === 20, 'every Hello to be sent or coalesced');
+    await waitUntil(() => calls() + coalesced() === 20, 'every Hello to be sent or coalesced');
     const signals = (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
     assert.equal(signals, calls(), 'one signal per call');
     assert.ok(coalesced() >= 1, 'twenty Hellos at once overlap their own call');
@@ -154,7 +133,7 @@ describe('hello listener', () => {
     assert.equal((after['read-timeout'] ?? 0) - (before['read-timeout'] ?? 0), 1);
     assert.equal(await workflowExists(uuid), false);
     await send(good, '127.0.40.14', listener.port);
-    await waitFor(() => workflowExists(uuid), 'the good Hello after the bad ones');
+    await waitUntil(() => workflowExists(uuid), 'the good Hello after the bad ones');
   });
 
   test('a noisy peer is rate limited without starving another device', async () => {
@@ -163,7 +142,7 @@ describe('hello listener', () => {
     await Promise.all(Array.from({ length: 60 }, () => send(noisy, '127.0.40.15', listener.port).catch(() => undefined)));
     const uuid = await importComputer();
     await send(helloBytes({ uuid, hashes: [{ algorithm: 2, hex: trustedSha256 }] }), '127.0.40.16', listener.port);
-    await waitFor(() => workflowExists(uuid), 'the quiet device to be served');
+    await waitUntil(() => workflowExists(uuid), 'the quiet device to be served');
     const limited = (listener.stats().dropped['rate-limited'] ?? 0) - (before.dropped['rate-limited'] ?? 0);
     assert.ok(limited >= 30, `expected most of the 60 noisy Hellos to be rate limited, got ${limited}`);
   });
@@ -204,10 +183,10 @@ describe('hello listener', () => {
     // Ten hostile addresses open four sockets each: the fourth of each evicts that address's idlest.
     const peers = Array.from({ length: 10 }, (_, a) => Array.from({ length: 4 }, () => trickle(capped.port, `127.0.40.${100 + a}`, 200))).flat();
     t.after(() => peers.forEach((p) => p.socket.destroy()));
-    await waitFor(() => (capped.stats().dropped['evicted:per-address'] ?? 0) === 10, 'each address to lose one socket to its own cap');
+    await waitUntil(() => (capped.stats().dropped['evicted:per-address'] ?? 0) === 10, 'each address to lose one socket to its own cap');
     const uuid = await importComputer();
     await send(helloBytes({ uuid, hashes: [{ algorithm: 2, hex: trustedSha256 }] }), '127.0.40.120', capped.port);
-    await waitFor(() => workflowExists(uuid), 'the device to get in while the listener is full');
+    await waitUntil(() => workflowExists(uuid), 'the device to get in while the listener is full');
     assert.ok((capped.stats().dropped['evicted:total'] ?? 0) >= 1, 'the newcomer made room by evicting an idle socket');
     const dropLines = lines.filter((l) => l.includes('hello dropped') && l.includes('reason=evicted:per-address'));
     assert.equal(dropLines.length, 2, 'drop lines per reason are bounded per window');

@@ -9,8 +9,7 @@ import type { TimingProfileName } from '../../src/emulator/firmware/timing';
 import type { Fleet } from '../../src/emulator/fleet';
 import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from '../../src/worker';
 import { round } from './procSampler';
-import type { PhaseResult } from './report';
-import { distribution, peakOverlap, type DeviceRecord, type Distribution } from './runAnalysis';
+import { distribution, peakOverlap, type DeviceRecord, type Distribution, type PhaseSummary } from './runAnalysis';
 
 export const LATENCY_DEVICES = 5_000;
 /** Devices of the baseline fleet (the device's own time): few enough that none waits for another. */
@@ -52,7 +51,16 @@ export interface LatencyFigures {
   firmwareDelaySeconds: { temporal?: Distribution; baseline?: Distribution };
 }
 
-export function latencyFigures(temporal: PhaseResult, baseline: PhaseResult): LatencyFigures {
+/** What latencyFigures reads of a phase (report.ts's PhaseResult has it; named here so report and this module do not import each other). */
+interface MeasuredPhase {
+  profile?: string;
+  summary: PhaseSummary;
+  peakRssMiB: { worker?: number };
+  peakRunsInFlight?: number;
+  firmwareDelaySeconds?: Distribution;
+}
+
+export function latencyFigures(temporal: MeasuredPhase, baseline: MeasuredPhase): LatencyFigures {
   const own = baseline.summary.latencySeconds.p50;
   const s = temporal.summary;
   const ratio = (x: number): number => (own > 0 ? round(x / own, 2) : 0);

@@ -15,7 +15,7 @@ import { productMetrics } from '../metrics/productMetrics';
 import { ConnectionBudget, type ConnectionLimits, type EvictionReason, type TrackedConnection } from '../net/connectionBudget';
 import { decideHello, type DropReason, type HelloLookups } from './helloPolicy';
 import { AddressRateLimiter, type RateLimit } from './rateLimiter';
-import { forwardFailure } from './startProvisioning';
+import { forwardFailure } from './forwardFailure';
 import { StartQueue, type StartQueueStats } from './startQueue';
 
 export interface ProvisionRequest {

@@ -4,9 +4,11 @@
 // host name or anything secret as a label value: those belong in logs and the audit trail.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DirectoryErrorType } from '../directory/errors';
-import type { ForwardFailure } from '../listener/startProvisioning';
 import type { LdapResultName } from '../directory/ldapResults';
 import type { ProvisioningMode, ProvisionInput, Stage } from '../workflows/definitions';
+
+/** Why Temporal did not take a Hello (src/listener/startProvisioning.ts): the `result` label of amtprov_hellos_forwarded_total. */
+export type ForwardFailure = 'resource-exhausted' | 'unavailable' | 'deadline-exceeded' | 'failed';
 
 /** The process's registry; the metrics endpoint serves it (src/metrics/metricsServer.ts). */
 export const productRegistry = new Registry();

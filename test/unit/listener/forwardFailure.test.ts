@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServiceError } from '@temporalio/client';
-import { forwardFailure } from '../../../src/listener/startProvisioning';
+import { forwardFailure } from '../../../src/listener/forwardFailure';
 
 /** What @grpc/grpc-js rejects a call with: an Error with code, details and metadata. */
 function grpcError(code: number): Error {

@@ -29,13 +29,21 @@ describe('admin password reset', () => {
         (await s.control<{ matches: boolean }>('POST', `/devices/${computer.uuid}/check-admin`, { username: 'admin', password })).matches;
       assert.equal(await matches(oldPassword), true);
 
-      // Slow answers widen the window between the device applying SetAdminAclEntry(Ex) and the worker hearing of it.
+      // Each request waits 400 ms before the device handles it: time for the test to see the new
+      // password stored (it is stored before it is sent) and to take the site store's write lock,
+      // so the worker's promotion waits on the lock, and the kill lands before it whatever the load.
       await s.control('POST', `/devices/${computer.uuid}/faults`, { latencyMs: 400 });
       const handle = await startMaintenanceRun(s.client, 'password-reset', { trigger: 'operator', computer: computer.uuid }, s.taskQueue);
-      for (const deadline = Date.now() + 120_000; await matches(oldPassword); await new Promise((r) => setTimeout(r, 5))) {
-        if (Date.now() > deadline) assert.fail('the device never took a new admin password');
+      for (const deadline = Date.now() + 120_000; (await s.store.credentials.pendingAdminPasswords(computer.id)).length === 0; await new Promise((r) => setTimeout(r, 5))) {
+        if (Date.now() > deadline) assert.fail('the new admin password was never stored');
       }
-      s.killWorker();
+      // Nothing in the block may use the test's store: its calls queue behind this transaction.
+      await s.store.transaction(async () => {
+        for (const deadline = Date.now() + 120_000; await matches(oldPassword); await new Promise((r) => setTimeout(r, 5))) {
+          if (Date.now() > deadline) assert.fail('the device never took a new admin password');
+        }
+        s.killWorker();
+      });
       assert.equal((await s.store.computers.get(computer.id)).secretRefs.adminPassword, computer.secretRefs.adminPassword, 'killed before the promotion');
       assert.equal((await s.store.credentials.pendingAdminPasswords(computer.id)).length, 1, 'the new password was stored before it was sent');
       await s.control('DELETE', `/devices/${computer.uuid}/faults`);
